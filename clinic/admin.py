@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from clinic.models import Clinic, Membership, Patient, User
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_active", "is_staff"]
+    search_fields = ["email", "first_name", "last_name"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Name", {"fields": ["first_name", "last_name"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone", "email", "paper_size"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "clinic", "role"]
+    list_filter = ["role", "clinic"]
+    autocomplete_fields = ["user", "clinic"]
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "clinic", "email", "archived", "created_at"]
+    list_filter = ["clinic", "archived"]
+    search_fields = ["first_name", "last_name", "email"]
+    readonly_fields = ["email_consent_at", "email_consent_by", "created_by", "created_at", "updated_at"]

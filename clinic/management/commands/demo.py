@@ -1,0 +1,111 @@
+import datetime
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Clinic, Membership, Patient, User
+from exercises.models import Exercise
+from prescriptions import services
+from prescriptions.models import Prescription
+
+DEFAULT_PASSWORD = "openhep-demo"
+STAFF = [
+    ("admin@clinic.example", "Alex", "Nguyen", Membership.Role.ADMIN, "Clinic director, myotherapist"),
+    ("therapist@clinic.example", "Sam", "Taylor", Membership.Role.THERAPIST, "Remedial massage therapist"),
+]
+PATIENTS = [
+    ("Jordan", "Ellis", "", datetime.date(1984, 3, 12), "jordan.ellis@patient.example", True),
+    ("Margaret", "O'Brien", "Maggie", datetime.date(1951, 9, 30), "maggie@patient.example", True),
+    ("Priya", "Raman", "", datetime.date(1993, 6, 2), "", False),
+    ("Tom", "Becker", "", datetime.date(1978, 11, 20), "tom.becker@patient.example", False),
+]
+ISSUED = (
+    "Jordan", "Hip flexors and lower back",
+    "Do these after a warm shower or a short walk. Move slowly and breathe out as you stretch.",
+    [("psoas-stretch-standing", {}), ("quadriceps-stretch-standing", {}), ("glute-bridge", {})],
+)
+DRAFT = (
+    "Margaret", "Neck and shoulders",
+    "",
+    [("chin-tuck", {}), ("upper-trapezius-stretch", {"note": "Gently – stop if you feel dizzy."})],
+)
+
+
+class Command(BaseCommand):
+    help = "Create (idempotently) a demo clinic with staff, patients and prescriptions."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=DEFAULT_PASSWORD, help="Password for the demo logins.")
+
+    def handle(self, *args, password, **options):
+        if not Exercise.objects.filter(clinic__isnull=True).exists():
+            call_command("load_library", stdout=self.stdout)
+        with transaction.atomic():
+            clinic, _ = Clinic.objects.get_or_create(
+                slug="demo",
+                defaults={
+                    "name": "Northside Remedial & Myotherapy (demo)",
+                    "phone": "(03) 9000 0000",
+                    "email": "hello@clinic.example",
+                    "website": "https://clinic.example",
+                    "address": "12 Example Street\nFitzroy VIC 3065",
+                },
+            )
+            users = {}
+            for email, first, last, role, title in STAFF:
+                user, _ = User.objects.get_or_create(
+                    email=email, defaults={"first_name": first, "last_name": last}
+                )
+                user.set_password(password)
+                user.is_active = True
+                user.save()
+                Membership.objects.update_or_create(
+                    user=user, defaults={"clinic": clinic, "role": role, "title": title}
+                )
+                users[role] = user
+            therapist = users[Membership.Role.THERAPIST]
+            patients = {}
+            for first, last, preferred, born, email, consent in PATIENTS:
+                patient, created = Patient.objects.get_or_create(
+                    clinic=clinic, first_name=first, last_name=last,
+                    defaults={
+                        "preferred_name": preferred, "date_of_birth": born, "email": email,
+                        "email_consent": consent, "created_by": therapist,
+                    },
+                )
+                if created and consent:
+                    patient.email_consent_at = timezone.now()
+                    patient.email_consent_by = therapist
+                    patient.save()
+                patients[first] = patient
+        for (first, title, advice, items), issue in ((ISSUED, True), (DRAFT, False)):
+            self._prescription(patients[first], therapist, title, advice, items, issue=issue)
+
+        self.stdout.write(self.style.SUCCESS(f"Demo clinic ready: {clinic.name}"))
+        for email, *_rest, role, _title in STAFF:
+            self.stdout.write(f"  {Membership.Role(role).label:<13} {email} / {password}")
+        if settings.DEBUG:
+            self.stdout.write("  Log in at http://127.0.0.1:8000/accounts/login/")
+
+    def _prescription(self, patient, therapist, title, advice, items, *, issue: bool):
+        if Prescription.objects.filter(patient=patient, title=title).exists():
+            return
+        exercises = {e.slug: e for e in Exercise.objects.filter(slug__in=[s for s, _ in items])}
+        with transaction.atomic():
+            rx = services.prescription_create(patient=patient, therapist=therapist, title=title)
+            rx.advice = advice
+            rx.review_date = timezone.localdate() + datetime.timedelta(weeks=3)
+            rx.save()
+            for slug, extra in items:
+                if slug not in exercises:
+                    continue
+                item = services.prescription_add_exercise(prescription=rx, exercise=exercises[slug])
+                if extra:
+                    for key, value in extra.items():
+                        setattr(item, key, value)
+                    item.save()
+            if issue:
+                services.prescription_issue(prescription=rx, by=therapist)

@@ -1,0 +1,164 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+
+class Clinic(models.Model):
+    class PaperSize(models.TextChoices):
+        A4 = "A4", "A4"
+        LETTER = "letter", "US Letter"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    address = models.TextField(blank=True)
+    handout_footer = models.CharField(
+        max_length=300,
+        blank=True,
+        default="Stop any exercise that causes sharp or increasing pain, and call us.",
+        help_text="Printed at the foot of every handout page.",
+    )
+    paper_size = models.CharField(max_length=10, choices=PaperSize, default=PaperSize.A4)
+    brand_colour = models.CharField(
+        max_length=7,
+        default="#0f5e6e",
+        help_text="Hex colour used for headings on handouts, e.g. #0f5e6e.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(brand_colour__regex=r"^#[0-9A-Fa-f]{6}$"),
+                name="clinic_brand_colour_hex",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A member of staff. Logs in with an email address; patients never log in."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+
+class Membership(models.Model):
+    """A user's place in a clinic. One clinic per user for now."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Clinic admin"
+        THERAPIST = "therapist", "Therapist"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role, default=Role.THERAPIST)
+    title = models.CharField(
+        max_length=100, blank=True, help_text="Shown on handouts, e.g. Remedial massage therapist."
+    )
+
+    def __str__(self):
+        return f"{self.user} – {self.clinic} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="patients")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    notes = models.TextField(blank=True, help_text="Private to clinic staff; never printed.")
+    email_consent = models.BooleanField(
+        "consents to handouts by email",
+        default=False,
+    )
+    email_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    email_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    archived = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        indexes = [
+            models.Index(Lower("last_name"), Lower("first_name"), name="patient_name_idx"),
+            models.Index(fields=["clinic", "archived"], name="patient_clinic_archived_idx"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        """How the patient is addressed: their preferred name if they gave one."""
+        first = self.preferred_name or self.first_name
+        return f"{first} {self.last_name}".strip()
+
+    def get_absolute_url(self):
+        return reverse("patients:detail", args=[self.pk])

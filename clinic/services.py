@@ -1,0 +1,34 @@
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Patient
+
+
+def _record_consent(patient: Patient, *, by, was_consenting: bool) -> None:
+    if patient.email_consent and not was_consenting:
+        patient.email_consent_at = timezone.now()
+        patient.email_consent_by = by
+    elif not patient.email_consent:
+        patient.email_consent_at = None
+        patient.email_consent_by = None
+
+
+@transaction.atomic
+def patient_create(*, clinic, by, form) -> Patient:
+    """Create a patient in the clinic from a valid ``PatientForm``."""
+    patient = form.save(commit=False)
+    patient.clinic = clinic
+    patient.created_by = by
+    _record_consent(patient, by=by, was_consenting=False)
+    patient.save()
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, by, form) -> Patient:
+    """Save a valid ``PatientForm``; consent changes record who and when."""
+    was_consenting = Patient.objects.values_list("email_consent", flat=True).get(pk=patient.pk)
+    patient = form.save(commit=False)
+    _record_consent(patient, by=by, was_consenting=was_consenting)
+    patient.save()
+    return patient

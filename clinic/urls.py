@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from clinic import views
+from prescriptions.views import PrescriptionCreateView
+
+patient_patterns = (
+    [
+        path("", views.PatientListView.as_view(), name="list"),
+        path("new/", views.PatientCreateView.as_view(), name="create"),
+        path("<int:pk>/", views.PatientDetailView.as_view(), name="detail"),
+        path("<int:pk>/edit/", views.PatientUpdateView.as_view(), name="edit"),
+        path(
+            "<int:patient_pk>/prescriptions/new/",
+            PrescriptionCreateView.as_view(),
+            name="prescription_create",
+        ),
+    ],
+    "patients",
+)
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("patients/", include(patient_patterns)),
+    path("exercises/", include("exercises.urls")),
+    path("prescriptions/", include("prescriptions.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,85 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView
+
+from clinic.access import ClinicStaffMixin
+from clinic.forms import PatientForm
+from clinic.selectors import get_patient_for, patient_list
+from clinic.services import patient_create, patient_update
+from prescriptions.selectors import patient_prescriptions, recent_prescriptions
+
+
+@never_cache
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+class DashboardView(ClinicStaffMixin, TemplateView):
+    template_name = "clinic/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            prescriptions=recent_prescriptions(user=self.request.user), **kwargs
+        )
+
+
+class PatientListView(ClinicStaffMixin, TemplateView):
+    template_name = "clinic/patient_list.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()[:100]
+        archived = self.request.GET.get("archived") == "1"
+        patients = patient_list(user=self.request.user, query=query, archived=archived)
+        page = Paginator(patients, 25).get_page(self.request.GET.get("page"))
+        return super().get_context_data(q=query, archived=archived, page=page, **kwargs)
+
+
+class PatientCreateView(ClinicStaffMixin, FormView):
+    template_name = "clinic/patient_form.html"
+    form_class = PatientForm
+
+    def form_valid(self, form):
+        patient = patient_create(clinic=self.clinic, by=self.request.user, form=form)
+        messages.success(self.request, f"Patient {patient.full_name} added.")
+        return redirect(patient)
+
+
+class PatientUpdateView(ClinicStaffMixin, FormView):
+    template_name = "clinic/patient_form.html"
+    form_class = PatientForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.patient = get_patient_for(request.user, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.patient}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(patient=self.patient, **kwargs)
+
+    def form_valid(self, form):
+        patient = patient_update(patient=self.patient, by=self.request.user, form=form)
+        messages.success(self.request, "Patient details saved.")
+        return redirect(patient)
+
+
+class PatientDetailView(ClinicStaffMixin, TemplateView):
+    template_name = "clinic/patient_detail.html"
+
+    def get_context_data(self, **kwargs):
+        patient = get_patient_for(self.request.user, kwargs["pk"])
+        return super().get_context_data(
+            patient=patient, prescriptions=patient_prescriptions(patient=patient), **kwargs
+        )

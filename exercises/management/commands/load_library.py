@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from exercises.services import library_load
+
+
+class Command(BaseCommand):
+    help = "Load or update the bundled exercise library. Running it twice changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--file",
+            type=Path,
+            default=settings.OPENHEP_LIBRARY_DIR / "exercises.json",
+            help="Library JSON file (default: the bundled library).",
+        )
+
+    def handle(self, *args, file: Path, **options):
+        if not file.is_file():
+            raise CommandError(f"No library file at {file}")
+        try:
+            report = library_load(path=file)
+        except (ValueError, KeyError) as error:
+            raise CommandError(f"The library was not loaded (nothing changed): {error}") from error
+        self.stdout.write(self.style.SUCCESS(f"Exercise library: {report}."))

@@ -1,0 +1,207 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from exercises.dose import Dose
+
+
+class Side(models.TextChoices):
+    NONE = "none", "No side"
+    LEFT = "left", "Left side"
+    RIGHT = "right", "Right side"
+    EACH = "each", "Each side"
+
+
+class DoseFields(models.Model):
+    """The six dose fields: an exercise's default dose, or a prescription item's own."""
+
+    hold_seconds = models.PositiveSmallIntegerField(
+        "hold (seconds)", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+    )
+    reps = models.PositiveSmallIntegerField(
+        "times", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    sets = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    side = models.CharField(max_length=5, choices=Side, default=Side.NONE)
+    times_per_day = models.PositiveSmallIntegerField(
+        "times a day", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    days_per_week = models.PositiveSmallIntegerField(
+        "days a week", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(7)],
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def dose(self) -> Dose:
+        return Dose.of(self)
+
+
+class Taxon(models.Model):
+    """A body region, category or piece of equipment: a slug and a display name."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Region(Taxon):
+    class Meta(Taxon.Meta):
+        verbose_name = "body region"
+
+
+class Category(Taxon):
+    class Meta(Taxon.Meta):
+        verbose_name_plural = "categories"
+
+
+class Equipment(Taxon):
+    class Meta(Taxon.Meta):
+        verbose_name_plural = "equipment"
+
+
+class ExerciseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Exercise.Status.PUBLISHED)
+
+    def visible_to(self, clinic):
+        """The shared library plus this clinic's own exercises."""
+        scope = models.Q(clinic__isnull=True)
+        if clinic is not None:
+            scope |= models.Q(clinic=clinic)
+        return self.filter(scope)
+
+
+class Exercise(DoseFields):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    class Position(models.TextChoices):
+        STANDING = "standing", "Standing"
+        SITTING = "sitting", "Sitting"
+        LYING_BACK = "lying-back", "Lying on your back"
+        LYING_FRONT = "lying-front", "Lying on your front"
+        LYING_SIDE = "lying-side", "Lying on your side"
+        KNEELING = "kneeling", "Kneeling"
+        ALL_FOURS = "all-fours", "On hands and knees"
+
+    class Difficulty(models.TextChoices):
+        EASY = "easy", "Easy"
+        MODERATE = "moderate", "Moderate"
+        HARD = "hard", "Hard"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    aliases = models.CharField(
+        max_length=300, blank=True, help_text="Other names, comma separated (found by search)."
+    )
+    summary = models.CharField(max_length=200, help_text="One line: what the exercise is.")
+    indications = models.CharField(
+        "who it is for", max_length=300, blank=True,
+        help_text="Comma separated, e.g. tight hip flexors, anterior pelvic tilt.",
+    )
+    why = models.TextField("why it helps", blank=True)
+    setup = models.TextField("set-up", blank=True)
+    cues = models.TextField(blank=True, help_text="One cue per line.")
+    cautions = models.TextField(blank=True, help_text="One per line: when to ease off or stop.")
+    position = models.CharField(max_length=20, choices=Position, default=Position.STANDING)
+    difficulty = models.CharField(max_length=10, choices=Difficulty, default=Difficulty.EASY)
+    regions = models.ManyToManyField(Region, blank=True, related_name="exercises")
+    categories = models.ManyToManyField(Category, blank=True, related_name="exercises")
+    equipment = models.ManyToManyField(Equipment, blank=True, related_name="exercises")
+    related = models.ManyToManyField(
+        "self", blank=True, symmetrical=False, related_name="related_from",
+        verbose_name="pairs well with",
+    )
+    video_url = models.URLField("video link", blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    clinic = models.ForeignKey(
+        "clinic.Clinic", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="exercises", help_text="Empty for the shared library.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+
+    objects = ExerciseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["status", "clinic"], name="exercise_status_clinic_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("exercises:detail", args=[self.slug])
+
+    @property
+    def cue_list(self) -> list[str]:
+        return lines(self.cues)
+
+    @property
+    def caution_list(self) -> list[str]:
+        return lines(self.cautions)
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class ExerciseStep(models.Model):
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["exercise", "order", "pk"]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+def exercise_image_path(instance, filename):
+    return f"exercises/{instance.exercise.slug}/{filename}"
+
+
+class ExerciseImage(models.Model):
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to=exercise_image_path)
+    alt_text = models.CharField(max_length=250, help_text="Describes the picture for screen readers.")
+    is_main = models.BooleanField(default=False)
+    credit = models.CharField(max_length=200, blank=True, help_text="Author and licence.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-is_main", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exercise"], condition=models.Q(is_main=True), name="one_main_image"
+            )
+        ]
+
+    def __str__(self):
+        return self.alt_text

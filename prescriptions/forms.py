@@ -1,0 +1,59 @@
+import uuid
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Field, Layout
+from django import forms
+
+from prescriptions.models import Prescription, PrescriptionItem
+
+DOSE_FIELDS = ["hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week"]
+
+
+class PrescriptionForm(forms.ModelForm):
+    class Meta:
+        model = Prescription
+        fields = ["title", "advice", "review_date"]
+        widgets = {
+            "advice": forms.Textarea(attrs={"rows": 3}),
+            "review_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(Field("title"), Field("advice"), Field("review_date"))
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = PrescriptionItem
+        fields = [*DOSE_FIELDS, "note", "order"]
+        widgets = {
+            "order": forms.HiddenInput(),
+            "note": forms.TextInput(attrs={"placeholder": "e.g. Keep it gentle on the left knee"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("hold_seconds", "reps", "sets", "times_per_day", "days_per_week"):
+            self.fields[name].widget.attrs.update({"inputmode": "numeric", "min": 1})
+
+    def dose_fields(self):
+        return [self[name] for name in DOSE_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(name) for name in ("hold_seconds", "reps", "sets")):
+            raise forms.ValidationError("Give at least a hold time or a number of times.")
+        return cleaned
+
+
+ItemFormSet = forms.inlineformset_factory(
+    Prescription, PrescriptionItem, form=ItemForm, extra=0, can_delete=True
+)
+
+
+class EmailHandoutForm(forms.Form):
+    recipient = forms.EmailField(label="Send to")
+    request_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)

@@ -1,0 +1,146 @@
+"""Handout PDFs: an HTML template rendered by WeasyPrint.
+
+The renderer fetches only our own files. Templates and the stylesheet name
+them with two private schemes, ``static:<path>`` (found by Django's staticfiles
+finders) and ``media:<name>`` (read through the default storage, so S3 works);
+a ``file:`` URL is served only when its real path lies under a static or media
+root. Everything else (http, https, ftp, other files, redirects) is refused
+and logged, and rendering goes on without it.
+"""
+
+import logging
+import mimetypes
+import os
+from functools import cache
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.template.loader import render_to_string
+from weasyprint import CSS, HTML, URLFetcher
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+STYLESHEET = "static:handouts/handout.css"
+DATA_IMAGE_PREFIXES = ("data:image/png", "data:image/jpeg", "data:image/webp", "data:image/gif")
+
+
+class RefusedResource(ValueError):
+    """A URL the handout renderer will not fetch."""
+
+
+def allowed_roots() -> list[str]:
+    roots = [settings.STATIC_ROOT, settings.MEDIA_ROOT]
+    for entry in settings.STATICFILES_DIRS:
+        roots.append(entry[1] if isinstance(entry, tuple) else entry)
+    return [os.path.realpath(root) for root in roots]
+
+
+def is_within(path: str, roots: list[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(os.path.commonpath([real, root]) == root for root in roots)
+
+
+class HandoutURLFetcher(URLFetcher):
+    """Serves static and media files from disk or storage; refuses everything else."""
+
+    def __init__(self):
+        # Only data: URLs ever reach urllib (through super().fetch, for _data).
+        super().__init__(timeout=2, allow_redirects=False, allowed_protocols=("data",))
+
+    def fetch(self, url, headers=None):
+        scheme, _, rest = url.partition(":")
+        scheme = scheme.lower()
+        try:
+            if scheme == "static":
+                return self._static(url, unquote(rest))
+            if scheme == "media":
+                return self._media(url, unquote(rest))
+            if scheme == "file":
+                return self._file(url)
+            if scheme == "data" and url.lower().startswith(DATA_IMAGE_PREFIXES):
+                return self._data(url)
+            raise RefusedResource("only static and media files may be fetched")
+        except RefusedResource as refusal:
+            logger.warning("Handout renderer refused %s: %s", url[:200], refusal)
+            raise
+
+    def _respond(self, url, body: bytes, name: str):
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body, {"Content-Type": content_type})
+
+    def _read_file(self, url, path: str):
+        if not is_within(path, allowed_roots()) or not os.path.isfile(path):
+            raise RefusedResource("not a file under the static or media roots")
+        with open(path, "rb") as handle:
+            return self._respond(url, handle.read(), path)
+
+    def _static(self, url, name: str):
+        try:
+            path = finders.find(name.lstrip("/"))
+        except SuspiciousFileOperation as error:
+            raise RefusedResource("path leaves the static folders") from error
+        if not path:
+            raise RefusedResource("no such static file")
+        # Finders also search installed apps' static folders; those are ours too.
+        with open(os.path.realpath(path), "rb") as handle:
+            return self._respond(url, handle.read(), path)
+
+    def _media(self, url, name: str):
+        name = name.lstrip("/")
+        if not name or ".." in name.split("/"):
+            raise RefusedResource("bad media name")
+        try:
+            with default_storage.open(name, "rb") as handle:
+                return self._respond(url, handle.read(), name)
+        except (OSError, SuspiciousFileOperation) as error:
+            raise RefusedResource("no such media file") from error
+
+    def _file(self, url):
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise RefusedResource("remote file URL")
+        return self._read_file(url, url2pathname(parts.path))
+
+    def _data(self, url):
+        return super().fetch(url)
+
+    # URLFetcher.__init__ installs urllib handlers (http, ftp, redirects…).
+    # fetch() above never reaches them; open() is closed off too.
+    def open(self, url, data=None, timeout=None):
+        raise RefusedResource("direct open is not allowed")
+
+
+@cache
+def font_config() -> FontConfiguration:
+    return FontConfiguration()
+
+
+@cache
+def stylesheet() -> CSS:
+    """The print stylesheet and its fonts, parsed once per process."""
+    return CSS(url=STYLESHEET, url_fetcher=HandoutURLFetcher(), font_config=font_config())
+
+
+def warm_up() -> None:
+    stylesheet()
+
+
+def render_html(snapshot: dict, *, draft: bool) -> str:
+    return render_to_string("handouts/prescription.html", {"h": snapshot, "draft": draft})
+
+
+def render_pdf(snapshot: dict, *, draft: bool) -> bytes:
+    """The handout PDF for a snapshot (see ``prescriptions.selectors.handout_snapshot``)."""
+    html = HTML(string=render_html(snapshot, draft=draft), url_fetcher=HandoutURLFetcher())
+    return html.write_pdf(
+        stylesheets=[stylesheet()],
+        font_config=font_config(),
+        pdf_variant="pdf/ua-1",
+        custom_metadata=False,
+    )

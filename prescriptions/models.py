@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from exercises.models import DoseFields
+
+
+class Prescription(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ISSUED = "issued", "Issued"
+        SUPERSEDED = "superseded", "Superseded"
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.CASCADE, related_name="prescriptions"
+    )
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    title = models.CharField(max_length=150, default="Your home exercise program")
+    advice = models.TextField("general advice", blank=True)
+    status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT)
+    review_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["clinic", "-created_at"], name="rx_clinic_created_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(issued_at__isnull=False),
+                name="rx_issued_has_date",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} – {self.patient}"
+
+    def get_absolute_url(self):
+        return reverse("prescriptions:detail", args=[self.pk])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class PrescriptionItem(DoseFields):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="items")
+    # PROTECT: an exercise a patient was given can be retired, never deleted.
+    exercise = models.ForeignKey(
+        "exercises.Exercise", on_delete=models.PROTECT, related_name="prescription_items"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    note = models.CharField(
+        "note for the patient", max_length=300, blank=True,
+        help_text="Printed under this exercise on the handout.",
+    )
+
+    class Meta:
+        ordering = ["prescription", "order", "pk"]
+
+    def __str__(self):
+        return f"{self.exercise} ({self.dose})"
+
+
+def handout_path(instance, filename):
+    return f"handouts/{instance.prescription.clinic_id}/{instance.prescription_id}/{filename}"
+
+
+class Handout(models.Model):
+    """The PDF of an issued prescription, kept byte for byte as the patient got it."""
+
+    prescription = models.OneToOneField(
+        Prescription, on_delete=models.CASCADE, related_name="handout"
+    )
+    pdf = models.FileField(upload_to=handout_path)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    snapshot = models.JSONField(help_text="What was prescribed, as printed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Handout for {self.prescription}"
+
+
+class Delivery(models.Model):
+    """One request to email a handout, with what became of it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipient = models.EmailField()
+    # One per submitted form: a double click or a resubmit finds the first delivery.
+    request_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    message_id = models.CharField(max_length=250, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self):
+        return f"{self.recipient}: {self.get_status_display()}"

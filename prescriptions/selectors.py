@@ -1,0 +1,109 @@
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from clinic.access import clinic_of
+from exercises.models import ExerciseImage, ExerciseStep
+from prescriptions.models import Delivery, Prescription, PrescriptionItem
+
+SNAPSHOT_VERSION = 1
+
+
+def _items():
+    return Prefetch(
+        "items",
+        queryset=PrescriptionItem.objects.select_related("exercise").prefetch_related(
+            Prefetch("exercise__steps", queryset=ExerciseStep.objects.order_by("order", "pk")),
+            Prefetch(
+                "exercise__images",
+                queryset=ExerciseImage.objects.filter(is_main=True),
+                to_attr="main",
+            ),
+        ),
+    )
+
+
+def prescriptions_for(user) -> QuerySet[Prescription]:
+    return Prescription.objects.filter(clinic=clinic_of(user))
+
+
+def get_prescription_for(user, pk) -> Prescription:
+    """One prescription of the user's clinic with everything its pages and handout show."""
+    prescriptions = (
+        prescriptions_for(user)
+        .select_related("patient", "therapist__membership", "clinic", "handout")
+        .prefetch_related(_items(), Prefetch("deliveries", queryset=Delivery.objects.all()))
+    )
+    return get_object_or_404(prescriptions, pk=pk)
+
+
+def recent_prescriptions(*, user, limit: int = 15) -> QuerySet[Prescription]:
+    return (
+        prescriptions_for(user)
+        .filter(therapist=user)
+        .select_related("patient")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+
+
+def patient_prescriptions(*, patient) -> QuerySet[Prescription]:
+    return patient.prescriptions.select_related("therapist", "handout").prefetch_related(
+        "items", "deliveries"
+    )
+
+
+def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
+    """Everything a handout prints, as plain data.
+
+    An issued handout keeps this next to its PDF, so the record of what the
+    patient was given never depends on library rows that may change later.
+    """
+    clinic = prescription.clinic
+    therapist = prescription.therapist
+    membership = getattr(therapist, "membership", None)
+    issued = timezone.localdate(issued_at) if issued_at else timezone.localdate()
+    items = []
+    for item in prescription.items.all():
+        exercise = item.exercise
+        main = exercise.main[0] if getattr(exercise, "main", None) else None
+        items.append(
+            {
+                "exercise_id": exercise.pk,
+                "slug": exercise.slug,
+                "name": exercise.name,
+                "summary": exercise.summary,
+                "dose": str(item.dose),
+                "dose_fields": item.dose.as_dict(),
+                "setup": exercise.setup,
+                "steps": [step.text for step in exercise.steps.all()],
+                "cues": exercise.cue_list,
+                "cautions": exercise.caution_list,
+                "note": item.note,
+                "video_url": exercise.video_url,
+                "image": {"name": main.image.name, "alt": main.alt_text} if main else None,
+            }
+        )
+    return {
+        "version": SNAPSHOT_VERSION,
+        "prescription_id": prescription.pk,
+        "title": prescription.title,
+        "advice": prescription.advice,
+        "issued_on": issued.isoformat(),
+        "review_date": prescription.review_date.isoformat() if prescription.review_date else None,
+        "patient": {"name": prescription.patient.display_name},
+        "therapist": {
+            "name": therapist.get_full_name() or therapist.email,
+            "title": membership.title if membership else "",
+        },
+        "clinic": {
+            "name": clinic.name,
+            "phone": clinic.phone,
+            "email": clinic.email,
+            "website": clinic.website,
+            "address": clinic.address,
+            "footer": clinic.handout_footer,
+            "paper_size": clinic.paper_size,
+            "brand_colour": clinic.brand_colour,
+        },
+        "items": items,
+    }

@@ -1,0 +1,142 @@
+import hashlib
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from exercises.models import Exercise
+from prescriptions import handouts
+from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
+from prescriptions.selectors import handout_snapshot
+
+
+def prescription_create(*, patient, therapist, title: str = "") -> Prescription:
+    """A new, empty draft for a patient."""
+    prescription = Prescription(clinic=patient.clinic, patient=patient, therapist=therapist)
+    if title:
+        prescription.title = title
+    prescription.full_clean()
+    prescription.save()
+    return prescription
+
+
+def _require_draft(prescription: Prescription) -> None:
+    if not prescription.is_draft:
+        raise ValidationError("This prescription has been issued and can no longer be changed.")
+
+
+@transaction.atomic
+def prescription_add_exercise(*, prescription: Prescription, exercise: Exercise) -> PrescriptionItem:
+    """Append an exercise with its default dose."""
+    prescription = Prescription.objects.select_for_update().get(pk=prescription.pk)
+    _require_draft(prescription)
+    last = prescription.items.aggregate(last=Max("order"))["last"]
+    item = PrescriptionItem(
+        prescription=prescription,
+        exercise=exercise,
+        order=0 if last is None else last + 1,
+        **exercise.dose.as_dict(),
+    )
+    item.full_clean()
+    item.save()
+    Prescription.objects.filter(pk=prescription.pk).update(updated_at=timezone.now())
+    return item
+
+
+@transaction.atomic
+def prescription_save(*, prescription: Prescription, form, formset) -> Prescription:
+    """Save the plan's details and items together, renumbering the items in order."""
+    _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
+    prescription = form.save()
+    formset.save()
+    kept = sorted(
+        (f.instance for f in formset.forms if f.instance.pk and f not in formset.deleted_forms),
+        key=lambda item: (item.order, item.pk),
+    )
+    for position, item in enumerate(kept):
+        if item.order != position:
+            PrescriptionItem.objects.filter(pk=item.pk).update(order=position)
+    return prescription
+
+
+@transaction.atomic
+def prescription_move_item(*, prescription: Prescription, item_pk, up: bool) -> None:
+    """Swap an item with its neighbour above or below."""
+    _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
+    items = list(prescription.items.order_by("order", "pk"))
+    index = next((i for i, item in enumerate(items) if str(item.pk) == str(item_pk)), None)
+    if index is None:
+        raise ValidationError("That exercise is not in this plan.")
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    for position, item in enumerate(items):
+        if item.order != position:
+            PrescriptionItem.objects.filter(pk=item.pk).update(order=position)
+
+
+def handout_render_draft(*, prescription: Prescription) -> bytes:
+    return handouts.render_pdf(handout_snapshot(prescription), draft=True)
+
+
+@transaction.atomic
+def prescription_issue(*, prescription: Prescription, by) -> Handout:
+    """Freeze a draft: render its handout once and keep the PDF and what it printed.
+
+    The PDF, its hash and the snapshot are stored in the same transaction as
+    the status change, so a failed render leaves the draft as it was.
+    """
+    locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
+    _require_draft(locked)
+    if not prescription.items.exists():
+        raise ValidationError("Add at least one exercise before issuing.")
+    now = timezone.now()
+    snapshot = handout_snapshot(prescription, issued_at=now)
+    pdf = handouts.render_pdf(snapshot, draft=False)
+    handout = Handout(
+        prescription=prescription,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        snapshot=snapshot,
+    )
+    handout.pdf.save(f"handout-{prescription.pk}-{uuid.uuid4().hex[:8]}.pdf", ContentFile(pdf), save=False)
+    handout.save()
+    Prescription.objects.filter(pk=prescription.pk).update(
+        status=Prescription.Status.ISSUED, issued_at=now, updated_at=now
+    )
+    prescription.refresh_from_db()
+    return handout
+
+
+def delivery_request(*, prescription: Prescription, by, recipient: str, request_key: uuid.UUID):
+    """Record an email of the handout and queue it; the same request key sends once.
+
+    Returns ``(delivery, created)``: a double click or a resubmitted form
+    carries the same key and gets the first delivery back.
+    """
+    from prescriptions.tasks import send_delivery
+
+    if prescription.status != Prescription.Status.ISSUED:
+        raise ValidationError("Issue the prescription before emailing its handout.")
+    if not prescription.patient.email_consent:
+        raise ValidationError(
+            "This patient has not agreed to receive handouts by email. "
+            "Record their consent on the patient's details first."
+        )
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                prescription=prescription, requested_by=by, recipient=recipient,
+                request_key=request_key,
+            )
+            transaction.on_commit(lambda: send_delivery.enqueue(delivery.pk))
+    except IntegrityError:
+        existing = Delivery.objects.filter(request_key=request_key, prescription=prescription).first()
+        if existing is None:
+            raise
+        return existing, False
+    return delivery, True
+

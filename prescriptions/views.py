@@ -1,0 +1,175 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect
+from django.utils.text import slugify
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.utils.decorators import method_decorator
+from django.views.generic import TemplateView
+
+from clinic.access import ClinicStaffMixin
+from clinic.selectors import get_patient_for
+from exercises.selectors import exercise_filters, get_prescribable_exercise_for
+from exercises.views import search_page
+from prescriptions import services
+from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm
+from prescriptions.selectors import get_prescription_for
+
+
+class PrescriptionMixin(ClinicStaffMixin):
+    """Loads ``self.prescription`` through the clinic-scoped selector."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.prescription = get_prescription_for(request.user, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+
+class PrescriptionCreateView(ClinicStaffMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, patient_pk):
+        patient = get_patient_for(request.user, patient_pk)
+        prescription = services.prescription_create(patient=patient, therapist=request.user)
+        return redirect("prescriptions:edit", pk=prescription.pk)
+
+
+class PrescriptionDetailView(PrescriptionMixin, TemplateView):
+    template_name = "prescriptions/detail.html"
+
+    def get_context_data(self, **kwargs):
+        rx = self.prescription
+        return super().get_context_data(
+            prescription=rx,
+            items=rx.items.all(),
+            email_form=EmailHandoutForm(initial={"recipient": rx.patient.email}),
+            **kwargs,
+        )
+
+
+class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
+    """The plan on one side, the library on the other; works without JavaScript."""
+
+    template_name = "prescriptions/builder.html"
+
+    def get(self, request, *args, **kwargs):
+        if not self.prescription.is_draft:
+            return redirect(self.prescription)
+        form = PrescriptionForm(instance=self.prescription)
+        formset = ItemFormSet(instance=self.prescription, queryset=self.prescription.items.all())
+        return self.render_to_response(self.get_context_data(form=form, formset=formset))
+
+    def post(self, request, *args, **kwargs):
+        if not self.prescription.is_draft:
+            messages.error(request, "This prescription has been issued and can no longer be changed.")
+            return redirect(self.prescription)
+        form = PrescriptionForm(request.POST, instance=self.prescription)
+        formset = ItemFormSet(
+            request.POST, instance=self.prescription, queryset=self.prescription.items.all()
+        )
+        if not (form.is_valid() and formset.is_valid()):
+            messages.error(request, "Please correct the highlighted fields.")
+            return self.render_to_response(self.get_context_data(form=form, formset=formset))
+        services.prescription_save(prescription=self.prescription, form=form, formset=formset)
+        if "issue" in request.POST:
+            return _issue(request, self.prescription)
+        if "add_exercise" in request.POST or "move" in request.POST:
+            try:
+                self._add_or_move(request)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            return redirect(f"{request.path}?{request.GET.urlencode()}#plan")
+        messages.success(request, "Draft saved.")
+        return redirect(self.prescription)
+
+    def _add_or_move(self, request):
+        """The library's Add buttons and the items' up/down buttons submit the plan form,
+        so edits made before pressing them are saved, not lost."""
+        if "add_exercise" in request.POST:
+            exercise = get_prescribable_exercise_for(request.user, request.POST["add_exercise"])
+            services.prescription_add_exercise(prescription=self.prescription, exercise=exercise)
+            messages.success(request, f"Added {exercise.name}.")
+            return
+        item_pk, _, direction = request.POST["move"].partition(":")
+        services.prescription_move_item(
+            prescription=self.prescription, item_pk=item_pk, up=direction == "up"
+        )
+
+    def get_context_data(self, **kwargs):
+        params, page = search_page(self.request, self.clinic, per_page=12)
+        in_plan = {item.exercise_id for item in self.prescription.items.all()}
+        return super().get_context_data(
+            prescription=self.prescription,
+            params=params,
+            page=page,
+            filters=exercise_filters(),
+            in_plan=in_plan,
+            **kwargs,
+        )
+
+
+def _issue(request, prescription):
+    try:
+        services.prescription_issue(prescription=prescription, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("prescriptions:edit", pk=prescription.pk)
+    messages.success(request, "Prescription issued. The handout is ready to print or email.")
+    return redirect(prescription)
+
+
+class PrescriptionIssueView(PrescriptionMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        return _issue(request, self.prescription)
+
+
+@method_decorator(never_cache, name="dispatch")
+class HandoutView(PrescriptionMixin, View):
+    """An issued handout is served from the stored bytes; a draft is rendered fresh."""
+
+    def get(self, request, pk):
+        rx = self.prescription
+        filename = f"{slugify(rx.patient.last_name) or 'patient'}-{rx.pk}.pdf"
+        if rx.is_draft:
+            pdf = services.handout_render_draft(prescription=rx)
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response["Content-Disposition"] = f'inline; filename="draft-{filename}"'
+            return response
+        return FileResponse(
+            rx.handout.pdf.open("rb"), content_type="application/pdf", filename=filename,
+            as_attachment=False,
+        )
+
+
+class EmailHandoutView(PrescriptionMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        form = EmailHandoutForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect(self.prescription)
+        try:
+            delivery, created = services.delivery_request(
+                prescription=self.prescription,
+                by=request.user,
+                recipient=form.cleaned_data["recipient"],
+                request_key=form.cleaned_data["request_key"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(self.prescription)
+        delivery.refresh_from_db()
+        if not created:
+            messages.info(request, f"This email was already requested for {delivery.recipient}.")
+        elif delivery.status == delivery.Status.SENT:
+            messages.success(request, f"Handout emailed to {delivery.recipient}.")
+        elif delivery.status == delivery.Status.FAILED:
+            messages.error(request, f"The email to {delivery.recipient} failed: {delivery.last_error}")
+        else:
+            messages.success(request, f"The handout is on its way to {delivery.recipient}.")
+        return redirect(self.prescription)
