@@ -15,7 +15,10 @@ def patient_list(*, user, query: str = "", archived: bool = False) -> QuerySet[P
             | Q(email__icontains=word)
             | Q(phone__icontains=word)
         )
-    return patients.annotate(prescription_count=Count("prescriptions"))
+    # Meta.ordering does not apply to aggregating queries: order explicitly.
+    return patients.annotate(prescription_count=Count("prescriptions")).order_by(
+        "last_name", "first_name", "pk"
+    )
 
 
 def get_patient_for(user, pk) -> Patient:

@@ -125,6 +125,11 @@ STATICFILES_DIRS = [
     # Atkinson Hyperlegible (designed for low vision) from its PyPI package.
     ("fonts/atkinson", fontpkg_atkinson_hyperlegible.ROOT / "files"),
 ]
+# WhiteNoise serves STATIC_ROOT (filled by collectstatic); in development the
+# finders serve files straight from the packages and static/.
+WHITENOISE_USE_FINDERS = DEBUG
+if STATIC_ROOT.parent == VAR_DIR:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {

@@ -30,7 +30,7 @@ ISSUED = (
 DRAFT = (
     "Margaret", "Neck and shoulders",
     "",
-    [("chin-tuck", {}), ("upper-trapezius-stretch", {"note": "Gently – stop if you feel dizzy."})],
+    [("chin-tuck", {}), ("upper-trap-stretch", {"note": "Gently – stop if you feel dizzy."})],
 )
 
 

@@ -1,0 +1,124 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from clinic.models import Patient
+from tests.factories import PASSWORD, PatientFactory
+
+
+def test_login_with_email_and_logout(client, alice):
+    response = client.post(reverse("login"), {"username": "alice@clinic.example", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("dashboard")
+    assert client.get(reverse("dashboard")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_wrong_password_shows_an_error(client, alice):
+    response = client.post(reverse("login"), {"username": "alice@clinic.example", "password": "nope"})
+    assert response.status_code == 200
+    assert "correct email" in response.content.decode().lower()
+
+
+def test_anonymous_is_sent_to_login(client, patient):
+    response = client.get(reverse("patients:detail", args=[patient.pk]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_user_without_a_clinic_is_forbidden(client, django_user_model):
+    user = django_user_model.objects.create_user("curator@site.example", PASSWORD)
+    client.force_login(user)
+    assert client.get(reverse("patients:list")).status_code == 403
+
+
+def test_patient_list_shows_only_own_clinic(client, alice, patient, other_clinic):
+    PatientFactory(clinic=other_clinic, first_name="Zed", last_name="Outsider")
+    client.force_login(alice)
+    page = client.get(reverse("patients:list")).content.decode()
+    assert "Ellis" in page
+    assert "Outsider" not in page
+
+
+def test_patient_search_by_name_email_and_phone(alice_client, clinic):
+    PatientFactory(clinic=clinic, first_name="Maggie", last_name="OBrien", phone="0400 111 222")
+    PatientFactory(clinic=clinic, first_name="Tom", last_name="Becker", email="tb@patient.example")
+    for query, expected, unexpected in [
+        ("maggie", "OBrien", "Becker"),
+        ("tb@patient", "Becker", "OBrien"),
+        ("111 222", "OBrien", "Becker"),
+    ]:
+        page = alice_client.get(reverse("patients:list"), {"q": query}).content.decode()
+        assert expected in page and unexpected not in page, query
+
+
+def test_archived_patients_are_hidden_unless_asked_for(alice_client, clinic):
+    PatientFactory(clinic=clinic, last_name="Gone", archived=True)
+    assert "Gone" not in alice_client.get(reverse("patients:list")).content.decode()
+    assert "Gone" in alice_client.get(reverse("patients:list"), {"archived": "1"}).content.decode()
+
+
+def test_create_patient_records_consent(alice_client, alice, clinic):
+    response = alice_client.post(
+        reverse("patients:create"),
+        {"first_name": "Priya", "last_name": "Raman", "email": "priya@patient.example",
+         "email_consent": "on", "date_of_birth": "1990-02-03"},
+    )
+    patient = Patient.objects.get(last_name="Raman")
+    assert response.status_code == 302 and response.url == patient.get_absolute_url()
+    assert patient.clinic == clinic and patient.created_by == alice
+    assert patient.email_consent_by == alice and patient.email_consent_at is not None
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"email": "not-an-email"}, "email", "valid email"),
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth", "future"),
+        ({"date_of_birth": "31/02/1990"}, "date_of_birth", "valid date"),
+        ({"email": "", "email_consent": "on"}, "email", "email address to send"),
+        ({"first_name": ""}, "first_name", "required"),
+    ],
+)
+def test_bad_patient_input_gets_a_clear_message(alice_client, data, field, message):
+    payload = {"first_name": "Ann", "last_name": "Lee", **data}
+    response = alice_client.post(reverse("patients:create"), payload)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field]).lower()
+    assert not Patient.objects.filter(last_name="Lee").exists()
+
+
+def test_html_in_patient_name_is_shown_as_text(alice_client, clinic):
+    patient = PatientFactory(clinic=clinic, first_name="<script>alert(1)</script>", last_name="X")
+    page = alice_client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_edit_patient_and_withdraw_consent(alice_client, patient):
+    response = alice_client.post(
+        reverse("patients:edit", args=[patient.pk]),
+        {"first_name": "Jordan", "last_name": "Ellis-Smith", "email": "jordan@patient.example",
+         "date_of_birth": datetime.date(1980, 1, 1).isoformat()},
+    )
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.last_name == "Ellis-Smith"
+    assert patient.email_consent is False and patient.email_consent_at is None
+
+
+def test_colleague_sees_and_edits_the_same_patient(client, bob, patient):
+    client.force_login(bob)
+    assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+    assert client.get(reverse("patients:edit", args=[patient.pk])).status_code == 200
+
+
+def test_other_clinic_gets_404_on_patient_pages(client, charlie, patient):
+    client.force_login(charlie)
+    for name in ("patients:detail", "patients:edit"):
+        assert client.get(reverse(name, args=[patient.pk])).status_code == 404
+    response = client.post(reverse("patients:edit", args=[patient.pk]), {"first_name": "Hacked", "last_name": "X"})
+    assert response.status_code == 404
+    patient.refresh_from_db()
+    assert patient.first_name == "Jordan"

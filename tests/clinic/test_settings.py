@@ -1,0 +1,56 @@
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from clinic.mailers import mailer_from_url
+
+
+def test_smtp_url_with_starttls_and_credentials():
+    config = mailer_from_url("smtp://user%40x:p%2Fss@mail.example:587/?tls=1", timeout=9)
+    assert config["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert config["OPTIONS"] == {
+        "host": "mail.example", "port": 587, "timeout": 9, "use_ssl": False, "use_tls": True,
+        "username": "user@x", "password": "p/ss",
+    }
+
+
+def test_smtps_url_uses_implicit_tls_on_465():
+    options = mailer_from_url("smtps://mail.example")["OPTIONS"]
+    assert (options["port"], options["use_ssl"], options["use_tls"]) == (465, True, False)
+
+
+def test_console_and_file_urls():
+    assert mailer_from_url("console:")["BACKEND"].endswith("console.EmailBackend")
+    config = mailer_from_url("file:///tmp/openhep-mail")
+    assert config["OPTIONS"] == {"file_path": "/tmp/openhep-mail"}
+
+
+@pytest.mark.parametrize("url", ["http://mail.example", "smtp:///", "file://", "smtps://h/?tls=1"])
+def test_bad_email_urls_are_refused_clearly(url):
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        mailer_from_url(url)
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "0", "SECRET_KEY": "", "DJANGO_SETTINGS_MODULE": "clinic.settings",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("from-a-file-0123456789\n")
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "0", "SECRET_KEY_FILE": str(key_file),
+           "DJANGO_SETTINGS_MODULE": "clinic.settings", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert result.stdout.strip() == "from-a-file-0123456789", result.stderr
