@@ -3,6 +3,7 @@ import uuid
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
+from django.core.validators import MinValueValidator
 
 from prescriptions.models import Prescription, PrescriptionItem
 
@@ -37,7 +38,12 @@ class ItemForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("hold_seconds", "reps", "sets", "times_per_day", "days_per_week"):
-            self.fields[name].widget.attrs.update({"inputmode": "numeric", "min": 1})
+            field = self.fields[name]
+            # The model field is "positive" (0 allowed); a dose of 0 means nothing.
+            field.validators = [
+                v for v in field.validators if not isinstance(v, MinValueValidator)
+            ] + [MinValueValidator(1)]
+            field.widget.attrs.update({"inputmode": "numeric", "min": 1})
 
     def dose_fields(self):
         return [self[name] for name in DOSE_FIELDS]

@@ -1,0 +1,122 @@
+from django.urls import reverse
+
+from prescriptions.models import Prescription
+from tests.helpers import pdf_text
+
+
+def builder_data(rx, **changes):
+    """The builder form as the browser would post it, with some fields changed."""
+    items = list(rx.items.order_by("order"))
+    data = {
+        "title": rx.title, "advice": rx.advice, "review_date": "",
+        "items-TOTAL_FORMS": str(len(items)), "items-INITIAL_FORMS": str(len(items)),
+        "items-MIN_NUM_FORMS": "0", "items-MAX_NUM_FORMS": "1000",
+    }
+    for i, item in enumerate(items):
+        for name in ("hold_seconds", "reps", "sets", "times_per_day", "days_per_week"):
+            value = getattr(item, name)
+            data[f"items-{i}-{name}"] = "" if value is None else str(value)
+        data.update({f"items-{i}-side": item.side, f"items-{i}-note": item.note,
+                     f"items-{i}-order": str(item.order), f"items-{i}-id": str(item.pk)})
+    data.update(changes)
+    return data
+
+
+def test_new_prescription_starts_a_draft_and_opens_the_builder(alice_client, patient, alice):
+    response = alice_client.post(reverse("patients:prescription_create", args=[patient.pk]))
+    rx = Prescription.objects.get(patient=patient)
+    assert response.url == reverse("prescriptions:edit", args=[rx.pk])
+    assert rx.status == "draft" and rx.therapist == alice and rx.clinic == patient.clinic
+
+
+def test_builder_search_and_add_prefills_the_default_dose(alice_client, patient, exercises):
+    rx = Prescription.objects.create(clinic=patient.clinic, patient=patient,
+                                     therapist=patient.created_by)
+    url = reverse("prescriptions:edit", args=[rx.pk])
+    page = alice_client.get(url, {"q": "psoas"}).content.decode()
+    assert "Standing psoas stretch" in page and "Glute bridge" not in page
+    response = alice_client.post(f"{url}?q=psoas", {**builder_data(rx), "add_exercise": exercises[0].pk})
+    assert response.status_code == 302 and "q=psoas" in response.url
+    item = rx.items.get()
+    assert (item.exercise, item.hold_seconds, item.reps, item.side) == (exercises[0], 30, 3, "each")
+
+
+def test_dose_change_is_saved_and_printed(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(url, builder_data(draft, **{"items-0-hold_seconds": "45",
+                                                            "items-0-note": "Left side first"}))
+    assert response.status_code == 302
+    first = draft.items.order_by("order").first()
+    assert (first.hold_seconds, first.note) == (45, "Left side first")
+    pdf = alice_client.get(reverse("prescriptions:handout", args=[draft.pk])).content
+    text = pdf_text(pdf)
+    assert "Hold 45 seconds · 3 times · each side · twice a day" in text
+    assert "Left side first" in text
+
+
+def test_bad_doses_get_clear_messages_and_nothing_is_saved(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    for bad, message in [("-5", "greater than or equal to 1"), ("99999", "less than or equal to 3600"),
+                         ("abc", "whole number")]:
+        response = alice_client.post(url, builder_data(draft, **{"items-0-hold_seconds": bad,
+                                                                "title": "Changed"}))
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        draft.refresh_from_db()
+        assert draft.title == "Hips and back"
+        assert draft.items.order_by("order").first().hold_seconds == 30
+
+
+def test_an_item_needs_a_hold_or_a_count(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    blank = {f"items-0-{n}": "" for n in ("hold_seconds", "reps", "sets")}
+    response = alice_client.post(url, builder_data(draft, **blank))
+    assert "Give at least a hold time or a number of times." in response.content.decode()
+
+
+def test_move_up_and_remove(alice_client, draft, exercises):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    bridge = draft.items.get(exercise=exercises[2])
+    alice_client.post(url, {**builder_data(draft), "move": f"{bridge.pk}:up"})
+    assert [i.exercise.name for i in draft.items.order_by("order")] == [
+        "Standing psoas stretch", "Glute bridge", "Standing quadriceps stretch"]
+    alice_client.post(url, builder_data(draft, **{"items-0-DELETE": "on"}))
+    assert [i.exercise.name for i in draft.items.order_by("order")] == [
+        "Glute bridge", "Standing quadriceps stretch"]
+    assert [i.order for i in draft.items.order_by("order")] == [0, 1]
+
+
+def test_save_and_issue_freezes_the_prescription(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(url, {**builder_data(draft), "issue": ""})
+    assert response.url == reverse("prescriptions:detail", args=[draft.pk])
+    draft.refresh_from_db()
+    assert draft.status == "issued" and draft.issued_at is not None
+    # An issued prescription is read-only.
+    assert alice_client.get(url).status_code == 302
+    alice_client.post(url, builder_data(draft, title="Changed"))
+    draft.refresh_from_db()
+    assert draft.title == "Hips and back"
+
+
+def test_issuing_an_empty_prescription_is_refused(alice_client, patient, alice):
+    rx = Prescription.objects.create(clinic=patient.clinic, patient=patient, therapist=alice)
+    response = alice_client.post(reverse("prescriptions:issue", args=[rx.pk]), follow=True)
+    assert "Add at least one exercise before issuing." in response.content.decode()
+    rx.refresh_from_db()
+    assert rx.status == "draft"
+
+
+def test_cannot_add_another_clinics_private_exercise(alice_client, draft, other_clinic):
+    from tests.factories import ExerciseFactory
+
+    theirs = ExerciseFactory(name="Their secret exercise", clinic=other_clinic)
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(url, {**builder_data(draft), "add_exercise": theirs.pk})
+    assert response.status_code == 404
+    assert not draft.items.filter(exercise=theirs).exists()
+
+
+def test_dashboard_lists_my_recent_prescriptions(alice_client, draft):
+    page = alice_client.get(reverse("dashboard")).content.decode()
+    assert "Hips and back" in page and "Jordan Ellis" in page
