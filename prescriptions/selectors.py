@@ -27,14 +27,23 @@ def prescriptions_for(user) -> QuerySet[Prescription]:
     return Prescription.objects.filter(clinic=clinic_of(user))
 
 
+def _with_everything(prescriptions: QuerySet[Prescription]) -> QuerySet[Prescription]:
+    return prescriptions.select_related(
+        "patient", "therapist__membership", "clinic", "handout"
+    ).prefetch_related(_items(), Prefetch("deliveries", queryset=Delivery.objects.all()))
+
+
 def get_prescription_for(user, pk) -> Prescription:
     """One prescription of the user's clinic with everything its pages and handout show."""
-    prescriptions = (
-        prescriptions_for(user)
-        .select_related("patient", "therapist__membership", "clinic", "handout")
-        .prefetch_related(_items(), Prefetch("deliveries", queryset=Delivery.objects.all()))
-    )
-    return get_object_or_404(prescriptions, pk=pk)
+    return get_object_or_404(_with_everything(prescriptions_for(user)), pk=pk)
+
+
+def prescription_for_handout(pk) -> Prescription:
+    """Freshly loaded for rendering (never a view's copy, whose items may be stale).
+
+    Callers have already checked access with ``get_prescription_for``.
+    """
+    return _with_everything(Prescription.objects.all()).get(pk=pk)
 
 
 def recent_prescriptions(*, user, limit: int = 15) -> QuerySet[Prescription]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from exercises.models import Exercise
 from prescriptions import handouts
 from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
-from prescriptions.selectors import handout_snapshot
+from prescriptions.selectors import handout_snapshot, prescription_for_handout
 
 
 def prescription_create(*, patient, therapist, title: str = "") -> Prescription:
@@ -79,7 +79,8 @@ def prescription_move_item(*, prescription: Prescription, item_pk, up: bool) -> 
 
 
 def handout_render_draft(*, prescription: Prescription) -> bytes:
-    return handouts.render_pdf(handout_snapshot(prescription), draft=True)
+    fresh = prescription_for_handout(prescription.pk)
+    return handouts.render_pdf(handout_snapshot(fresh), draft=True)
 
 
 @transaction.atomic
@@ -89,12 +90,12 @@ def prescription_issue(*, prescription: Prescription, by) -> Handout:
     The PDF, its hash and the snapshot are stored in the same transaction as
     the status change, so a failed render leaves the draft as it was.
     """
-    locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
-    _require_draft(locked)
-    if not prescription.items.exists():
+    _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
+    fresh = prescription_for_handout(prescription.pk)
+    if not fresh.items.all():
         raise ValidationError("Add at least one exercise before issuing.")
     now = timezone.now()
-    snapshot = handout_snapshot(prescription, issued_at=now)
+    snapshot = handout_snapshot(fresh, issued_at=now)
     pdf = handouts.render_pdf(snapshot, draft=False)
     handout = Handout(
         prescription=prescription,

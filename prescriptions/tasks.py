@@ -36,16 +36,22 @@ def explain(error: Exception) -> str:
     return "The email could not be sent because of an unexpected error."
 
 
+def one_line(text: str) -> str:
+    """Header text from user data: line breaks (header injection) become spaces."""
+    return " ".join(text.split())
+
+
 def build_message(delivery: Delivery) -> EmailMultiAlternatives:
     prescription = delivery.prescription
     clinic = prescription.clinic
+    clinic_name = one_line(clinic.name)
     handout = prescription.handout
     context = {"prescription": prescription, "clinic": clinic, "patient": prescription.patient}
     from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     message = EmailMultiAlternatives(
-        subject=f"Your home exercise program from {clinic.name}",
+        subject=f"Your home exercise program from {clinic_name}",
         body=render_to_string("emails/handout.txt", context),
-        from_email=formataddr((clinic.name, from_address)),
+        from_email=formataddr((clinic_name, from_address)),
         to=[delivery.recipient],
         reply_to=[clinic.email] if clinic.email else None,
         headers={"Message-ID": make_msgid(domain=from_address.partition("@")[2] or None)},

@@ -99,6 +99,15 @@ def test_save_and_issue_freezes_the_prescription(alice_client, draft):
     assert draft.title == "Hips and back"
 
 
+def test_dose_changed_in_the_same_save_and_issue_is_printed(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    alice_client.post(url, {**builder_data(draft, **{"items-0-hold_seconds": "45"}), "issue": ""})
+    draft.refresh_from_db()
+    assert draft.status == "issued"
+    assert draft.handout.snapshot["items"][0]["dose"].startswith("Hold 45 seconds")
+    assert "Hold 45 seconds · 3 times · each side · twice a day" in pdf_text(draft.handout.pdf.read())
+
+
 def test_issuing_an_empty_prescription_is_refused(alice_client, patient, alice):
     rx = Prescription.objects.create(clinic=patient.clinic, patient=patient, therapist=alice)
     response = alice_client.post(reverse("prescriptions:issue", args=[rx.pk]), follow=True)

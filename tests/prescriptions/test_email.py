@@ -128,7 +128,10 @@ def test_newlines_in_names_cannot_add_headers(alice_client, issued, smtp):
         assert envelope.rcpt_tos == ["jordan@patient.example"]
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert message["Bcc"] is None
-    assert Delivery.objects.get().status in ("sent", "failed")
+        assert message["From"].addresses[0].display_name == "Evil Bcc: victim@evil.example"
+    delivery = Delivery.objects.get()
+    assert delivery.status == "sent", delivery.last_error
+    assert len(smtp.envelopes) == 1
 
 
 def test_service_refuses_a_draft_directly(draft, alice):
