@@ -18,7 +18,10 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Name", {"fields": ["first_name", "last_name"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (
+            "Permissions",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
@@ -43,4 +46,10 @@ class PatientAdmin(admin.ModelAdmin):
     list_display = ["full_name", "clinic", "email", "archived", "created_at"]
     list_filter = ["clinic", "archived"]
     search_fields = ["first_name", "last_name", "email"]
-    readonly_fields = ["email_consent_at", "email_consent_by", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "email_consent_at",
+        "email_consent_by",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]

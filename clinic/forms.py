@@ -10,8 +10,14 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
-            "first_name", "last_name", "preferred_name", "date_of_birth",
-            "email", "phone", "email_consent", "notes",
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "email_consent",
+            "notes",
         ]
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -150,6 +150,9 @@ class Patient(models.Model):
     def __str__(self):
         return self.full_name
 
+    def get_absolute_url(self):
+        return reverse("patients:detail", args=[self.pk])
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -159,6 +162,3 @@ class Patient(models.Model):
         """How the patient is addressed: their preferred name if they gave one."""
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}".strip()
-
-    def get_absolute_url(self):
-        return reverse("patients:detail", args=[self.pk])

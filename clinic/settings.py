@@ -159,7 +159,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # with `manage.py db_worker`.
 TASKS = {
     "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django.tasks.backends.immediate.ImmediateBackend")
+        "BACKEND": env.str(
+            "TASKS_BACKEND", default="django.tasks.backends.immediate.ImmediateBackend"
+        )
     }
 }
 

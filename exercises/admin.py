@@ -25,12 +25,33 @@ class ExerciseAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "aliases", "summary", "status", "clinic"]}),
         ("For the patient", {"fields": ["indications", "why", "setup", "cues", "cautions"]}),
-        ("Default dose", {"fields": [
-            "hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week",
-        ]}),
-        ("Classification", {"fields": [
-            "position", "difficulty", "regions", "categories", "equipment", "related", "video_url",
-        ]}),
+        (
+            "Default dose",
+            {
+                "fields": [
+                    "hold_seconds",
+                    "reps",
+                    "sets",
+                    "side",
+                    "times_per_day",
+                    "days_per_week",
+                ]
+            },
+        ),
+        (
+            "Classification",
+            {
+                "fields": [
+                    "position",
+                    "difficulty",
+                    "regions",
+                    "categories",
+                    "equipment",
+                    "related",
+                    "video_url",
+                ]
+            },
+        ),
     ]
 
     def save_model(self, request, obj, form, change):
@@ -42,7 +63,9 @@ class ExerciseAdmin(admin.ModelAdmin):
         count = queryset.update(status=Exercise.Status.PUBLISHED)
         self.message_user(request, f"{count} exercise(s) published.")
 
-    @admin.action(description="Retire selected exercises (hidden from search, kept on old handouts)")
+    @admin.action(
+        description="Retire selected exercises (hidden from search, kept on old handouts)"
+    )
     def retire(self, request, queryset):
         count = queryset.update(status=Exercise.Status.RETIRED)
         self.message_user(request, f"{count} exercise(s) retired.")

@@ -17,7 +17,9 @@ class DoseFields(models.Model):
     """The six dose fields: an exercise's default dose, or a prescription item's own."""
 
     hold_seconds = models.PositiveSmallIntegerField(
-        "hold (seconds)", null=True, blank=True,
+        "hold (sec)",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(3600)],
     )
     reps = models.PositiveSmallIntegerField(
@@ -28,11 +30,15 @@ class DoseFields(models.Model):
     )
     side = models.CharField(max_length=5, choices=Side, default=Side.NONE)
     times_per_day = models.PositiveSmallIntegerField(
-        "times a day", null=True, blank=True,
+        "times a day",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
     days_per_week = models.PositiveSmallIntegerField(
-        "days a week", null=True, blank=True,
+        "days a week",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(7)],
     )
 
@@ -113,7 +119,9 @@ class Exercise(DoseFields):
     )
     summary = models.CharField(max_length=200, help_text="One line: what the exercise is.")
     indications = models.CharField(
-        "who it is for", max_length=300, blank=True,
+        "who it is for",
+        max_length=300,
+        blank=True,
         help_text="Comma separated, e.g. tight hip flexors, anterior pelvic tilt.",
     )
     why = models.TextField("why it helps", blank=True)
@@ -126,20 +134,31 @@ class Exercise(DoseFields):
     categories = models.ManyToManyField(Category, blank=True, related_name="exercises")
     equipment = models.ManyToManyField(Equipment, blank=True, related_name="exercises")
     related = models.ManyToManyField(
-        "self", blank=True, symmetrical=False, related_name="related_from",
+        "self",
+        blank=True,
+        symmetrical=False,
+        related_name="related_from",
         verbose_name="pairs well with",
     )
     video_url = models.URLField("video link", blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     clinic = models.ForeignKey(
-        "clinic.Clinic", null=True, blank=True, on_delete=models.CASCADE,
-        related_name="exercises", help_text="Empty for the shared library.",
+        "clinic.Clinic",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exercises",
+        help_text="Empty for the shared library.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
 
     objects = ExerciseQuerySet.as_manager()
@@ -190,7 +209,9 @@ def exercise_image_path(instance, filename):
 class ExerciseImage(models.Model):
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(upload_to=exercise_image_path)
-    alt_text = models.CharField(max_length=250, help_text="Describes the picture for screen readers.")
+    alt_text = models.CharField(
+        max_length=250, help_text="Describes the picture for screen readers."
+    )
     is_main = models.BooleanField(default=False)
     credit = models.CharField(max_length=200, blank=True, help_text="Author and licence.")
     order = models.PositiveSmallIntegerField(default=0)

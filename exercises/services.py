@@ -9,20 +9,41 @@ from django.db import transaction
 from exercises.models import Category, Equipment, Exercise, ExerciseStep, Region
 
 REGIONS = [
-    ("neck", "Neck"), ("shoulders", "Shoulders"), ("upper-back", "Upper back"),
-    ("chest", "Chest"), ("lower-back", "Lower back"), ("core", "Core"),
-    ("elbows", "Elbows"), ("wrists-hands", "Wrists and hands"), ("hips-glutes", "Hips and glutes"),
-    ("thighs", "Thighs"), ("knees", "Knees"), ("calves", "Calves"), ("ankles-feet", "Ankles and feet"),
+    ("neck", "Neck"),
+    ("shoulders", "Shoulders"),
+    ("upper-back", "Upper back"),
+    ("chest", "Chest"),
+    ("lower-back", "Lower back"),
+    ("core", "Core"),
+    ("elbows", "Elbows"),
+    ("wrists-hands", "Wrists and hands"),
+    ("hips-glutes", "Hips and glutes"),
+    ("thighs", "Thighs"),
+    ("knees", "Knees"),
+    ("calves", "Calves"),
+    ("ankles-feet", "Ankles and feet"),
 ]
 CATEGORIES = [
-    ("stretch", "Stretch"), ("strengthen", "Strengthen"), ("mobilise", "Mobilise"),
-    ("balance", "Balance"), ("breathe", "Breathe"), ("relax", "Relax"),
+    ("stretch", "Stretch"),
+    ("strengthen", "Strengthen"),
+    ("mobilise", "Mobilise"),
+    ("balance", "Balance"),
+    ("breathe", "Breathe"),
+    ("relax", "Relax"),
 ]
 EQUIPMENT = [
-    ("none", "No equipment"), ("wall", "Wall"), ("chair", "Chair"), ("step", "Step"),
-    ("resistance-band", "Resistance band"), ("towel", "Towel"), ("massage-ball", "Massage ball"),
-    ("foam-roller", "Foam roller"), ("table", "Table"), ("dumbbell", "Dumbbell"),
-    ("pillow", "Pillow"), ("doorway", "Doorway"),
+    ("none", "No equipment"),
+    ("wall", "Wall"),
+    ("chair", "Chair"),
+    ("step", "Step"),
+    ("resistance-band", "Resistance band"),
+    ("towel", "Towel"),
+    ("massage-ball", "Massage ball"),
+    ("foam-roller", "Foam roller"),
+    ("table", "Table"),
+    ("dumbbell", "Dumbbell"),
+    ("pillow", "Pillow"),
+    ("doorway", "Doorway"),
 ]
 TEXT_FIELDS = ("name", "summary", "indications", "why", "setup", "video_url")
 
@@ -38,7 +59,9 @@ class LoadReport:
         return self.total - len(self.created) - len(self.updated)
 
     def __str__(self):
-        return f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
+        )
 
 
 def _taxonomy(model, entries) -> dict[str, object]:

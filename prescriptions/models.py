@@ -55,7 +55,9 @@ class PrescriptionItem(DoseFields):
     )
     order = models.PositiveSmallIntegerField(default=0)
     note = models.CharField(
-        "note for the patient", max_length=300, blank=True,
+        "note for the patient",
+        max_length=300,
+        blank=True,
         help_text="Printed under this exercise on the handout.",
     )
 

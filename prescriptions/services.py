@@ -29,7 +29,9 @@ def _require_draft(prescription: Prescription) -> None:
 
 
 @transaction.atomic
-def prescription_add_exercise(*, prescription: Prescription, exercise: Exercise) -> PrescriptionItem:
+def prescription_add_exercise(
+    *, prescription: Prescription, exercise: Exercise
+) -> PrescriptionItem:
     """Append an exercise with its default dose."""
     prescription = Prescription.objects.select_for_update().get(pk=prescription.pk)
     _require_draft(prescription)
@@ -103,7 +105,9 @@ def prescription_issue(*, prescription: Prescription, by) -> Handout:
         size=len(pdf),
         snapshot=snapshot,
     )
-    handout.pdf.save(f"handout-{prescription.pk}-{uuid.uuid4().hex[:8]}.pdf", ContentFile(pdf), save=False)
+    handout.pdf.save(
+        f"handout-{prescription.pk}-{uuid.uuid4().hex[:8]}.pdf", ContentFile(pdf), save=False
+    )
     handout.save()
     Prescription.objects.filter(pk=prescription.pk).update(
         status=Prescription.Status.ISSUED, issued_at=now, updated_at=now
@@ -130,14 +134,17 @@ def delivery_request(*, prescription: Prescription, by, recipient: str, request_
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
-                prescription=prescription, requested_by=by, recipient=recipient,
+                prescription=prescription,
+                requested_by=by,
+                recipient=recipient,
                 request_key=request_key,
             )
             transaction.on_commit(lambda: send_delivery.enqueue(delivery.pk))
     except IntegrityError:
-        existing = Delivery.objects.filter(request_key=request_key, prescription=prescription).first()
+        existing = Delivery.objects.filter(
+            request_key=request_key, prescription=prescription
+        ).first()
         if existing is None:
             raise
         return existing, False
     return delivery, True
-

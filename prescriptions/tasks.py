@@ -12,9 +12,9 @@ from email.utils import formataddr, make_msgid, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.tasks import task
 
 from prescriptions.models import Delivery
 
@@ -29,7 +29,9 @@ def explain(error: Exception) -> str:
         return "The mail server refused our login. Ask your administrator to check EMAIL_URL."
     if isinstance(error, smtplib.SMTPResponseException):
         return f"The mail server answered {error.smtp_code}: it did not accept the message."
-    if isinstance(error, (ConnectionError, socket.timeout, TimeoutError, smtplib.SMTPServerDisconnected)):
+    if isinstance(
+        error, (ConnectionError, socket.timeout, TimeoutError, smtplib.SMTPServerDisconnected)
+    ):
         return "The mail server could not be reached. Try again in a few minutes."
     if isinstance(error, OSError):
         return "The mail server could not be reached. Try again in a few minutes."
@@ -73,7 +75,9 @@ def send_delivery(delivery_id: int) -> str:
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update()
-            .select_related("prescription__clinic", "prescription__patient", "prescription__handout")
+            .select_related(
+                "prescription__clinic", "prescription__patient", "prescription__handout"
+            )
             .get(pk=delivery_id)
         )
         if delivery.status not in (Delivery.Status.QUEUED, Delivery.Status.FAILED):
@@ -88,12 +92,16 @@ def send_delivery(delivery_id: int) -> str:
     except Exception as error:
         logger.warning("Delivery %s failed: %s", delivery.pk, type(error).__name__)
         Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.FAILED, last_error=explain(error)[:300],
+            status=Delivery.Status.FAILED,
+            last_error=explain(error)[:300],
             updated_at=timezone.now(),
         )
         return Delivery.Status.FAILED
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="",
-        message_id=message.extra_headers["Message-ID"], updated_at=timezone.now(),
+        status=Delivery.Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        message_id=message.extra_headers["Message-ID"],
+        updated_at=timezone.now(),
     )
     return Delivery.Status.SENT

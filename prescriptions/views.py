@@ -2,10 +2,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
 from django.utils.text import slugify
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
 from clinic.access import ClinicStaffMixin
@@ -62,7 +62,9 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         if not self.prescription.is_draft:
-            messages.error(request, "This prescription has been issued and can no longer be changed.")
+            messages.error(
+                request, "This prescription has been issued and can no longer be changed."
+            )
             return redirect(self.prescription)
         form = PrescriptionForm(request.POST, instance=self.prescription)
         formset = ItemFormSet(
@@ -139,7 +141,9 @@ class HandoutView(PrescriptionMixin, View):
             response["Content-Disposition"] = f'inline; filename="draft-{filename}"'
             return response
         return FileResponse(
-            rx.handout.pdf.open("rb"), content_type="application/pdf", filename=filename,
+            rx.handout.pdf.open("rb"),
+            content_type="application/pdf",
+            filename=filename,
             as_attachment=False,
         )
 
@@ -169,7 +173,9 @@ class EmailHandoutView(PrescriptionMixin, View):
         elif delivery.status == delivery.Status.SENT:
             messages.success(request, f"Handout emailed to {delivery.recipient}.")
         elif delivery.status == delivery.Status.FAILED:
-            messages.error(request, f"The email to {delivery.recipient} failed: {delivery.last_error}")
+            messages.error(
+                request, f"The email to {delivery.recipient} failed: {delivery.last_error}"
+            )
         else:
             messages.success(request, f"The handout is on its way to {delivery.recipient}.")
         return redirect(self.prescription)

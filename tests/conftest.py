@@ -26,28 +26,36 @@ def other_clinic(db):
 @pytest.fixture
 def alice(clinic):
     """A therapist of ``clinic``."""
-    return MembershipFactory(clinic=clinic, user__email="alice@clinic.example",
-                             user__first_name="Alice").user
+    return MembershipFactory(
+        clinic=clinic, user__email="alice@clinic.example", user__first_name="Alice"
+    ).user
 
 
 @pytest.fixture
 def bob(clinic):
     """Alice's colleague in the same clinic."""
-    return MembershipFactory(clinic=clinic, user__email="bob@clinic.example",
-                             user__first_name="Bob").user
+    return MembershipFactory(
+        clinic=clinic, user__email="bob@clinic.example", user__first_name="Bob"
+    ).user
 
 
 @pytest.fixture
 def charlie(other_clinic):
     """A therapist of another clinic: sees none of ``clinic``'s data."""
-    return MembershipFactory(clinic=other_clinic, user__email="charlie@other.example",
-                             user__first_name="Charlie").user
+    return MembershipFactory(
+        clinic=other_clinic, user__email="charlie@other.example", user__first_name="Charlie"
+    ).user
 
 
 @pytest.fixture
 def patient(clinic, alice):
-    return PatientFactory(clinic=clinic, first_name="Jordan", last_name="Ellis",
-                          email="jordan@patient.example", created_by=alice)
+    return PatientFactory(
+        clinic=clinic,
+        first_name="Jordan",
+        last_name="Ellis",
+        email="jordan@patient.example",
+        created_by=alice,
+    )
 
 
 @pytest.fixture

@@ -30,8 +30,15 @@ ROUTES = sorted(object_routes())
 
 def test_the_walk_covers_the_object_pages():
     names = {name for name, _ in ROUTES}
-    assert {"patients:detail", "patients:edit", "prescriptions:detail", "prescriptions:edit",
-            "prescriptions:handout", "prescriptions:email", "exercises:detail"} <= names
+    assert {
+        "patients:detail",
+        "patients:edit",
+        "prescriptions:detail",
+        "prescriptions:edit",
+        "prescriptions:handout",
+        "prescriptions:email",
+        "exercises:detail",
+    } <= names
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """The foundation's path, as a new user would take it, in a real browser."""
 
 import pytest
-from playwright.sync_api import expect
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from prescriptions.models import Delivery, Prescription
 from tests.helpers import pdf_text

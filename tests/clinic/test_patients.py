@@ -8,7 +8,9 @@ from tests.factories import PASSWORD, PatientFactory
 
 
 def test_login_with_email_and_logout(client, alice):
-    response = client.post(reverse("login"), {"username": "alice@clinic.example", "password": PASSWORD})
+    response = client.post(
+        reverse("login"), {"username": "alice@clinic.example", "password": PASSWORD}
+    )
     assert response.status_code == 302 and response.url == reverse("dashboard")
     assert client.get(reverse("dashboard")).status_code == 200
     client.post(reverse("logout"))
@@ -16,7 +18,9 @@ def test_login_with_email_and_logout(client, alice):
 
 
 def test_wrong_password_shows_an_error(client, alice):
-    response = client.post(reverse("login"), {"username": "alice@clinic.example", "password": "nope"})
+    response = client.post(
+        reverse("login"), {"username": "alice@clinic.example", "password": "nope"}
+    )
     assert response.status_code == 200
     assert "correct email" in response.content.decode().lower()
 
@@ -62,8 +66,13 @@ def test_archived_patients_are_hidden_unless_asked_for(alice_client, clinic):
 def test_create_patient_records_consent(alice_client, alice, clinic):
     response = alice_client.post(
         reverse("patients:create"),
-        {"first_name": "Priya", "last_name": "Raman", "email": "priya@patient.example",
-         "email_consent": "on", "date_of_birth": "1990-02-03"},
+        {
+            "first_name": "Priya",
+            "last_name": "Raman",
+            "email": "priya@patient.example",
+            "email_consent": "on",
+            "date_of_birth": "1990-02-03",
+        },
     )
     patient = Patient.objects.get(last_name="Raman")
     assert response.status_code == 302 and response.url == patient.get_absolute_url()
@@ -99,8 +108,12 @@ def test_html_in_patient_name_is_shown_as_text(alice_client, clinic):
 def test_edit_patient_and_withdraw_consent(alice_client, patient):
     response = alice_client.post(
         reverse("patients:edit", args=[patient.pk]),
-        {"first_name": "Jordan", "last_name": "Ellis-Smith", "email": "jordan@patient.example",
-         "date_of_birth": datetime.date(1980, 1, 1).isoformat()},
+        {
+            "first_name": "Jordan",
+            "last_name": "Ellis-Smith",
+            "email": "jordan@patient.example",
+            "date_of_birth": datetime.date(1980, 1, 1).isoformat(),
+        },
     )
     assert response.status_code == 302
     patient.refresh_from_db()
@@ -118,7 +131,9 @@ def test_other_clinic_gets_404_on_patient_pages(client, charlie, patient):
     client.force_login(charlie)
     for name in ("patients:detail", "patients:edit"):
         assert client.get(reverse(name, args=[patient.pk])).status_code == 404
-    response = client.post(reverse("patients:edit", args=[patient.pk]), {"first_name": "Hacked", "last_name": "X"})
+    response = client.post(
+        reverse("patients:edit", args=[patient.pk]), {"first_name": "Hacked", "last_name": "X"}
+    )
     assert response.status_code == 404
     patient.refresh_from_db()
     assert patient.first_name == "Jordan"

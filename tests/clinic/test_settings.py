@@ -11,8 +11,13 @@ def test_smtp_url_with_starttls_and_credentials():
     config = mailer_from_url("smtp://user%40x:p%2Fss@mail.example:587/?tls=1", timeout=9)
     assert config["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert config["OPTIONS"] == {
-        "host": "mail.example", "port": 587, "timeout": 9, "use_ssl": False, "use_tls": True,
-        "username": "user@x", "password": "p/ss",
+        "host": "mail.example",
+        "port": 587,
+        "timeout": 9,
+        "use_ssl": False,
+        "use_tls": True,
+        "username": "user@x",
+        "password": "p/ss",
     }
 
 
@@ -34,11 +39,19 @@ def test_bad_email_urls_are_refused_clearly(url):
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "DEBUG": "0", "SECRET_KEY": "", "DJANGO_SETTINGS_MODULE": "clinic.settings",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "0",
+        "SECRET_KEY": "",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+    }
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
@@ -47,10 +60,23 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
 def test_secret_key_can_come_from_a_file(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text("from-a-file-0123456789\n")
-    env = {"PATH": "/usr/bin:/bin", "DEBUG": "0", "SECRET_KEY_FILE": str(key_file),
-           "DJANGO_SETTINGS_MODULE": "clinic.settings", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "0",
+        "SECRET_KEY_FILE": str(key_file),
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+    }
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup();"
+            " from django.conf import settings; print(settings.SECRET_KEY)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.stdout.strip() == "from-a-file-0123456789", result.stderr

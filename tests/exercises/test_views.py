@@ -7,7 +7,8 @@ from tests.factories import ExerciseFactory
 @pytest.fixture
 def psoas(db):
     return ExerciseFactory(
-        name="Standing psoas stretch", slug="psoas-stretch-standing",
+        name="Standing psoas stretch",
+        slug="psoas-stretch-standing",
         aliases="hip flexor stretch, lunge stretch",
         summary="A split-stance stretch for the front of the hip.",
         indications="tight hip flexors, anterior pelvic tilt",

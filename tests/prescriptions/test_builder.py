@@ -8,16 +8,26 @@ def builder_data(rx, **changes):
     """The builder form as the browser would post it, with some fields changed."""
     items = list(rx.items.order_by("order"))
     data = {
-        "title": rx.title, "advice": rx.advice, "review_date": "",
-        "items-TOTAL_FORMS": str(len(items)), "items-INITIAL_FORMS": str(len(items)),
-        "items-MIN_NUM_FORMS": "0", "items-MAX_NUM_FORMS": "1000",
+        "title": rx.title,
+        "advice": rx.advice,
+        "review_date": "",
+        "items-TOTAL_FORMS": str(len(items)),
+        "items-INITIAL_FORMS": str(len(items)),
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
     }
     for i, item in enumerate(items):
         for name in ("hold_seconds", "reps", "sets", "times_per_day", "days_per_week"):
             value = getattr(item, name)
             data[f"items-{i}-{name}"] = "" if value is None else str(value)
-        data.update({f"items-{i}-side": item.side, f"items-{i}-note": item.note,
-                     f"items-{i}-order": str(item.order), f"items-{i}-id": str(item.pk)})
+        data.update(
+            {
+                f"items-{i}-side": item.side,
+                f"items-{i}-note": item.note,
+                f"items-{i}-order": str(item.order),
+                f"items-{i}-id": str(item.pk),
+            }
+        )
     data.update(changes)
     return data
 
@@ -30,12 +40,15 @@ def test_new_prescription_starts_a_draft_and_opens_the_builder(alice_client, pat
 
 
 def test_builder_search_and_add_prefills_the_default_dose(alice_client, patient, exercises):
-    rx = Prescription.objects.create(clinic=patient.clinic, patient=patient,
-                                     therapist=patient.created_by)
+    rx = Prescription.objects.create(
+        clinic=patient.clinic, patient=patient, therapist=patient.created_by
+    )
     url = reverse("prescriptions:edit", args=[rx.pk])
     page = alice_client.get(url, {"q": "psoas"}).content.decode()
     assert "Standing psoas stretch" in page and "Glute bridge" not in page
-    response = alice_client.post(f"{url}?q=psoas", {**builder_data(rx), "add_exercise": exercises[0].pk})
+    response = alice_client.post(
+        f"{url}?q=psoas", {**builder_data(rx), "add_exercise": exercises[0].pk}
+    )
     assert response.status_code == 302 and "q=psoas" in response.url
     item = rx.items.get()
     assert (item.exercise, item.hold_seconds, item.reps, item.side) == (exercises[0], 30, 3, "each")
@@ -43,8 +56,10 @@ def test_builder_search_and_add_prefills_the_default_dose(alice_client, patient,
 
 def test_dose_change_is_saved_and_printed(alice_client, draft):
     url = reverse("prescriptions:edit", args=[draft.pk])
-    response = alice_client.post(url, builder_data(draft, **{"items-0-hold_seconds": "45",
-                                                            "items-0-note": "Left side first"}))
+    response = alice_client.post(
+        url,
+        builder_data(draft, **{"items-0-hold_seconds": "45", "items-0-note": "Left side first"}),
+    )
     assert response.status_code == 302
     first = draft.items.order_by("order").first()
     assert (first.hold_seconds, first.note) == (45, "Left side first")
@@ -56,10 +71,14 @@ def test_dose_change_is_saved_and_printed(alice_client, draft):
 
 def test_bad_doses_get_clear_messages_and_nothing_is_saved(alice_client, draft):
     url = reverse("prescriptions:edit", args=[draft.pk])
-    for bad, message in [("-5", "greater than or equal to 1"), ("99999", "less than or equal to 3600"),
-                         ("abc", "whole number")]:
-        response = alice_client.post(url, builder_data(draft, **{"items-0-hold_seconds": bad,
-                                                                "title": "Changed"}))
+    for bad, message in [
+        ("-5", "greater than or equal to 1"),
+        ("99999", "less than or equal to 3600"),
+        ("abc", "whole number"),
+    ]:
+        response = alice_client.post(
+            url, builder_data(draft, **{"items-0-hold_seconds": bad, "title": "Changed"})
+        )
         assert response.status_code == 200
         assert message in response.content.decode()
         draft.refresh_from_db()
@@ -79,10 +98,15 @@ def test_move_up_and_remove(alice_client, draft, exercises):
     bridge = draft.items.get(exercise=exercises[2])
     alice_client.post(url, {**builder_data(draft), "move": f"{bridge.pk}:up"})
     assert [i.exercise.name for i in draft.items.order_by("order")] == [
-        "Standing psoas stretch", "Glute bridge", "Standing quadriceps stretch"]
+        "Standing psoas stretch",
+        "Glute bridge",
+        "Standing quadriceps stretch",
+    ]
     alice_client.post(url, builder_data(draft, **{"items-0-DELETE": "on"}))
     assert [i.exercise.name for i in draft.items.order_by("order")] == [
-        "Glute bridge", "Standing quadriceps stretch"]
+        "Glute bridge",
+        "Standing quadriceps stretch",
+    ]
     assert [i.order for i in draft.items.order_by("order")] == [0, 1]
 
 
@@ -105,7 +129,9 @@ def test_dose_changed_in_the_same_save_and_issue_is_printed(alice_client, draft)
     draft.refresh_from_db()
     assert draft.status == "issued"
     assert draft.handout.snapshot["items"][0]["dose"].startswith("Hold 45 seconds")
-    assert "Hold 45 seconds · 3 times · each side · twice a day" in pdf_text(draft.handout.pdf.read())
+    assert "Hold 45 seconds · 3 times · each side · twice a day" in pdf_text(
+        draft.handout.pdf.read()
+    )
 
 
 def test_issuing_an_empty_prescription_is_refused(alice_client, patient, alice):

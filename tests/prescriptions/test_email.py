@@ -33,7 +33,9 @@ def smtp(settings):
     recorder = Recorder()
     controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
     controller.start()
-    settings.MAILERS = {"default": mailer_from_url(f"smtp://127.0.0.1:{controller.port}/", timeout=5)}
+    settings.MAILERS = {
+        "default": mailer_from_url(f"smtp://127.0.0.1:{controller.port}/", timeout=5)
+    }
     settings.DEFAULT_FROM_EMAIL = "OpenHEP <handouts@openhep.example>"
     yield recorder
     controller.stop()
@@ -55,7 +57,10 @@ def test_email_arrives_with_the_stored_handout(alice_client, issued, smtp):
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     assert message["Subject"] == "Your home exercise program from Northside Myotherapy"
     [sender] = message["From"].addresses
-    assert (sender.display_name, sender.addr_spec) == ("Northside Myotherapy", "handouts@openhep.example")
+    assert (sender.display_name, sender.addr_spec) == (
+        "Northside Myotherapy",
+        "handouts@openhep.example",
+    )
     assert message["Reply-To"] == "front-desk@northside-myotherapy.example"
     attachments = list(message.iter_attachments())
     assert [a.get_content_type() for a in attachments] == ["application/pdf"]
@@ -77,9 +82,7 @@ def test_double_submit_sends_once(alice_client, issued, smtp):
     assert len(smtp.envelopes) == 1 and Delivery.objects.count() == 1
 
 
-def test_server_rejection_is_recorded_as_failed_with_a_clear_message(
-    alice_client, issued, smtp
-):
+def test_server_rejection_is_recorded_as_failed_with_a_clear_message(alice_client, issued, smtp):
     smtp.reply = "554 Transaction failed"
     response = post_email(alice_client, issued)
     delivery = Delivery.objects.get()
@@ -138,5 +141,6 @@ def test_service_refuses_a_draft_directly(draft, alice):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.delivery_request(prescription=draft, by=alice, recipient="x@y.example",
-                                  request_key=uuid.uuid4())
+        services.delivery_request(
+            prescription=draft, by=alice, recipient="x@y.example", request_key=uuid.uuid4()
+        )

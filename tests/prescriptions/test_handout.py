@@ -24,12 +24,17 @@ def test_draft_handout_has_patient_exercises_doses_and_draft_marks(alice_client,
     assert response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
     for expected in [
-        "Northside Myotherapy", "Jordan Ellis", "Hips and back",
-        "Standing psoas stretch", "Stand side-on to a wall.", "Step the outside leg back.",
+        "Northside Myotherapy",
+        "Jordan Ellis",
+        "Hips and back",
+        "Standing psoas stretch",
+        "Stand side-on to a wall.",
+        "Step the outside leg back.",
         "Hold 30 seconds · 3 times · each side · twice a day",
         "Hold 30 seconds · 2 times · each side · twice a day",
         "12 times · 3 sets · once a day · 4 days a week",
-        "Keep your back from arching.", "Stop if you feel pinching.",
+        "Keep your back from arching.",
+        "Stop if you feel pinching.",
     ]:
         assert expected in text, expected
     reader = pdf_reader(response.content)
@@ -42,22 +47,31 @@ def test_issued_handout_is_stored_and_served_byte_for_byte(alice_client, issued)
     handout = issued.handout
     stored = handout.pdf.read()
     assert hashlib.sha256(stored).hexdigest() == handout.sha256 and len(stored) == handout.size
-    served = b"".join(alice_client.get(reverse("prescriptions:handout", args=[issued.pk])).streaming_content)
+    served = b"".join(
+        alice_client.get(reverse("prescriptions:handout", args=[issued.pk])).streaming_content
+    )
     assert served == stored
     assert "DRAFT" not in pdf_text(served)
     assert [i["name"] for i in handout.snapshot["items"]] == [
-        "Standing psoas stretch", "Standing quadriceps stretch", "Glute bridge"]
+        "Standing psoas stretch",
+        "Standing quadriceps stretch",
+        "Glute bridge",
+    ]
 
 
 def test_library_edits_never_change_an_issued_handout(alice_client, issued, exercises):
-    before = b"".join(alice_client.get(reverse("prescriptions:handout", args=[issued.pk])).streaming_content)
+    before = b"".join(
+        alice_client.get(reverse("prescriptions:handout", args=[issued.pk])).streaming_content
+    )
     psoas = exercises[0]
     psoas.name = "Renamed stretch"
     psoas.save()
     psoas.steps.update(text="Different words.")
     issued.clinic.name = "Rebranded clinic"
     issued.clinic.save()
-    after = b"".join(alice_client.get(reverse("prescriptions:handout", args=[issued.pk])).streaming_content)
+    after = b"".join(
+        alice_client.get(reverse("prescriptions:handout", args=[issued.pk])).streaming_content
+    )
     assert after == before
     assert "Standing psoas stretch" in pdf_text(after)
 
@@ -92,7 +106,10 @@ def test_main_image_is_embedded_from_media(alice_client, draft, exercises):
     image.image.save("psoas.png", ContentFile(PNG), save=True)
     rx = get_prescription_for(draft.therapist, draft.pk)
     html = handouts.render_html(handout_snapshot(rx), draft=True)
-    assert 'src="media:exercises/psoas-stretch-standing/psoas' in html and 'alt="A person lunging"' in html
+    assert (
+        'src="media:exercises/psoas-stretch-standing/psoas' in html
+        and 'alt="A person lunging"' in html
+    )
     pdf = services.handout_render_draft(prescription=rx)
     page = pdf_reader(pdf).pages[0]
     assert len(page.images) == 1
@@ -105,27 +122,33 @@ class TestFetcher:
         return HTML(string=html, url_fetcher=handouts.HandoutURLFetcher()).write_pdf()
 
     def test_remote_urls_and_redirects_never_reach_the_network(self, caplog):
-        with http_listener() as (base, requests):
-            with caplog.at_level(logging.WARNING, logger="prescriptions.handouts"):
-                pdf = self.render(
-                    f'<link rel="stylesheet" href="{base}/style.css">'
-                    f'<img src="{base}/pixel.png"><img src="https://{base[7:]}/x.png">'
-                    f'<style>@import url("{base}/import.css"); body {{ background: url({base}/bg.png) }}'
-                    f'</style><p>Still rendered</p>'
-                )
+        with (
+            http_listener() as (base, requests),
+            caplog.at_level(logging.WARNING, logger="prescriptions.handouts"),
+        ):
+            pdf = self.render(
+                f'<link rel="stylesheet" href="{base}/style.css">'
+                f'<img src="{base}/pixel.png"><img src="https://{base[7:]}/x.png">'
+                f'<style>@import url("{base}/import.css");'
+                f" body {{ background: url({base}/bg.png) }}</style>"
+                f"<p>Still rendered</p>"
+            )
         assert requests == []
         assert "Still rendered" in pdf_text(pdf)
         assert caplog.text.count("refused") >= 4
 
-    @pytest.mark.parametrize("url", [
-        "file:///etc/passwd",
-        "file://otherhost/etc/passwd",
-        "static:../../../../etc/passwd",
-        "static:/etc/passwd",
-        "media:../../etc/passwd",
-        "ftp://127.0.0.1/x",
-        "data:text/html,<h1>x</h1>",
-    ])
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "file:///etc/passwd",
+            "file://otherhost/etc/passwd",
+            "static:../../../../etc/passwd",
+            "static:/etc/passwd",
+            "media:../../etc/passwd",
+            "ftp://127.0.0.1/x",
+            "data:text/html,<h1>x</h1>",
+        ],
+    )
     def test_paths_outside_static_and_media_are_refused(self, url):
         with pytest.raises(handouts.RefusedResource):
             handouts.HandoutURLFetcher().fetch(url)

@@ -13,8 +13,20 @@ from prescriptions.models import Prescription
 
 DEFAULT_PASSWORD = "openhep-demo"
 STAFF = [
-    ("admin@clinic.example", "Alex", "Nguyen", Membership.Role.ADMIN, "Clinic director, myotherapist"),
-    ("therapist@clinic.example", "Sam", "Taylor", Membership.Role.THERAPIST, "Remedial massage therapist"),
+    (
+        "admin@clinic.example",
+        "Alex",
+        "Nguyen",
+        Membership.Role.ADMIN,
+        "Clinic director, myotherapist",
+    ),
+    (
+        "therapist@clinic.example",
+        "Sam",
+        "Taylor",
+        Membership.Role.THERAPIST,
+        "Remedial massage therapist",
+    ),
 ]
 PATIENTS = [
     ("Jordan", "Ellis", "", datetime.date(1984, 3, 12), "jordan.ellis@patient.example", True),
@@ -23,12 +35,14 @@ PATIENTS = [
     ("Tom", "Becker", "", datetime.date(1978, 11, 20), "tom.becker@patient.example", False),
 ]
 ISSUED = (
-    "Jordan", "Hip flexors and lower back",
+    "Jordan",
+    "Hip flexors and lower back",
     "Do these after a warm shower or a short walk. Move slowly and breathe out as you stretch.",
     [("psoas-stretch-standing", {}), ("quadriceps-stretch-standing", {}), ("glute-bridge", {})],
 )
 DRAFT = (
-    "Margaret", "Neck and shoulders",
+    "Margaret",
+    "Neck and shoulders",
     "",
     [("chin-tuck", {}), ("upper-trap-stretch", {"note": "Gently – stop if you feel dizzy."})],
 )
@@ -38,7 +52,9 @@ class Command(BaseCommand):
     help = "Create (idempotently) a demo clinic with staff, patients and prescriptions."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", default=DEFAULT_PASSWORD, help="Password for the demo logins.")
+        parser.add_argument(
+            "--password", default=DEFAULT_PASSWORD, help="Password for the demo logins."
+        )
 
     def handle(self, *args, password, **options):
         if not Exercise.objects.filter(clinic__isnull=True).exists():
@@ -70,10 +86,15 @@ class Command(BaseCommand):
             patients = {}
             for first, last, preferred, born, email, consent in PATIENTS:
                 patient, created = Patient.objects.get_or_create(
-                    clinic=clinic, first_name=first, last_name=last,
+                    clinic=clinic,
+                    first_name=first,
+                    last_name=last,
                     defaults={
-                        "preferred_name": preferred, "date_of_birth": born, "email": email,
-                        "email_consent": consent, "created_by": therapist,
+                        "preferred_name": preferred,
+                        "date_of_birth": born,
+                        "email": email,
+                        "email_consent": consent,
+                        "created_by": therapist,
                     },
                 )
                 if created and consent:
