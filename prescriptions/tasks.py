@@ -74,7 +74,9 @@ def slug_for_file(title: str) -> str:
 def send_delivery(delivery_id: int) -> str:
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update()
+            # Lock only the delivery row: PostgreSQL cannot lock the nullable
+            # side of the outer joins that select_related adds.
+            Delivery.objects.select_for_update(of=("self",))
             .select_related(
                 "prescription__clinic", "prescription__patient", "prescription__handout"
             )

@@ -7,6 +7,8 @@ from tests.factories import ClinicFactory, MembershipFactory, PatientFactory
 def _isolated_files(settings, tmp_path):
     """Media in a temp folder; plain static storage (no collectstatic manifest in tests)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # A slow password hash is the point in production and pure cost in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
