@@ -35,6 +35,7 @@ run: install
 	@DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail} $(PY) manage.py load_library
 	@DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail} $(PY) manage.py demo
 	@echo "Emails are written to var/mail/ (set EMAIL_URL to use a real SMTP server)."
+	@echo "Open http://$(HOST):$(PORT)/accounts/login/ and log in with a login above."
 	@DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail} $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -1,6 +1,5 @@
 import datetime
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -108,8 +107,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo clinic ready: {clinic.name}"))
         for email, *_rest, role, _title in STAFF:
             self.stdout.write(f"  {Membership.Role(role).label:<13} {email} / {password}")
-        if settings.DEBUG:
-            self.stdout.write("  Log in at http://127.0.0.1:8000/accounts/login/")
 
     def _prescription(self, patient, therapist, title, advice, items, *, issue: bool):
         if Prescription.objects.filter(patient=patient, title=title).exists():
