@@ -38,3 +38,14 @@ class ClinicStaffMixin(LoginRequiredMixin):
             raise PermissionDenied("Your account is not a member of a clinic.")
         self.clinic = self.membership.clinic
         return super().dispatch(request, *args, **kwargs)
+
+
+class ClinicAdminMixin(ClinicStaffMixin):
+    """Only the clinic's admins: therapists get 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            membership = membership_of(request.user)
+            if membership is None or not membership.is_admin:
+                raise PermissionDenied("Only the clinic's admins can change its settings.")
+        return super().dispatch(request, *args, **kwargs)

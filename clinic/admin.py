@@ -1,7 +1,18 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from clinic.forms import clean_picture
 from clinic.models import Clinic, Membership, Patient, User
+
+
+class ClinicAdminForm(forms.ModelForm):
+    class Meta:
+        model = Clinic
+        fields = "__all__"
+
+    def clean_logo(self):
+        return clean_picture(self.cleaned_data.get("logo"))
 
 
 class MembershipInline(admin.StackedInline):
@@ -29,6 +40,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
+    form = ClinicAdminForm
     list_display = ["name", "phone", "email", "paper_size"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

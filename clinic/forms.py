@@ -1,9 +1,22 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.images import normalise_image
+from clinic.models import Clinic, Patient
+
+
+def clean_picture(value):
+    """A newly uploaded picture is checked and re-encoded; a kept one passes as it is."""
+    if value and isinstance(value, UploadedFile):
+        return normalise_image(value)
+    return value
+
+
+def one_line(value: str) -> str:
+    return " ".join(value.split())
 
 
 class PatientForm(forms.ModelForm):
@@ -55,3 +68,44 @@ class PatientForm(forms.ModelForm):
         if cleaned.get("email_consent") and not cleaned.get("email"):
             self.add_error("email", "Enter an email address to send handouts by email.")
         return cleaned
+
+
+class ClinicForm(forms.ModelForm):
+    class Meta:
+        model = Clinic
+        fields = [
+            "name", "phone", "email", "website", "address", "logo", "brand_colour",
+            "paper_size", "handout_footer",
+        ]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "brand_colour": forms.TextInput(attrs={"type": "color"}),
+            "logo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field("name"),
+            Row(Column("phone", css_class="col-md"), Column("email", css_class="col-md")),
+            Field("website"),
+            Field("address"),
+            Row(
+                Column("logo", css_class="col-md-6"),
+                Column("brand_colour", css_class="col-6 col-md-3"),
+                Column("paper_size", css_class="col-6 col-md-3"),
+            ),
+            Field("handout_footer"),
+            Submit("save", "Save clinic settings"),
+        )
+
+    def clean_name(self):
+        # The name goes into email headers: one line only.
+        return one_line(self.cleaned_data["name"])
+
+    def clean_handout_footer(self):
+        return one_line(self.cleaned_data["handout_footer"])
+
+    def clean_logo(self):
+        return clean_picture(self.cleaned_data.get("logo"))

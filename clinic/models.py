@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -17,16 +18,21 @@ class Clinic(models.Model):
     website = models.URLField(blank=True)
     address = models.TextField(blank=True)
     handout_footer = models.CharField(
-        max_length=300,
+        max_length=200,
         blank=True,
         default="Stop any exercise that causes sharp or increasing pain, and call us.",
         help_text="Printed at the foot of every handout page.",
     )
     paper_size = models.CharField(max_length=10, choices=PaperSize, default=PaperSize.A4)
+    logo = models.ImageField(
+        upload_to="clinics/logos/", blank=True,
+        help_text="JPEG, PNG or WebP; printed at the top of every handout.",
+    )
     brand_colour = models.CharField(
         max_length=7,
         default="#0f5e6e",
-        help_text="Hex colour used for headings on handouts, e.g. #0f5e6e.",
+        validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a colour like #0f5e6e.")],
+        help_text="Colour of headings on handouts.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,7 +1,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Patient
+from clinic.models import Clinic, Patient
 
 
 def _record_consent(patient: Patient, *, by, was_consenting: bool) -> None:
@@ -32,3 +32,12 @@ def patient_update(*, patient: Patient, by, form) -> Patient:
     _record_consent(patient, by=by, was_consenting=was_consenting)
     patient.save()
     return patient
+
+
+@transaction.atomic
+def clinic_update(*, clinic: Clinic, by, form) -> Clinic:
+    """Save a valid ``ClinicForm`` (branding and contact details printed on handouts).
+
+    Handouts already issued keep their stored PDF, so they do not change.
+    """
+    return form.save()

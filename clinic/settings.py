@@ -193,4 +193,7 @@ LOGGING = {
 }
 
 # OpenHEP's own settings.
+# The public address of this installation, e.g. https://openhep.example.org.
+# Handouts then print short video links (SITE_URL/v/<exercise>) under the QR codes.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 OPENHEP_LIBRARY_DIR = BASE_DIR / "exercises" / "library"

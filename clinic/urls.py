@@ -1,8 +1,11 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import views
+from exercises.views import video_redirect
 from prescriptions.views import PrescriptionCreateView
 
 patient_patterns = (
@@ -28,9 +31,15 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("clinic/settings/", views.ClinicSettingsView.as_view(), name="clinic_settings"),
     path("patients/", include(patient_patterns)),
     path("exercises/", include("exercises.urls")),
     path("prescriptions/", include("prescriptions.urls")),
+    path("v/<slug:slug>", video_redirect, name="video"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:
+    # Development only; in production the web server or object storage serves media.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -6,10 +6,10 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
-from clinic.access import ClinicStaffMixin
-from clinic.forms import PatientForm
+from clinic.access import ClinicAdminMixin, ClinicStaffMixin
+from clinic.forms import ClinicForm, PatientForm
 from clinic.selectors import get_patient_for, patient_list
-from clinic.services import patient_create, patient_update
+from clinic.services import clinic_update, patient_create, patient_update
 from prescriptions.selectors import patient_prescriptions, recent_prescriptions
 
 
@@ -83,3 +83,16 @@ class PatientDetailView(ClinicStaffMixin, TemplateView):
         return super().get_context_data(
             patient=patient, prescriptions=patient_prescriptions(patient=patient), **kwargs
         )
+
+
+class ClinicSettingsView(ClinicAdminMixin, FormView):
+    template_name = "clinic/settings.html"
+    form_class = ClinicForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.clinic}
+
+    def form_valid(self, form):
+        clinic_update(clinic=self.clinic, by=self.request.user, form=form)
+        messages.success(self.request, "Clinic settings saved. New handouts will use them.")
+        return redirect("clinic_settings")

@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 
+from clinic.forms import clean_picture
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 
 
@@ -8,8 +10,18 @@ class StepInline(admin.TabularInline):
     extra = 1
 
 
+class ExerciseImageForm(forms.ModelForm):
+    class Meta:
+        model = ExerciseImage
+        fields = "__all__"
+
+    def clean_image(self):
+        return clean_picture(self.cleaned_data.get("image"))
+
+
 class ImageInline(admin.TabularInline):
     model = ExerciseImage
+    form = ExerciseImageForm
     extra = 0
 
 

@@ -1,7 +1,11 @@
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import cache_control
 from django.views.generic import TemplateView
 
 from clinic.access import ClinicStaffMixin
+from exercises.models import Exercise
 from exercises.selectors import exercise_filters, exercise_search, get_exercise_for
 
 SEARCH_PARAMS = ("q", "region", "category", "equipment", "position")
@@ -41,3 +45,15 @@ class ExerciseDetailView(ClinicStaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         exercise = get_exercise_for(self.request.user, kwargs["slug"])
         return super().get_context_data(exercise=exercise, **kwargs)
+
+
+@cache_control(public=True, max_age=3600)
+def video_redirect(request, slug):
+    """The short link printed under a handout's QR code. Public: patients never log in,
+    and it reveals only an exercise's video address, never patient data."""
+    exercise = get_object_or_404(
+        Exercise.objects.exclude(status=Exercise.Status.DRAFT).exclude(video_url=""), slug=slug
+    )
+    if not exercise.video_url.startswith(("https://", "http://")):
+        raise Http404("No video for this exercise.")
+    return HttpResponseRedirect(exercise.video_url)

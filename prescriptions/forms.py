@@ -1,7 +1,7 @@
 import uuid
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Field, Layout
+from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 from django.core.validators import MinValueValidator
 
@@ -13,7 +13,7 @@ DOSE_FIELDS = ["hold_seconds", "reps", "sets", "side", "times_per_day", "days_pe
 class PrescriptionForm(forms.ModelForm):
     class Meta:
         model = Prescription
-        fields = ["title", "advice", "review_date"]
+        fields = ["title", "advice", "review_date", "large_print", "log_weeks"]
         widgets = {
             "advice": forms.Textarea(attrs={"rows": 3}),
             "review_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -23,7 +23,15 @@ class PrescriptionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(Field("title"), Field("advice"), Field("review_date"))
+        self.helper.layout = Layout(
+            Field("title"),
+            Field("advice"),
+            Row(
+                Column("review_date", css_class="col-sm-6"),
+                Column("log_weeks", css_class="col-sm-6"),
+            ),
+            Field("large_print"),
+        )
 
 
 class ItemForm(forms.ModelForm):

@@ -27,7 +27,9 @@ from weasyprint.urls import URLFetcherResponse
 logger = logging.getLogger(__name__)
 
 STYLESHEET = "static:handouts/handout.css"
-DATA_IMAGE_PREFIXES = ("data:image/png", "data:image/jpeg", "data:image/webp", "data:image/gif")
+DATA_IMAGE_PREFIXES = (
+    "data:image/png", "data:image/jpeg", "data:image/webp", "data:image/gif", "data:image/svg+xml",
+)
 
 
 class RefusedResource(ValueError):
@@ -138,9 +140,7 @@ def render_html(snapshot: dict, *, draft: bool) -> str:
 def render_pdf(snapshot: dict, *, draft: bool) -> bytes:
     """The handout PDF for a snapshot (see ``prescriptions.selectors.handout_snapshot``)."""
     html = HTML(string=render_html(snapshot, draft=draft), url_fetcher=HandoutURLFetcher())
-    return html.write_pdf(
-        stylesheets=[stylesheet()],
-        font_config=font_config(),
-        pdf_variant="pdf/ua-1",
-        custom_metadata=False,
-    )
+    document = html.render(stylesheets=[stylesheet()], font_config=font_config())
+    # No embedded files in a handout, whatever the HTML asks for.
+    document.metadata.attachments = []
+    return document.write_pdf(pdf_variant="pdf/ua-1", custom_metadata=False)

@@ -22,6 +22,13 @@ class Prescription(models.Model):
     advice = models.TextField("general advice", blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT)
     review_date = models.DateField(null=True, blank=True)
+    large_print = models.BooleanField(
+        default=False, help_text="Bigger type and one exercise per page, for low vision."
+    )
+    log_weeks = models.PositiveSmallIntegerField(
+        "tick-box log", choices=[(0, "None"), (1, "1 week"), (2, "2 weeks")], default=0,
+        help_text="Adds a page where the patient ticks off each day's exercises.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     issued_at = models.DateTimeField(null=True, blank=True)

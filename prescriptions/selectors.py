@@ -1,3 +1,6 @@
+import datetime
+
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -61,6 +64,15 @@ def patient_prescriptions(*, patient) -> QuerySet[Prescription]:
     )
 
 
+def video_link(exercise) -> str:
+    """The link printed under a video's QR code: our short link when SITE_URL is set."""
+    if not exercise.video_url:
+        return ""
+    if settings.SITE_URL:
+        return f"{settings.SITE_URL}/v/{exercise.slug}"
+    return exercise.video_url
+
+
 def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
     """Everything a handout prints, as plain data.
 
@@ -89,6 +101,7 @@ def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
                 "cautions": exercise.caution_list,
                 "note": item.note,
                 "video_url": exercise.video_url,
+                "video_link": video_link(exercise),
                 "image": {"name": main.image.name, "alt": main.alt_text} if main else None,
             }
         )
@@ -99,6 +112,11 @@ def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
         "advice": prescription.advice,
         "issued_on": issued.isoformat(),
         "review_date": prescription.review_date.isoformat() if prescription.review_date else None,
+        "large_print": prescription.large_print,
+        "log_days": [
+            (issued + datetime.timedelta(days=n)).isoformat()
+            for n in range(7 * prescription.log_weeks)
+        ],
         "patient": {"name": prescription.patient.display_name},
         "therapist": {
             "name": therapist.get_full_name() or therapist.email,
@@ -113,6 +131,7 @@ def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
             "footer": clinic.handout_footer,
             "paper_size": clinic.paper_size,
             "brand_colour": clinic.brand_colour,
+            "logo": clinic.logo.name if clinic.logo else None,
         },
         "items": items,
     }

@@ -12,6 +12,9 @@ from prescriptions import services
 from tests.factories import ExerciseFactory, PrescriptionFactory
 
 SKIP_NAMESPACES = {"admin"}
+# Public on purpose, each with its own tests: the short video link printed under
+# a handout's QR code (patients never log in; it reveals only a video address).
+PUBLIC_ROUTES = {"video"}
 
 
 def object_routes(patterns=None, namespace=""):
@@ -21,7 +24,12 @@ def object_routes(patterns=None, namespace=""):
             if ns in SKIP_NAMESPACES:
                 continue
             yield from object_routes(entry.url_patterns, f"{namespace}{ns}:" if ns else namespace)
-        elif isinstance(entry, URLPattern) and entry.name and entry.pattern.converters:
+        elif (
+            isinstance(entry, URLPattern)
+            and entry.name
+            and entry.pattern.converters
+            and entry.name not in PUBLIC_ROUTES
+        ):
             yield f"{namespace}{entry.name}", sorted(entry.pattern.converters)
 
 

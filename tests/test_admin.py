@@ -35,9 +35,17 @@ def test_every_registered_model_lists_and_opens(curator_client, one_of_each):
 def test_the_library_models_are_curated_in_the_admin():
     registered = {m._meta.label for m in admin.site._registry}
     assert {
-        "clinic.Clinic", "clinic.User", "clinic.Membership", "clinic.Patient",
-        "exercises.Exercise", "exercises.Region", "exercises.Category", "exercises.Equipment",
-        "prescriptions.Prescription", "prescriptions.Handout", "prescriptions.Delivery",
+        "clinic.Clinic",
+        "clinic.User",
+        "clinic.Membership",
+        "clinic.Patient",
+        "exercises.Exercise",
+        "exercises.Region",
+        "exercises.Category",
+        "exercises.Equipment",
+        "prescriptions.Prescription",
+        "prescriptions.Handout",
+        "prescriptions.Delivery",
     } <= registered
 
 

@@ -54,3 +54,23 @@ def test_search_query_count_does_not_grow_with_results(alice_client, django_asse
     ExerciseFactory.create_batch(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
         alice_client.get(reverse("exercises:list"))
+
+
+def test_short_video_link_redirects_anyone_to_the_video(client, db):
+    ExerciseFactory(name="Calf raise", video_url="https://videos.clinic.example/calf-raise")
+    response = client.get("/v/calf-raise")
+    assert response.status_code == 302
+    assert response.url == "https://videos.clinic.example/calf-raise"
+
+
+@pytest.mark.parametrize(
+    ("status", "video"),
+    [
+        ("draft", "https://videos.clinic.example/x"),
+        ("published", ""),
+        ("published", "ftp://videos.clinic.example/x"),
+    ],
+)
+def test_short_video_link_is_404_without_a_public_video(client, db, status, video):
+    ExerciseFactory(name="Calf raise", status=status, video_url=video)
+    assert client.get("/v/calf-raise").status_code == 404

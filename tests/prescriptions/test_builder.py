@@ -11,6 +11,8 @@ def builder_data(rx, **changes):
         "title": rx.title,
         "advice": rx.advice,
         "review_date": "",
+        "log_weeks": str(rx.log_weeks),
+        **({"large_print": "on"} if rx.large_print else {}),
         "items-TOTAL_FORMS": str(len(items)),
         "items-INITIAL_FORMS": str(len(items)),
         "items-MIN_NUM_FORMS": "0",

@@ -1,0 +1,432 @@
+"""Original line-drawing illustrations for the bundled exercise library.
+
+Each exercise has a small *pose* in ``library/poses.json``: where a stick
+figure's joints are in a 400x300 box, which simple props stand around it and
+which way it moves. :func:`render_svg` turns one pose into a standalone SVG
+document drawn only from lines, circles and rectangles written here, so the
+output never references fonts, images, scripts or URLs (handouts are rendered
+offline by WeasyPrint) and prints cleanly in black and white.
+
+Pose format (all coordinates are ``[x, y]`` in the viewBox, y grows downwards)::
+
+    {"alt": "One sentence saying what the picture shows.",
+     "view": "side",                  # or "front": both sides drawn in full ink
+     "floor": 262,                    # y of the floor line; optional
+     "face": 0,                       # optional: angle (degrees) the nose points
+     "spine_bend": 0.0,               # optional: bows the torso; + bulges to the
+                                      # right of the neck->hip direction
+     "joints": {"head": .., "neck": .., "hip": ..,
+                "near": {"shoulder", "elbow", "wrist", "knee", "ankle", "toe"
+                         [, "hip"]},  # a per-side hip draws a pelvis (front view)
+                "far": {...same keys...}},
+     "ghost": {...any subset of "joints", plus "spine_bend"...},  # faint start position
+     "props": [{"type": "chair", "x": .., "y": ..}, ...],       # see PROPS below
+     "arrows": [{"from": .., "to": .., "bend": 0.3, "both": false}]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+POSES_PATH = Path(__file__).resolve().parent / "library" / "poses.json"
+
+WIDTH, HEIGHT = 400, 300
+INK = "#1f3b4d"  # the single dark ink: figure, floor and prop outlines
+FAR_INK = "#97abb8"  # far-side limbs: lighter so depth reads, still grey on paper
+ACCENT = "#0f5e6e"  # arrows and resistance bands
+PROP_FILL = "#eef3f6"  # a faint fill keeps outlined props readable behind limbs
+LIMB_W, TORSO_W, HEAD_R = 10, 13, 15
+
+CORE_JOINTS = ("head", "neck", "hip")
+SIDE_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle", "toe")
+TOP_KEYS = {"alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "props", "arrows"}
+
+# Prop type -> (required fields, optional fields); each field names its kind.
+# Types match the equipment slugs in exercises.json so tests can cross-check them.
+PROPS = {
+    "wall": ({"x": "x"}, {"side": ("left", "right", "back"), "top": "y", "width": "len"}),
+    "doorway": ({"x": "x"}, {"top": "y"}),
+    "chair": ({"x": "x", "y": "y"}, {"facing": ("left", "right"), "back": "bool"}),
+    "step": ({"x": "x", "width": "len", "height": "len"}, {}),
+    "table": ({"x": "x", "y": "y", "width": "len"}, {}),
+    "mat": ({"x": "x", "width": "len"}, {}),
+    "resistance-band": ({"from": "point", "to": "point"}, {"anchor": "bool"}),
+    "towel": ({}, {"from": "point", "to": "point", "at": "point", "w": "len", "h": "len"}),
+    "massage-ball": ({"at": "point"}, {"r": "len"}),
+    "foam-roller": ({"at": "point"}, {"r": "len"}),
+    "pillow": ({"at": "point"}, {"w": "len", "h": "len"}),
+    "dumbbell": ({"at": "point"}, {"angle": "number"}),
+}
+# Things the body rests on or stands beside go behind the figure; things held
+# or wrapped around it go in front. A prop's "layer" key overrides this.
+FRONT_PROPS = {"resistance-band", "towel", "massage-ball", "dumbbell"}
+
+
+def load_poses(path: Path = POSES_PATH) -> dict[str, dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- validation -----------------------------------------------------------
+
+
+def _is_num(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_point(value, where: str, problems: list[str]) -> None:
+    if not (isinstance(value, list | tuple) and len(value) == 2 and all(map(_is_num, value))):
+        problems.append(f"{where} must be an [x, y] pair of numbers")
+    elif not (0 <= value[0] <= WIDTH and 0 <= value[1] <= HEIGHT):
+        problems.append(f"{where} {list(value)} is outside the {WIDTH}x{HEIGHT} box")
+
+
+def _check_field(value, kind, where: str, problems: list[str]) -> None:
+    if kind == "point":
+        _check_point(value, where, problems)
+    elif isinstance(kind, tuple):
+        if value not in kind:
+            problems.append(f"{where} must be one of {', '.join(kind)}")
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            problems.append(f"{where} must be true or false")
+    elif not _is_num(value):
+        problems.append(f"{where} must be a number")
+    else:
+        limit = {"x": WIDTH, "y": HEIGHT, "len": WIDTH}.get(kind)
+        low = 1 if kind == "len" else 0
+        if limit is not None and not low <= value <= limit:
+            problems.append(f"{where} {value} is outside the {WIDTH}x{HEIGHT} box")
+
+
+def _check_joints(joints, where: str, problems: list[str], *, partial: bool) -> None:
+    if not isinstance(joints, dict):
+        problems.append(f"{where} must be an object")
+        return
+    for key in CORE_JOINTS:
+        if key in joints:
+            _check_point(joints[key], f"{where}.{key}", problems)
+        elif not partial:
+            problems.append(f"missing joint {where}.{key}")
+    for side in ("near", "far"):
+        limbs = joints.get(side, {} if partial else None)
+        if not isinstance(limbs, dict):
+            problems.append(f"missing joint group {where}.{side}")
+            continue
+        for key in SIDE_JOINTS + ("hip",):
+            if key in limbs:
+                _check_point(limbs[key], f"{where}.{side}.{key}", problems)
+            elif key != "hip" and not partial:
+                problems.append(f"missing joint {where}.{side}.{key}")
+        for key in sorted(set(limbs) - set(SIDE_JOINTS) - {"hip"}):
+            problems.append(f"unknown joint {where}.{side}.{key}")
+    extra = (
+        set(joints) - set(CORE_JOINTS) - {"near", "far"} - ({"spine_bend"} if partial else set())
+    )
+    for key in sorted(extra):
+        problems.append(f"unknown joint {where}.{key}")
+
+
+def validate_pose(pose) -> list[str]:
+    """Return human-readable problems with ``pose``; an empty list means it can be drawn."""
+    if not isinstance(pose, dict):
+        return ["pose must be an object"]
+    problems: list[str] = []
+    for key in sorted(set(pose) - TOP_KEYS):
+        problems.append(f"unknown pose key {key!r}")
+    if not isinstance(pose.get("alt"), str) or not pose["alt"].strip():
+        problems.append("alt text is missing")
+    if pose.get("view", "side") not in ("side", "front"):
+        problems.append("view must be 'side' or 'front'")
+    if "floor" in pose:
+        _check_field(pose["floor"], "y", "floor", problems)
+    for key in ("face", "spine_bend"):
+        if key in pose and not _is_num(pose[key]):
+            problems.append(f"{key} must be a number")
+    _check_joints(pose.get("joints"), "joints", problems, partial=False)
+    if "ghost" in pose:
+        _check_joints(pose["ghost"], "ghost", problems, partial=True)
+    for i, prop in enumerate(pose.get("props", [])):
+        where = f"props[{i}]"
+        kind = prop.get("type") if isinstance(prop, dict) else None
+        if kind not in PROPS:
+            problems.append(f"{where} has unknown prop type {kind!r}")
+            continue
+        required, optional = PROPS[kind]
+        optional = {**optional, "type": None, "layer": ("back", "front")}
+        for key, field in required.items():
+            if key not in prop:
+                problems.append(f"{where} ({kind}) is missing {key!r}")
+            else:
+                _check_field(prop[key], field, f"{where}.{key}", problems)
+        for key, value in prop.items():
+            if key in optional and key != "type":
+                _check_field(value, optional[key], f"{where}.{key}", problems)
+            elif key not in required and key != "type":
+                problems.append(f"{where} ({kind}) has unknown field {key!r}")
+        if kind == "towel" and "at" not in prop and not {"from", "to"} <= set(prop):
+            problems.append(f"{where} (towel) needs 'at' (a pad) or 'from' and 'to' (a strap)")
+    for i, arrow in enumerate(pose.get("arrows", [])):
+        if not isinstance(arrow, dict):
+            problems.append(f"arrows[{i}] must be an object")
+            continue
+        for key in ("from", "to"):
+            _check_point(arrow.get(key), f"arrows[{i}].{key}", problems)
+        if not _is_num(arrow.get("bend", 0)):
+            problems.append(f"arrows[{i}].bend must be a number")
+    return problems
+
+
+# --- drawing helpers ------------------------------------------------------
+
+
+def _n(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _pts(points) -> str:
+    return " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
+
+
+def _polyline(points, **attrs) -> str:
+    return f'<polyline points="{_pts(points)}"{_attrs(attrs)}/>'
+
+
+def _attrs(attrs: dict) -> str:
+    return "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+
+
+def _rect(x, y, w, h, rx=3, **attrs) -> str:
+    return (
+        f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="{_n(rx)}"'
+        f"{_attrs(attrs)}/>"
+    )
+
+
+def _circle(cx, cy, r, **attrs) -> str:
+    return f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r)}"{_attrs(attrs)}/>'
+
+
+def _bow(start, end, bend: float):
+    """Control point that bows the start->end line sideways by ``bend`` of its length."""
+    (x1, y1), (x2, y2) = start, end
+    return ((x1 + x2) / 2 - bend * (y2 - y1), (y1 + y2) / 2 + bend * (x2 - x1))
+
+
+def _curve(start, end, bend: float, **attrs) -> str:
+    cx, cy = _bow(start, end, bend)
+    d = f"M{_pts([start])} Q{_pts([(cx, cy), end])}"
+    return f'<path d="{d}"{_attrs(attrs)}/>'
+
+
+# --- props ----------------------------------------------------------------
+
+
+def _prop(prop: dict, floor: float) -> list[str]:
+    """Outline drawing of one prop; ``floor`` anchors things that stand on the ground."""
+    kind, out = prop["type"], []
+    thin = {"fill": PROP_FILL, "stroke": INK, "stroke_width": 3}
+    if kind == "wall":
+        top, side = prop.get("top", 12), prop.get("side", "right")
+        if side == "back":  # seen face-on, a pale panel behind the figure
+            out.append(_rect(prop["x"], top, prop.get("width", 160), floor - top, 4, **thin))
+        else:  # seen edge-on, a slab with hatching on the solid side
+            sign = 1 if side == "right" else -1
+            x0 = prop["x"] if sign > 0 else prop["x"] - 16
+            out.append(_rect(x0, top, 16, floor - top, 0, **thin))
+            for y in range(int(top) + 14, int(floor) - 4, 18):
+                out.append(
+                    _polyline([(x0 + 2, y + 8), (x0 + 14, y - 4)], stroke=INK, stroke_width=1.5)
+                )
+    elif kind == "doorway":
+        top = prop.get("top", 14)
+        out.append(_rect(prop["x"] - 8, top, 16, floor - top, 2, **thin))
+        out.append(_rect(prop["x"] - 34, top, 68, 14, 2, **thin))
+    elif kind == "chair":
+        x, y = prop["x"], prop["y"]
+        sign = -1 if prop.get("facing", "right") == "left" else 1
+        front = x + sign * 70
+        for leg_x in (x + sign * 5, front - sign * 5):
+            out.append(_polyline([(leg_x, y), (leg_x, floor)], stroke=INK, **_w(5)))
+        if prop.get("back", True):
+            out.append(_polyline([(x, y), (x - sign * 6, y - 88)], stroke=INK, **_w(6)))
+        out.append(_rect(min(x, front) - 2, y - 3, 74, 8, 3, **thin))
+    elif kind == "step":
+        out.append(
+            _rect(prop["x"], floor - prop["height"], prop["width"], prop["height"], 2, **thin)
+        )
+    elif kind == "table":
+        x, y, w = prop["x"], prop["y"], prop["width"]
+        for leg_x in (x + 10, x + w - 10):
+            out.append(_polyline([(leg_x, y), (leg_x, floor)], stroke=INK, **_w(5)))
+        out.append(_rect(x, y - 4, w, 9, 2, **thin))
+    elif kind == "mat":
+        out.append(_rect(prop["x"], floor - 7, prop["width"], 7, 3.5, **thin))
+    elif kind == "resistance-band":
+        start, end = prop["from"], prop["to"]
+        out.append(_polyline([start, end], stroke=ACCENT, **_w(3.5)))
+        if prop.get("anchor"):
+            out.append(_rect(start[0] - 5, start[1] - 5, 10, 10, 2, fill=ACCENT))
+    elif kind == "towel":
+        if "at" in prop:  # a folded or rolled pad
+            w, h = prop.get("w", 34), prop.get("h", 12)
+            x, y = prop["at"][0] - w / 2, prop["at"][1] - h / 2
+            out.append(_rect(x, y, w, h, h / 2, **thin))
+            out.append(
+                _polyline([(x + w / 3, y + 2), (x + w / 3, y + h - 2)], stroke=INK, **_w(1.5))
+            )
+        else:  # a strap: an ink band with a pale core, unlike the thin accent band
+            out.append(_polyline([prop["from"], prop["to"]], stroke=INK, **_w(7)))
+            out.append(_polyline([prop["from"], prop["to"]], stroke=PROP_FILL, **_w(2.5)))
+    elif kind == "massage-ball":
+        (x, y), r = prop["at"], prop.get("r", 9)
+        out.append(_circle(x, y, r, **thin))
+        out.append(_circle(x - r / 3, y - r / 3, max(1.5, r / 5), fill=INK))
+    elif kind == "foam-roller":
+        (x, y), r = prop["at"], prop.get("r", 16)
+        out.append(_circle(x, y, r, **thin))
+        out.append(_circle(x, y, r / 2.6, fill="none", stroke=INK, stroke_width=2))
+    elif kind == "pillow":
+        (x, y), w, h = prop["at"], prop.get("w", 52), prop.get("h", 16)
+        out.append(_rect(x - w / 2, y - h / 2, w, h, h / 2, **thin))
+    elif kind == "dumbbell":
+        (x, y), a = prop["at"], math.radians(prop.get("angle", 0))
+        dx, dy = 13 * math.cos(a), 13 * math.sin(a)
+        out.append(_polyline([(x - dx, y - dy), (x + dx, y + dy)], stroke=INK, **_w(4)))
+        for s in (-1, 1):  # plates sit across the handle at each end
+            px, py = x + s * dx, y + s * dy
+            out.append(
+                _polyline(
+                    [(px - dy * 0.6, py + dx * 0.6), (px + dy * 0.6, py - dx * 0.6)],
+                    stroke=INK,
+                    **_w(9),
+                )
+            )
+    return out
+
+
+def _w(width: float) -> dict:
+    return {
+        "stroke_width": width,
+        "stroke_linecap": "round",
+        "stroke_linejoin": "round",
+        "fill": "none",
+    }
+
+
+# --- figure ---------------------------------------------------------------
+
+
+ARM, LEG = ("neck", "shoulder", "elbow", "wrist"), ("hip", "knee", "ankle", "toe")
+
+
+def _limbs(joints: dict, side: str) -> list[tuple[tuple, list]]:
+    """(joint names, points) of one side's arm and leg.
+
+    The short neck->shoulder link reads as a collarbone; a per-side hip adds a pelvis.
+    """
+    j = joints[side]
+    arm = [joints["neck"], j["shoulder"], j["elbow"], j["wrist"]]
+    leg = [joints["hip"]] + ([j["hip"]] if "hip" in j else []) + [j["knee"], j["ankle"], j["toe"]]
+    return [(ARM, arm), (LEG, leg)]
+
+
+def _torso(joints: dict, bend: float, **attrs) -> str:
+    return _curve(joints["neck"], joints["hip"], bend, **attrs)
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = {k: over.get(k, v) for k, v in base.items() if k in CORE_JOINTS}
+    for side in ("near", "far"):
+        out[side] = {**base[side], **over.get(side, {})}
+    return out
+
+
+def _ghost(pose: dict) -> list[str]:
+    """The other end of the movement, faint and dashed, only for the parts that move."""
+    over, base = pose["ghost"], pose["joints"]
+    joints, out = _merged(base, over), []
+    style = {**_w(8), "stroke": FAR_INK, "stroke_dasharray": "10 9", "opacity": "0.8"}
+    if {"neck", "hip", "spine_bend"} & set(over):
+        out.append(_torso(joints, over.get("spine_bend", pose.get("spine_bend", 0)), **style))
+    for side in ("far", "near"):
+        moved = set(over.get(side, {})) | ({"neck", "hip"} & set(over))
+        for names, line in _limbs(joints, side):
+            if moved & set(names):
+                out.append(_polyline(line, **style))
+    if "head" in over:
+        out.append(_polyline([joints["neck"], joints["head"]], **style))
+        out.append(_circle(*joints["head"], HEAD_R, **{**style, "stroke_width": 3}))
+    return out
+
+
+def _figure(pose: dict) -> list[str]:
+    j, out = pose["joints"], []
+    far = INK if pose.get("view") == "front" else FAR_INK
+    for _names, line in _limbs(j, "far"):
+        out.append(_polyline(line, stroke=far, **_w(LIMB_W)))
+    out.append(_polyline([j["neck"], j["head"]], stroke=INK, **_w(LIMB_W)))
+    out.append(_torso(j, pose.get("spine_bend", 0), stroke=INK, **_w(TORSO_W)))
+    hx, hy = j["head"]
+    if "face" in pose:  # a small nose bump shows which way the head is turned
+        a = math.radians(pose["face"])
+        out.append(_circle(hx + HEAD_R * math.cos(a), hy + HEAD_R * math.sin(a), 4.5, fill=INK))
+    out.append(_circle(hx, hy, HEAD_R, fill=INK))
+    for _names, line in _limbs(j, "near"):
+        out.append(_polyline(line, stroke=INK, **_w(LIMB_W)))
+    return out
+
+
+def _arrow(arrow: dict) -> list[str]:
+    start, end, bend = arrow["from"], arrow["to"], arrow.get("bend", 0)
+    ctrl = _bow(start, end, bend)
+    out = [_curve(start, end, bend, stroke=ACCENT, **_w(3.5))]
+    for tip, back in [(end, ctrl)] + ([(start, ctrl)] if arrow.get("both") else []):
+        dx, dy = tip[0] - back[0], tip[1] - back[1]
+        size = math.hypot(dx, dy) or 1
+        ux, uy = dx / size, dy / size  # unit vector along the curve at its tip
+        base = (tip[0] - 12 * ux, tip[1] - 12 * uy)
+        head = [tip, (base[0] - 6 * uy, base[1] + 6 * ux), (base[0] + 6 * uy, base[1] - 6 * ux)]
+        out.append(
+            f'<polygon points="{_pts(head)}" fill="{ACCENT}" stroke="{ACCENT}" '
+            f'stroke-width="1.5" stroke-linejoin="round"/>'
+        )
+    return out
+
+
+def render_svg(pose: dict, *, title: str) -> str:
+    """Draw ``pose`` as a standalone SVG document; raises ValueError if the pose is invalid."""
+    problems = validate_pose(pose)
+    if problems:
+        raise ValueError("Invalid pose: " + "; ".join(problems))
+    # Ids unique per drawing, so several SVGs inlined in one page don't clash.
+    uid = "hep-" + hashlib.sha1(f"{title}\n{pose['alt']}".encode()).hexdigest()[:10]  # noqa: S324
+    floor = pose.get("floor", HEIGHT - 38)
+    props = pose.get("props", [])
+
+    def layer(p):
+        return p.get("layer", "front" if p["type"] in FRONT_PROPS else "back")
+
+    body = [_rect(0, 0, WIDTH, HEIGHT, 0, fill="#ffffff")]
+    if "floor" in pose:
+        body.append(_polyline([(8, floor), (WIDTH - 8, floor)], stroke=INK, **_w(3)))
+    for prop in props:
+        if layer(prop) == "back":
+            body += _prop(prop, floor)
+    if "ghost" in pose:
+        body += _ghost(pose)
+    body += _figure(pose)
+    for prop in props:
+        if layer(prop) == "front":
+            body += _prop(prop, floor)
+    for arrow in pose.get("arrows", []):
+        body += _arrow(arrow)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'role="img" aria-labelledby="{uid}-title {uid}-desc">'
+        f'<title id="{uid}-title">{escape(title, {'"': "&quot;"})}</title>'
+        f'<desc id="{uid}-desc">{escape(pose["alt"])}</desc>\n' + "\n".join(body) + "\n</svg>\n"
+    )
