@@ -9,7 +9,18 @@ from clinic.models import Clinic, Membership, Patient, User
 class ClinicAdminForm(forms.ModelForm):
     class Meta:
         model = Clinic
-        fields = "__all__"
+        fields = [
+            "name",
+            "slug",
+            "phone",
+            "email",
+            "website",
+            "address",
+            "logo",
+            "brand_colour",
+            "paper_size",
+            "handout_footer",
+        ]
 
     def clean_logo(self):
         return clean_picture(self.cleaned_data.get("logo"))

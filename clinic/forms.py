@@ -74,8 +74,15 @@ class ClinicForm(forms.ModelForm):
     class Meta:
         model = Clinic
         fields = [
-            "name", "phone", "email", "website", "address", "logo", "brand_colour",
-            "paper_size", "handout_footer",
+            "name",
+            "phone",
+            "email",
+            "website",
+            "address",
+            "logo",
+            "brand_colour",
+            "paper_size",
+            "handout_footer",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),

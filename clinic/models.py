@@ -25,7 +25,8 @@ class Clinic(models.Model):
     )
     paper_size = models.CharField(max_length=10, choices=PaperSize, default=PaperSize.A4)
     logo = models.ImageField(
-        upload_to="clinics/logos/", blank=True,
+        upload_to="clinics/logos/",
+        blank=True,
         help_text="JPEG, PNG or WebP; printed at the top of every handout.",
     )
     brand_colour = models.CharField(

@@ -13,7 +13,7 @@ class StepInline(admin.TabularInline):
 class ExerciseImageForm(forms.ModelForm):
     class Meta:
         model = ExerciseImage
-        fields = "__all__"
+        fields = ["image", "alt_text", "is_main", "credit", "order"]
 
     def clean_image(self):
         return clean_picture(self.cleaned_data.get("image"))

@@ -28,7 +28,11 @@ logger = logging.getLogger(__name__)
 
 STYLESHEET = "static:handouts/handout.css"
 DATA_IMAGE_PREFIXES = (
-    "data:image/png", "data:image/jpeg", "data:image/webp", "data:image/gif", "data:image/svg+xml",
+    "data:image/png",
+    "data:image/jpeg",
+    "data:image/webp",
+    "data:image/gif",
+    "data:image/svg+xml",
 )
 
 
@@ -137,10 +141,16 @@ def render_html(snapshot: dict, *, draft: bool) -> str:
     return render_to_string("handouts/prescription.html", {"h": snapshot, "draft": draft})
 
 
-def render_pdf(snapshot: dict, *, draft: bool) -> bytes:
-    """The handout PDF for a snapshot (see ``prescriptions.selectors.handout_snapshot``)."""
-    html = HTML(string=render_html(snapshot, draft=draft), url_fetcher=HandoutURLFetcher())
-    document = html.render(stylesheets=[stylesheet()], font_config=font_config())
+def pdf_from_html(html: str) -> bytes:
+    """A tagged PDF (PDF/UA-1) from handout HTML, with our fetcher, fonts and stylesheet."""
+    document = HTML(string=html, url_fetcher=HandoutURLFetcher()).render(
+        stylesheets=[stylesheet()], font_config=font_config()
+    )
     # No embedded files in a handout, whatever the HTML asks for.
     document.metadata.attachments = []
     return document.write_pdf(pdf_variant="pdf/ua-1", custom_metadata=False)
+
+
+def render_pdf(snapshot: dict, *, draft: bool) -> bytes:
+    """The handout PDF for a snapshot (see ``prescriptions.selectors.handout_snapshot``)."""
+    return pdf_from_html(render_html(snapshot, draft=draft))

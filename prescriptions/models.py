@@ -26,7 +26,9 @@ class Prescription(models.Model):
         default=False, help_text="Bigger type and one exercise per page, for low vision."
     )
     log_weeks = models.PositiveSmallIntegerField(
-        "tick-box log", choices=[(0, "None"), (1, "1 week"), (2, "2 weeks")], default=0,
+        "tick-box log",
+        choices=[(0, "None"), (1, "1 week"), (2, "2 weeks")],
+        default=0,
         help_text="Adds a page where the patient ticks off each day's exercises.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

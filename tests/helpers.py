@@ -46,3 +46,21 @@ def http_listener():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def pdf_page_images(data: bytes, *, dpi: int = 150):
+    """The PDF's pages as PIL images, rendered by poppler's pdftoppm."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(source), str(Path(folder) / "page")],
+            check=True,
+        )
+        return [Image.open(path).copy() for path in sorted(Path(folder).glob("page*.png"))]
