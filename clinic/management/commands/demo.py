@@ -1,6 +1,10 @@
 import datetime
+import io
 
+import fontpkg_atkinson_hyperlegible
+from django.core.files.base import ContentFile
 from django.core.management import call_command
+from PIL import Image, ImageDraw, ImageFont
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -69,6 +73,8 @@ class Command(BaseCommand):
                     "address": "12 Example Street\nFitzroy VIC 3065",
                 },
             )
+            if not clinic.logo:
+                clinic.logo.save("northside-logo.png", ContentFile(demo_logo()), save=True)
             users = {}
             for email, first, last, role, title in STAFF:
                 user, _ = User.objects.get_or_create(
@@ -116,6 +122,8 @@ class Command(BaseCommand):
             rx = services.prescription_create(patient=patient, therapist=therapist, title=title)
             rx.advice = advice
             rx.review_date = timezone.localdate() + datetime.timedelta(weeks=3)
+            rx.log_weeks = 1 if issue else 0
+            rx.large_print = not issue  # Maggie's eyesight: the draft is in large print.
             rx.save()
             for slug, extra in items:
                 if slug not in exercises:
@@ -127,3 +135,24 @@ class Command(BaseCommand):
                     item.save()
             if issue:
                 services.prescription_issue(prescription=rx, by=therapist)
+
+
+def demo_logo() -> bytes:
+    """A simple made-up mark for the demo clinic: a teal disc with a stylised N and a wordmark."""
+    font_path = fontpkg_atkinson_hyperlegible.ROOT / "files" / "AtkinsonHyperlegible-Bold.ttf"
+    image = Image.new("RGBA", (900, 240), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((10, 10, 230, 230), fill=(15, 94, 110, 255))
+    draw.line([(75, 170), (75, 70), (165, 170), (165, 70)], fill="white", width=22, joint="curve")
+    draw.text(
+        (265, 45), "Northside", font=ImageFont.truetype(str(font_path), 96), fill=(15, 94, 110)
+    )
+    draw.text(
+        (268, 150),
+        "REMEDIAL & MYOTHERAPY",
+        font=ImageFont.truetype(str(font_path), 44),
+        fill=(60, 60, 60),
+    )
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
