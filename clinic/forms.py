@@ -1,5 +1,5 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
@@ -104,12 +104,19 @@ class ClinicForm(forms.ModelForm):
                 Column("paper_size", css_class="col-6 col-md-3"),
             ),
             Field("handout_footer"),
+            HTML('<h2 class="h6 mt-3">Handout emails</h2>'),
+            Field("reply_to"),
+            Field("email_subject"),
+            Field("email_message"),
             Submit("save", "Save clinic settings"),
         )
 
     def clean_name(self):
         # The name goes into email headers: one line only.
         return one_line(self.cleaned_data["name"])
+
+    def clean_email_subject(self):
+        return one_line(self.cleaned_data["email_subject"])
 
     def clean_handout_footer(self):
         return one_line(self.cleaned_data["handout_footer"])

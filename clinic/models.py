@@ -24,6 +24,25 @@ class Clinic(models.Model):
         help_text="Printed at the foot of every handout page.",
     )
     paper_size = models.CharField(max_length=10, choices=PaperSize, default=PaperSize.A4)
+    reply_to = models.EmailField(
+        "reply-to address",
+        blank=True,
+        help_text="Where patients' replies to handout emails go (default: the clinic email).",
+    )
+    email_subject = models.CharField(
+        max_length=150,
+        default="Your home exercise program from {clinic}",
+        help_text="Placeholders: {patient}, {clinic}, {program}.",
+    )
+    email_message = models.TextField(
+        max_length=2000,
+        default=(
+            "Your home exercise program is attached as a PDF. Print it or keep it on your "
+            "phone, and follow the doses your therapist set. Stop any exercise that causes "
+            "sharp or increasing pain, and let us know."
+        ),
+        help_text="The body of handout emails. Placeholders: {patient}, {clinic}, {program}.",
+    )
     logo = models.ImageField(
         upload_to="clinics/logos/",
         blank=True,

@@ -41,3 +41,16 @@ def clinic_update(*, clinic: Clinic, by, form) -> Clinic:
     Handouts already issued keep their stored PDF, so they do not change.
     """
     return form.save()
+
+
+@transaction.atomic
+def patient_record_consent(*, patient: Patient, by) -> Patient:
+    """The patient told ``by`` they agree to receive handouts by email."""
+    if not patient.email_consent:
+        patient.email_consent = True
+        patient.email_consent_at = timezone.now()
+        patient.email_consent_by = by
+        patient.save(
+            update_fields=["email_consent", "email_consent_at", "email_consent_by", "updated_at"]
+        )
+    return patient

@@ -14,6 +14,7 @@ patient_patterns = (
         path("new/", views.PatientCreateView.as_view(), name="create"),
         path("<int:pk>/", views.PatientDetailView.as_view(), name="detail"),
         path("<int:pk>/edit/", views.PatientUpdateView.as_view(), name="edit"),
+        path("<int:pk>/consent/", views.PatientConsentView.as_view(), name="consent"),
         path(
             "<int:patient_pk>/prescriptions/new/",
             PrescriptionCreateView.as_view(),
@@ -32,6 +33,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/settings/", views.ClinicSettingsView.as_view(), name="clinic_settings"),
+    path("clinic/deliveries/", views.DeliveryLogView.as_view(), name="delivery_log"),
     path("patients/", include(patient_patterns)),
     path("exercises/", include("exercises.urls")),
     path("prescriptions/", include("prescriptions.urls")),

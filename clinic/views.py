@@ -3,14 +3,27 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import ClinicAdminMixin, ClinicStaffMixin
 from clinic.forms import ClinicForm, PatientForm
 from clinic.selectors import get_patient_for, patient_list
-from clinic.services import clinic_update, patient_create, patient_update
-from prescriptions.selectors import patient_prescriptions, recent_prescriptions
+from clinic.services import (
+    clinic_update,
+    patient_create,
+    patient_record_consent,
+    patient_update,
+)
+from prescriptions.models import Delivery
+from prescriptions.selectors import (
+    clinic_deliveries,
+    patient_deliveries,
+    patient_prescriptions,
+    recent_prescriptions,
+)
 
 
 @never_cache
@@ -81,8 +94,29 @@ class PatientDetailView(ClinicStaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         patient = get_patient_for(self.request.user, kwargs["pk"])
         return super().get_context_data(
-            patient=patient, prescriptions=patient_prescriptions(patient=patient), **kwargs
+            patient=patient,
+            prescriptions=patient_prescriptions(patient=patient),
+            deliveries=patient_deliveries(patient=patient),
+            **kwargs,
         )
+
+
+class PatientConsentView(ClinicStaffMixin, View):
+    """Record that the patient agreed to receive handouts by email."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        patient = get_patient_for(request.user, pk)
+        if not patient.email:
+            messages.error(request, "Add the patient's email address first.")
+            return redirect("patients:edit", pk=patient.pk)
+        patient_record_consent(patient=patient, by=request.user)
+        messages.success(request, f"Consent to email handouts recorded for {patient.full_name}.")
+        target = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            return redirect(target)
+        return redirect(patient)
 
 
 class ClinicSettingsView(ClinicAdminMixin, FormView):
@@ -96,3 +130,19 @@ class ClinicSettingsView(ClinicAdminMixin, FormView):
         clinic_update(clinic=self.clinic, by=self.request.user, form=form)
         messages.success(self.request, "Clinic settings saved. New handouts will use them.")
         return redirect("clinic_settings")
+
+
+class DeliveryLogView(ClinicAdminMixin, TemplateView):
+    """Every handout email of the clinic, newest first, for clinic admins."""
+
+    template_name = "clinic/deliveries.html"
+
+    def get_context_data(self, **kwargs):
+        status = self.request.GET.get("status", "")
+        if status not in Delivery.Status.values:
+            status = ""
+        deliveries = clinic_deliveries(clinic=self.clinic, status=status)
+        page = Paginator(deliveries, 50).get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            page=page, status=status, statuses=Delivery.Status.choices, **kwargs
+        )

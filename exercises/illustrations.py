@@ -16,8 +16,9 @@ Pose format (all coordinates are ``[x, y]`` in the viewBox, y grows downwards)::
      "spine_bend": 0.0,               # optional: bows the torso; + bulges to the
                                       # right of the neck->hip direction
      "joints": {"head": .., "neck": .., "hip": ..,
-                "near": {"shoulder", "elbow", "wrist", "knee", "ankle", "toe"
-                         [, "hip"]},  # a per-side hip draws a pelvis (front view)
+                "near": {"shoulder", "elbow", "wrist", "knee", "ankle", "toe",
+                         optional "hand" (fingertips, for wrist exercises) and
+                         "hip" (a per-side hip draws a pelvis, for front views)},
                 "far": {...same keys...}},
      "ghost": {...any subset of "joints", plus "spine_bend"...},  # faint start position
      "props": [{"type": "chair", "x": .., "y": ..}, ...],       # see PROPS below
@@ -43,6 +44,7 @@ LIMB_W, TORSO_W, HEAD_R = 10, 13, 15
 
 CORE_JOINTS = ("head", "neck", "hip")
 SIDE_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle", "toe")
+SIDE_OPTIONAL = ("hand", "hip")
 TOP_KEYS = {"alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "props", "arrows"}
 
 # Prop type -> (required fields, optional fields); each field names its kind.
@@ -50,10 +52,10 @@ TOP_KEYS = {"alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "pr
 PROPS = {
     "wall": ({"x": "x"}, {"side": ("left", "right", "back"), "top": "y", "width": "len"}),
     "doorway": ({"x": "x"}, {"top": "y"}),
-    "chair": ({"x": "x", "y": "y"}, {"facing": ("left", "right"), "back": "bool"}),
+    "chair": ({"x": "x", "y": "y"}, {"facing": ("left", "right", "front"), "back": "bool"}),
     "step": ({"x": "x", "width": "len", "height": "len"}, {}),
     "table": ({"x": "x", "y": "y", "width": "len"}, {}),
-    "mat": ({"x": "x", "width": "len"}, {}),
+    "mat": ({"x": "x", "width": "len"}, {"y": "y", "depth": "len"}),
     "resistance-band": ({"from": "point", "to": "point"}, {"anchor": "bool"}),
     "towel": ({}, {"from": "point", "to": "point", "at": "point", "w": "len", "h": "len"}),
     "massage-ball": ({"at": "point"}, {"r": "len"}),
@@ -116,12 +118,12 @@ def _check_joints(joints, where: str, problems: list[str], *, partial: bool) -> 
         if not isinstance(limbs, dict):
             problems.append(f"missing joint group {where}.{side}")
             continue
-        for key in SIDE_JOINTS + ("hip",):
+        for key in SIDE_JOINTS + SIDE_OPTIONAL:
             if key in limbs:
                 _check_point(limbs[key], f"{where}.{side}.{key}", problems)
-            elif key != "hip" and not partial:
+            elif key in SIDE_JOINTS and not partial:
                 problems.append(f"missing joint {where}.{side}.{key}")
-        for key in sorted(set(limbs) - set(SIDE_JOINTS) - {"hip"}):
+        for key in sorted(set(limbs) - set(SIDE_JOINTS) - set(SIDE_OPTIONAL)):
             problems.append(f"unknown joint {where}.{side}.{key}")
     extra = (
         set(joints) - set(CORE_JOINTS) - {"near", "far"} - ({"spine_bend"} if partial else set())
@@ -245,6 +247,14 @@ def _prop(prop: dict, floor: float) -> list[str]:
         top = prop.get("top", 14)
         out.append(_rect(prop["x"] - 8, top, 16, floor - top, 2, **thin))
         out.append(_rect(prop["x"] - 34, top, 68, 14, 2, **thin))
+    elif kind == "chair" and prop.get("facing") == "front":
+        x, y = prop["x"], prop["y"]  # x is the left edge of the seat
+        for post_x in (x + 6, x + 64):
+            top = y - 62 if prop.get("back", True) else y
+            out.append(_polyline([(post_x, top), (post_x, floor)], stroke=INK, **_w(5)))
+        if prop.get("back", True):  # backrest only up to mid-back, so the shoulders stay clear
+            out.append(_rect(x + 2, y - 66, 66, 14, 4, **thin))
+        out.append(_rect(x - 2, y - 3, 74, 8, 3, **thin))
     elif kind == "chair":
         x, y = prop["x"], prop["y"]
         sign = -1 if prop.get("facing", "right") == "left" else 1
@@ -264,7 +274,11 @@ def _prop(prop: dict, floor: float) -> list[str]:
             out.append(_polyline([(leg_x, y), (leg_x, floor)], stroke=INK, **_w(5)))
         out.append(_rect(x, y - 4, w, 9, 2, **thin))
     elif kind == "mat":
-        out.append(_rect(prop["x"], floor - 7, prop["width"], 7, 3.5, **thin))
+        # Edge-on by default; a deeper mat reads as the floor seen from above.
+        bottom, depth = prop.get("y", floor), prop.get("depth", 7)
+        out.append(
+            _rect(prop["x"], bottom - depth, prop["width"], depth, min(depth / 2, 8), **thin)
+        )
     elif kind == "resistance-band":
         start, end = prop["from"], prop["to"]
         out.append(_polyline([start, end], stroke=ACCENT, **_w(3.5)))
@@ -320,7 +334,7 @@ def _w(width: float) -> dict:
 # --- figure ---------------------------------------------------------------
 
 
-ARM, LEG = ("neck", "shoulder", "elbow", "wrist"), ("hip", "knee", "ankle", "toe")
+ARM, LEG = ("neck", "shoulder", "elbow", "wrist", "hand"), ("hip", "knee", "ankle", "toe")
 
 
 def _limbs(joints: dict, side: str) -> list[tuple[tuple, list]]:
@@ -329,7 +343,9 @@ def _limbs(joints: dict, side: str) -> list[tuple[tuple, list]]:
     The short neck->shoulder link reads as a collarbone; a per-side hip adds a pelvis.
     """
     j = joints[side]
-    arm = [joints["neck"], j["shoulder"], j["elbow"], j["wrist"]]
+    arm = [joints["neck"], j["shoulder"], j["elbow"], j["wrist"]] + (
+        [j["hand"]] if "hand" in j else []
+    )
     leg = [joints["hip"]] + ([j["hip"]] if "hip" in j else []) + [j["knee"], j["ankle"], j["toe"]]
     return [(ARM, arm), (LEG, leg)]
 

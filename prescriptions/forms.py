@@ -69,5 +69,15 @@ ItemFormSet = forms.inlineformset_factory(
 
 
 class EmailHandoutForm(forms.Form):
-    recipient = forms.EmailField(label="Send to")
+    extra_recipient = forms.EmailField(
+        label="Also send to (optional)",
+        required=False,
+        help_text="e.g. a carer; they receive a copy.",
+    )
+    message = forms.CharField(
+        label="Personal message (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     request_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)

@@ -104,7 +104,11 @@ class Delivery(models.Model):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
+        RETRY = "retry", "Failed – will retry"
         FAILED = "failed", "Failed"
+
+    # Deliveries a worker may (still) send.
+    PENDING = (Status.QUEUED, Status.RETRY)
 
     prescription = models.ForeignKey(
         Prescription, on_delete=models.CASCADE, related_name="deliveries"
@@ -113,6 +117,10 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     recipient = models.EmailField()
+    extra_recipient = models.EmailField(
+        "also send to", blank=True, help_text="e.g. a carer; receives a copy."
+    )
+    message = models.TextField("personal message", blank=True, max_length=1000)
     # One per submitted form: a double click or a resubmit finds the first delivery.
     request_key = models.UUIDField(unique=True, null=True, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
@@ -122,10 +130,16 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
 
     def __str__(self):
         return f"{self.recipient}: {self.get_status_display()}"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.RETRY)

@@ -73,6 +73,19 @@ def video_link(exercise) -> str:
     return exercise.video_url
 
 
+def patient_deliveries(*, patient) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(prescription__patient=patient).select_related(
+        "prescription", "requested_by"
+    )
+
+
+def clinic_deliveries(*, clinic, status: str = "") -> QuerySet[Delivery]:
+    deliveries = Delivery.objects.filter(prescription__clinic=clinic).select_related(
+        "prescription__patient", "requested_by"
+    )
+    return deliveries.filter(status=status) if status else deliveries
+
+
 def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
     """Everything a handout prints, as plain data.
 

@@ -1,5 +1,6 @@
 import hashlib
 import uuid
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -116,35 +117,72 @@ def prescription_issue(*, prescription: Prescription, by) -> Handout:
     return handout
 
 
-def delivery_request(*, prescription: Prescription, by, recipient: str, request_key: uuid.UUID):
-    """Record an email of the handout and queue it; the same request key sends once.
+def delivery_request(
+    *,
+    prescription: Prescription,
+    by,
+    request_key: uuid.UUID,
+    extra_recipient: str = "",
+    message: str = "",
+) -> tuple[Delivery, bool]:
+    """Record an email of the handout to the patient and queue it.
 
     Returns ``(delivery, created)``: a double click or a resubmitted form
-    carries the same key and gets the first delivery back.
+    carries the same key and gets the first delivery back, so it sends once.
     """
     from prescriptions.tasks import send_delivery
 
-    if prescription.status != Prescription.Status.ISSUED:
+    patient = prescription.patient
+    if prescription.status == Prescription.Status.DRAFT:
         raise ValidationError("Issue the prescription before emailing its handout.")
-    if not prescription.patient.email_consent:
+    if not patient.email:
+        raise ValidationError("Add the patient's email address first.")
+    if not patient.email_consent:
         raise ValidationError(
-            "This patient has not agreed to receive handouts by email. "
-            "Record their consent on the patient's details first."
+            "This patient has not agreed to receive handouts by email. Record their consent first."
         )
+    existing = Delivery.objects.filter(request_key=request_key).first()
+    if existing is not None:
+        return existing, False
     try:
         with transaction.atomic():
             delivery = Delivery.objects.create(
                 prescription=prescription,
                 requested_by=by,
-                recipient=recipient,
+                recipient=patient.email,
+                extra_recipient=extra_recipient,
+                message=message,
                 request_key=request_key,
             )
             transaction.on_commit(lambda: send_delivery.enqueue(delivery.pk))
     except IntegrityError:
-        existing = Delivery.objects.filter(
-            request_key=request_key, prescription=prescription
-        ).first()
-        if existing is None:
-            raise
-        return existing, False
+        # The same form, submitted twice at the same moment: the other request won.
+        return Delivery.objects.get(request_key=request_key), False
     return delivery, True
+
+
+def delivery_retry(*, delivery: Delivery, by) -> bool:
+    """Queue a failed delivery again now. Returns False if it is not failed (any more)."""
+    from prescriptions.tasks import send_delivery
+
+    with transaction.atomic():
+        updated = Delivery.objects.filter(
+            pk=delivery.pk, status__in=[Delivery.Status.FAILED, Delivery.Status.RETRY]
+        ).update(status=Delivery.Status.QUEUED, next_attempt_at=None, updated_at=timezone.now())
+        if updated:
+            transaction.on_commit(lambda: send_delivery.enqueue(delivery.pk))
+    return bool(updated)
+
+
+def deliveries_requeue(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Queue again every delivery that should be moving but is not: queued or due for
+    retry with no task left to send it (a lost task), or claimed by a worker that died
+    (its lease ran out). Queueing one twice is harmless: only one worker can claim it."""
+    from prescriptions.tasks import claimable, send_delivery
+
+    now = timezone.now()
+    stale = Delivery.objects.filter(claimable(now), updated_at__lt=now - older_than)
+    ids = list(stale.values_list("pk", flat=True))
+    for pk in ids:
+        send_delivery.enqueue(pk)
+    return len(ids)

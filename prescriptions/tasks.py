@@ -1,9 +1,24 @@
 """Background work: emailing handouts.
 
-The request only records a ``Delivery`` and queues ``send_delivery``; the
-task claims the delivery, sends the stored PDF and records the outcome.
+A request only records a ``Delivery`` and queues ``send_delivery``. The task
+sends in three short steps, so no database lock is held while talking to the
+mail server:
+
+1. **Claim**: a pending delivery (queued, due for retry, or a claim that ran
+   out) becomes ``sending`` with a lease (``next_attempt_at``), atomically,
+   so two workers never both claim it.
+2. **Send** the stored PDF.
+3. **Record** the outcome, only if the claim is still ours: sent; a temporary
+   failure (server down, timeout, 4xx) is retried with back-off; a permanent
+   one (5xx, bad address) stops at once.
+
+A worker that dies between 1 and 3 leaves a ``sending`` delivery whose lease
+runs out; ``manage.py requeue_deliveries`` (run it from cron) picks it up
+again. The one window that could still send twice is a worker dying in the
+instant between the server's "250 accepted" and step 3.
 """
 
+import datetime
 import logging
 import smtplib
 import socket
@@ -11,14 +26,35 @@ from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.tasks import task
+from django.db import connection, transaction
+from django.db.models import Q
+from django.tasks import default_task_backend, task
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 
 from prescriptions.models import Delivery
 
 logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 15, 60)]
+# Longer than any SMTP conversation (EMAIL_TIMEOUT applies per socket operation).
+LEASE = datetime.timedelta(minutes=5)
+
+
+def is_temporary(error: Exception) -> bool:
+    """Worth trying again later: the server was away, busy or said 4xx."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return True  # A settings problem an administrator can fix; the handout is fine.
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(
+        error,
+        (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, socket.timeout, OSError),
+    )
 
 
 def explain(error: Exception) -> str:
@@ -28,13 +64,14 @@ def explain(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return "The mail server refused our login. Ask your administrator to check EMAIL_URL."
     if isinstance(error, smtplib.SMTPResponseException):
+        if 400 <= error.smtp_code < 500:
+            return f"The mail server was busy (it answered {error.smtp_code})."
         return f"The mail server answered {error.smtp_code}: it did not accept the message."
     if isinstance(
-        error, (ConnectionError, socket.timeout, TimeoutError, smtplib.SMTPServerDisconnected)
+        error,
+        (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, socket.timeout, OSError),
     ):
-        return "The mail server could not be reached. Try again in a few minutes."
-    if isinstance(error, OSError):
-        return "The mail server could not be reached. Try again in a few minutes."
+        return "The mail server could not be reached."
     return "The email could not be sent because of an unexpected error."
 
 
@@ -43,67 +80,126 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def fill(template: str, *, patient: str, clinic: str, program: str) -> str:
+    """The clinic's subject or message with its placeholders filled in (plain replace:
+    str.format would let a template reach attributes)."""
+    for key, value in (("{patient}", patient), ("{clinic}", clinic), ("{program}", program)):
+        template = template.replace(key, value)
+    return template
+
+
 def build_message(delivery: Delivery) -> EmailMultiAlternatives:
     prescription = delivery.prescription
     clinic = prescription.clinic
     clinic_name = one_line(clinic.name)
-    handout = prescription.handout
-    context = {"prescription": prescription, "clinic": clinic, "patient": prescription.patient}
+    names = {
+        "patient": prescription.patient.display_name,
+        "clinic": clinic.name,
+        "program": prescription.title,
+    }
+    context = {
+        "prescription": prescription,
+        "clinic": clinic,
+        "patient": prescription.patient,
+        "delivery": delivery,
+        "body": fill(clinic.email_message, **names),
+    }
     from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    reply_to = clinic.reply_to or clinic.email
     message = EmailMultiAlternatives(
-        subject=f"Your home exercise program from {clinic_name}",
+        subject=one_line(fill(clinic.email_subject, **names)),
         body=render_to_string("emails/handout.txt", context),
         from_email=formataddr((clinic_name, from_address)),
         to=[delivery.recipient],
-        reply_to=[clinic.email] if clinic.email else None,
+        cc=[delivery.extra_recipient] if delivery.extra_recipient else None,
+        reply_to=[reply_to] if reply_to else None,
         headers={"Message-ID": make_msgid(domain=from_address.partition("@")[2] or None)},
     )
     message.attach_alternative(render_to_string("emails/handout.html", context), "text/html")
-    with handout.pdf.open("rb") as pdf:
-        message.attach(f"{slug_for_file(prescription.title)}.pdf", pdf.read(), "application/pdf")
+    with prescription.handout.pdf.open("rb") as pdf:
+        filename = f"{slugify(prescription.title)[:60] or 'home-exercise-program'}.pdf"
+        message.attach(filename, pdf.read(), "application/pdf")
     return message
 
 
-def slug_for_file(title: str) -> str:
-    from django.utils.text import slugify
+def claimable(now) -> Q:
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (Q(status__in=Delivery.PENDING) & due) | (
+        Q(status=Delivery.Status.SENDING) & Q(next_attempt_at__lt=now)
+    )
 
-    return slugify(title)[:60] or "home-exercise-program"
+
+def claim(delivery_id: int) -> Delivery | None:
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update(
+            of=("self",), skip_locked=connection.features.has_select_for_update_skip_locked
+        )
+        delivery = (
+            locked.select_related(
+                "prescription__clinic", "prescription__patient", "prescription__handout"
+            )
+            .filter(claimable(now), pk=delivery_id)
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.status = Delivery.Status.SENDING
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + LEASE
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    return delivery
+
+
+def record(delivery: Delivery, **changes) -> bool:
+    """Store the outcome if our claim still stands (a lapsed lease may have been re-claimed)."""
+    updated = Delivery.objects.filter(
+        pk=delivery.pk, status=Delivery.Status.SENDING, attempts=delivery.attempts
+    ).update(updated_at=timezone.now(), **changes)
+    return updated == 1
+
+
+def can_defer() -> bool:
+    return default_task_backend.supports_defer
 
 
 @task
 def send_delivery(delivery_id: int) -> str:
-    with transaction.atomic():
-        delivery = (
-            # Lock only the delivery row: PostgreSQL cannot lock the nullable
-            # side of the outer joins that select_related adds.
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related(
-                "prescription__clinic", "prescription__patient", "prescription__handout"
-            )
-            .get(pk=delivery_id)
-        )
-        if delivery.status not in (Delivery.Status.QUEUED, Delivery.Status.FAILED):
-            return delivery.status
-        delivery.status = Delivery.Status.SENDING
-        delivery.attempts += 1
-        delivery.save(update_fields=["status", "attempts", "updated_at"])
-
-    message = build_message(delivery)
+    delivery = claim(delivery_id)
+    if delivery is None:
+        return "skipped"
     try:
+        message = build_message(delivery)
         message.send()
     except Exception as error:
-        logger.warning("Delivery %s failed: %s", delivery.pk, type(error).__name__)
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.FAILED,
-            last_error=explain(error)[:300],
-            updated_at=timezone.now(),
+        temporary = is_temporary(error)
+        logger.warning(
+            "Delivery %s attempt %s failed (%s, %s)",
+            delivery.pk,
+            delivery.attempts,
+            type(error).__name__,
+            "temporary" if temporary else "permanent",
+        )
+        words = explain(error)
+        if temporary and delivery.attempts < MAX_ATTEMPTS and can_defer():
+            when = timezone.now() + BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
+            if record(
+                delivery, status=Delivery.Status.RETRY, next_attempt_at=when, last_error=words[:300]
+            ):
+                send_delivery.using(run_after=when).enqueue(delivery.pk)
+            return Delivery.Status.RETRY
+        if temporary and delivery.attempts < MAX_ATTEMPTS:
+            words += " Press Retry to try again."
+        record(
+            delivery, status=Delivery.Status.FAILED, next_attempt_at=None, last_error=words[:300]
         )
         return Delivery.Status.FAILED
-    Delivery.objects.filter(pk=delivery.pk).update(
+    record(
+        delivery,
         status=Delivery.Status.SENT,
         sent_at=timezone.now(),
+        next_attempt_at=None,
         last_error="",
         message_id=message.extra_headers["Message-ID"],
-        updated_at=timezone.now(),
     )
     return Delivery.Status.SENT

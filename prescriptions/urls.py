@@ -9,4 +9,9 @@ urlpatterns = [
     path("<int:pk>/issue/", views.PrescriptionIssueView.as_view(), name="issue"),
     path("<int:pk>/handout.pdf", views.HandoutView.as_view(), name="handout"),
     path("<int:pk>/email/", views.EmailHandoutView.as_view(), name="email"),
+    path(
+        "<int:pk>/deliveries/<int:delivery_pk>/retry/",
+        views.DeliveryRetryView.as_view(),
+        name="delivery_retry",
+    ),
 ]

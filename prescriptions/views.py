@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
 from django.utils.text import slugify
 from django.views import View
@@ -161,21 +161,43 @@ class EmailHandoutView(PrescriptionMixin, View):
             delivery, created = services.delivery_request(
                 prescription=self.prescription,
                 by=request.user,
-                recipient=form.cleaned_data["recipient"],
                 request_key=form.cleaned_data["request_key"],
+                extra_recipient=form.cleaned_data["extra_recipient"],
+                message=form.cleaned_data["message"],
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(self.prescription)
-        delivery.refresh_from_db()
-        if not created:
-            messages.info(request, f"This email was already requested for {delivery.recipient}.")
-        elif delivery.status == delivery.Status.SENT:
-            messages.success(request, f"Handout emailed to {delivery.recipient}.")
-        elif delivery.status == delivery.Status.FAILED:
-            messages.error(
-                request, f"The email to {delivery.recipient} failed: {delivery.last_error}"
-            )
+        report_delivery(request, delivery, created=created)
+        return redirect(self.prescription)
+
+
+def report_delivery(request, delivery, *, created: bool = True) -> None:
+    """Tell the therapist what became of an email they just asked for."""
+    delivery.refresh_from_db()
+    Status = delivery.Status
+    if not created:
+        messages.info(request, f"This email was already requested for {delivery.recipient}.")
+    elif delivery.status == Status.SENT:
+        messages.success(request, f"Handout emailed to {delivery.recipient}.")
+    elif delivery.status == Status.RETRY:
+        messages.warning(
+            request,
+            f"The email to {delivery.recipient} failed – we will retry. {delivery.last_error}",
+        )
+    elif delivery.status == Status.FAILED:
+        messages.error(request, f"The email to {delivery.recipient} failed: {delivery.last_error}")
+    else:
+        messages.success(request, f"The handout is on its way to {delivery.recipient}.")
+
+
+class DeliveryRetryView(PrescriptionMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk, delivery_pk):
+        delivery = get_object_or_404(self.prescription.deliveries.all(), pk=delivery_pk)
+        if services.delivery_retry(delivery=delivery, by=request.user):
+            report_delivery(request, delivery)
         else:
-            messages.success(request, f"The handout is on its way to {delivery.recipient}.")
+            messages.info(request, "That email is already being sent.")
         return redirect(self.prescription)

@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from prescriptions import services
+from prescriptions.models import Delivery
 from tests.factories import ExerciseFactory, PrescriptionFactory
 
 SKIP_NAMESPACES = {"admin"}
@@ -54,7 +55,10 @@ def objects(patient, alice, clinic):
     rx = PrescriptionFactory(patient=patient, therapist=alice)
     services.prescription_add_exercise(prescription=rx, exercise=ExerciseFactory())
     private = ExerciseFactory(name="Clinic private", clinic=clinic)
-    return {"patient": patient, "prescription": rx, "exercise": private}
+    delivery = Delivery.objects.create(
+        prescription=rx, recipient=patient.email, status=Delivery.Status.FAILED
+    )
+    return {"patient": patient, "prescription": rx, "exercise": private, "delivery": delivery}
 
 
 def url_for(name, params, objects):
@@ -62,6 +66,8 @@ def url_for(name, params, objects):
     for param in params:
         if param == "slug":
             kwargs[param] = objects["exercise"].slug
+        elif param == "delivery_pk":
+            kwargs[param] = objects["delivery"].pk
         elif param == "patient_pk" or name.startswith("patients:"):
             kwargs[param] = objects["patient"].pk
         elif name.startswith("prescriptions:"):
@@ -78,8 +84,10 @@ def test_other_clinic_gets_404(client, charlie, objects, name, params):
     assert client.get(url).status_code in (404, 405)
     assert client.post(url, {"recipient": "x@evil.example"}).status_code in (404, 405)
     # Nothing changed hands.
-    assert not objects["prescription"].deliveries.exists()
+    assert objects["prescription"].deliveries.get().status == Delivery.Status.FAILED
     assert objects["patient"].prescriptions.count() == 1
+    objects["patient"].refresh_from_db()
+    assert objects["patient"].first_name == "Jordan"
 
 
 @pytest.mark.parametrize(("name", "params"), ROUTES, ids=[n for n, _ in ROUTES])

@@ -1,13 +1,23 @@
+"""Emailing handouts through a real SMTP server on loopback (aiosmtpd)."""
+
 import email
 import email.policy
+import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from asgiref.local import Local
+from django.core.management import call_command
+from django.db import connection
+from django.tasks import task_backends
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.mailers import mailer_from_url
-from prescriptions import services
+from clinic.models import Membership
+from prescriptions import services, tasks
 from prescriptions.models import Delivery
 from tests.helpers import free_port
 
@@ -27,34 +37,86 @@ class Recorder:
         return self.reply
 
 
+class SMTPServer:
+    """aiosmtpd on a fixed loopback port that can be stopped and started again."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.recorder = Recorder()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        return [
+            email.message_from_bytes(e.content, policy=email.policy.default)
+            for e in self.recorder.envelopes
+        ]
+
+
 @pytest.fixture
-def smtp(settings):
-    """A real SMTP server on loopback; the app's default mailer points at it."""
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.MAILERS = {
-        "default": mailer_from_url(f"smtp://127.0.0.1:{controller.port}/", timeout=5)
-    }
+def smtp_server(settings):
+    server = SMTPServer()
+    settings.MAILERS = {"default": mailer_from_url(f"smtp://127.0.0.1:{server.port}/", timeout=5)}
     settings.DEFAULT_FROM_EMAIL = "OpenHEP <handouts@openhep.example>"
-    yield recorder
-    controller.stop()
+    server.start()
+    yield server
+    server.stop()
 
 
-def post_email(client, rx, recipient="jordan@patient.example", key=None):
+@pytest.fixture
+def smtp(smtp_server):
+    return smtp_server.recorder
+
+
+def reset_task_backends():
+    task_backends._settings = None
+    task_backends.__dict__.pop("settings", None)
+    task_backends._connections = Local(False)
+
+
+@pytest.fixture
+def db_tasks(settings):
+    """The production task backend: django-tasks-db, with tasks run by its db_worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reset_task_backends()
+    yield
+    reset_task_backends()
+
+
+def run_worker(*, due_now=True):
+    """Run the queued tasks as `manage.py db_worker --batch` would, making deferred ones due."""
+    from django_tasks_db.models import DBTaskResult
+
+    if due_now:
+        # As if the back-off time had passed.
+        DBTaskResult.objects.update(run_after=timezone.now())
+        Delivery.objects.filter(status=Delivery.Status.RETRY).update(next_attempt_at=timezone.now())
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+
+
+def post_email(client, rx, key=None, **data):
     return client.post(
         reverse("prescriptions:email", args=[rx.pk]),
-        {"recipient": recipient, "request_key": str(key or uuid.uuid4())},
+        {"request_key": str(key or uuid.uuid4()), **data},
         follow=True,
     )
 
 
-def test_email_arrives_with_the_stored_handout(alice_client, issued, smtp):
+def test_email_arrives_with_the_stored_handout(alice_client, issued, smtp_server):
     response = post_email(alice_client, issued)
     assert "Handout emailed to jordan@patient.example." in response.content.decode()
-    [envelope] = smtp.envelopes
+    [envelope] = smtp_server.recorder.envelopes
     assert envelope.rcpt_tos == ["jordan@patient.example"]
-    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    [message] = smtp_server.messages
     assert message["Subject"] == "Your home exercise program from Northside Myotherapy"
     [sender] = message["From"].addresses
     assert (sender.display_name, sender.addr_spec) == (
@@ -66,12 +128,37 @@ def test_email_arrives_with_the_stored_handout(alice_client, issued, smtp):
     assert [a.get_content_type() for a in attachments] == ["application/pdf"]
     assert attachments[0].get_content() == issued.handout.pdf.open("rb").read()
     assert attachments[0].get_filename() == "hips-and-back.pdf"
-    body = message.get_body(("plain",)).get_content()
-    assert "Hello Jordan Ellis" in body
+    assert "Hello Jordan Ellis" in message.get_body(("plain",)).get_content()
+    assert "Hello Jordan Ellis" in message.get_body(("html",)).get_content()
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("sent", 1)
     assert delivery.message_id == message["Message-ID"] and delivery.sent_at is not None
-    assert "sent" in alice_client.get(issued.get_absolute_url()).content.decode().lower()
+    assert delivery.requested_by.email == "alice@clinic.example"
+    page = alice_client.get(issued.get_absolute_url()).content.decode()
+    assert 'class="badge delivery-sent">Sent<' in page
+
+
+def test_carer_copy_personal_message_and_clinic_wording(alice_client, issued, smtp_server):
+    clinic = issued.clinic
+    clinic.email_subject = "{patient}: your {program} from {clinic}"
+    clinic.email_message = "Here is {program}, {patient}."
+    clinic.reply_to = "therapists@northside.example"
+    clinic.save()
+    post_email(
+        alice_client,
+        issued,
+        extra_recipient="carer@family.example",
+        message="Lovely work today – see you in two weeks.",
+    )
+    [envelope] = smtp_server.recorder.envelopes
+    assert sorted(envelope.rcpt_tos) == ["carer@family.example", "jordan@patient.example"]
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Jordan Ellis: your Hips and back from Northside Myotherapy"
+    assert message["Cc"] == "carer@family.example"
+    assert message["Reply-To"] == "therapists@northside.example"
+    body = message.get_body(("plain",)).get_content()
+    assert "Lovely work today – see you in two weeks." in body
+    assert "Here is Hips and back, Jordan Ellis." in body
 
 
 def test_double_submit_sends_once(alice_client, issued, smtp):
@@ -82,23 +169,125 @@ def test_double_submit_sends_once(alice_client, issued, smtp):
     assert len(smtp.envelopes) == 1 and Delivery.objects.count() == 1
 
 
-def test_server_rejection_is_recorded_as_failed_with_a_clear_message(alice_client, issued, smtp):
+def test_server_rejection_fails_at_once_without_retry(alice_client, issued, smtp, db_tasks):
     smtp.reply = "554 Transaction failed"
-    response = post_email(alice_client, issued)
-    delivery = Delivery.objects.get()
-    assert delivery.status == "failed"
-    assert delivery.last_error == "The mail server answered 554: it did not accept the message."
-    assert delivery.last_error in response.content.decode()
-
-
-def test_server_down_is_recorded_as_failed(alice_client, issued, settings):
-    from tests.helpers import free_port as closed_port
-
-    settings.MAILERS = {"default": mailer_from_url(f"smtp://127.0.0.1:{closed_port()}/", timeout=2)}
     post_email(alice_client, issued)
+    run_worker()
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.last_error == "The mail server answered 554: it did not accept the message."
+    assert delivery.next_attempt_at is None
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(status="READY").count() == 0
+    page = alice_client.get(issued.get_absolute_url()).content.decode()
+    assert delivery.last_error in page and "Retry now" in page
+
+
+def test_server_down_then_up_retries_and_sends_once(alice_client, issued, smtp_server, db_tasks):
+    smtp_server.stop()
+    response = post_email(alice_client, issued)
+    assert "on its way" in response.content.decode()
+    run_worker()
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("retry", 1)
+    assert delivery.get_status_display() == "Failed – will retry"
+    assert delivery.last_error == "The mail server could not be reached."
+    assert timezone.now() + timedelta(seconds=50) < delivery.next_attempt_at
+    # Not due yet: the worker leaves it alone.
+    run_worker(due_now=False)
+    assert Delivery.objects.get().attempts == 1
+    smtp_server.start()
+    run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(smtp_server.recorder.envelopes) == 1
+    run_worker()
+    assert len(smtp_server.recorder.envelopes) == 1
+
+
+def test_temporary_failures_stop_after_the_limit(issued, alice, smtp_server, db_tasks):
+    smtp_server.stop()
+    delivery, _ = services.delivery_request(prescription=issued, by=alice, request_key=uuid.uuid4())
+    for _ in range(tasks.MAX_ATTEMPTS + 2):
+        run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("failed", tasks.MAX_ATTEMPTS)
+
+
+def test_4xx_is_temporary_5xx_is_permanent():
+    import smtplib
+
+    assert tasks.is_temporary(smtplib.SMTPDataError(451, b"try later"))
+    assert not tasks.is_temporary(smtplib.SMTPDataError(550, b"no"))
+    assert tasks.is_temporary(smtplib.SMTPRecipientsRefused({"a@b.example": (452, b"full")}))
+    assert not tasks.is_temporary(smtplib.SMTPRecipientsRefused({"a@b.example": (550, b"no")}))
+    assert tasks.is_temporary(ConnectionRefusedError())
+    assert not tasks.is_temporary(ValueError("bad header"))
+
+
+def test_without_a_worker_a_failure_offers_retry_and_retry_sends(alice_client, issued, smtp_server):
+    # The immediate backend (make run) cannot defer: a failure waits for the Retry button.
+    smtp_server.stop()
+    response = post_email(alice_client, issued)
+    assert "Press Retry to try again." in response.content.decode()
     delivery = Delivery.objects.get()
     assert delivery.status == "failed"
-    assert "could not be reached" in delivery.last_error
+    smtp_server.start()
+    url = reverse("prescriptions:delivery_retry", args=[issued.pk, delivery.pk])
+    response = alice_client.post(url, follow=True)
+    assert "Handout emailed to jordan@patient.example." in response.content.decode()
+    assert alice_client.post(url, follow=True).status_code == 200  # a second click: no resend
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(smtp_server.recorder.envelopes) == 1
+
+
+def test_a_worker_that_died_mid_send_is_picked_up_and_sends_once(issued, alice, smtp, db_tasks):
+    delivery, _ = services.delivery_request(prescription=issued, by=alice, request_key=uuid.uuid4())
+    # A worker claimed it and died before the server accepted anything.
+    assert tasks.claim(delivery.pk) is not None
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()  # ...and its task is gone too.
+    assert services.deliveries_requeue() == 0  # Its lease has not run out yet.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+        updated_at=timezone.now() - timedelta(minutes=10),
+    )
+    call_command("requeue_deliveries", verbosity=0)
+    run_worker()
+    run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(smtp.envelopes) == 1
+
+
+def test_racing_workers_send_one_email(issued, alice, smtp):
+    delivery = Delivery.objects.create(prescription=issued, recipient="jordan@patient.example")
+    if connection.vendor != "postgresql":
+        # SQLite has no row locks: its database-wide write lock serialises the claims.
+        results = [tasks.send_delivery.call(delivery.pk) for _ in range(3)]
+        assert results == ["sent", "skipped", "skipped"]
+        assert len(smtp.envelopes) == 1
+        return
+    start = threading.Barrier(4)
+    results = []
+
+    def worker():
+        start.wait()
+        try:
+            results.append(tasks.send_delivery.call(delivery.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["sent", "skipped", "skipped", "skipped"]
+    assert len(smtp.envelopes) == 1
 
 
 def test_drafts_cannot_be_emailed(alice_client, draft, smtp):
@@ -107,40 +296,74 @@ def test_drafts_cannot_be_emailed(alice_client, draft, smtp):
     assert not Delivery.objects.exists()
 
 
-def test_email_needs_recorded_consent(alice_client, issued, smtp):
-    issued.patient.email_consent = False
-    issued.patient.save()
+def test_email_needs_recorded_consent_and_consent_can_be_recorded(
+    alice_client, alice, issued, smtp
+):
+    patient = issued.patient
+    patient.email_consent = False
+    patient.save()
     response = post_email(alice_client, issued)
     assert "has not agreed to receive handouts by email" in response.content.decode()
     assert not Delivery.objects.exists()
+    page = alice_client.get(issued.get_absolute_url()).content.decode()
+    assert "Patient agrees – record consent" in page
+    alice_client.post(
+        reverse("patients:consent", args=[patient.pk]), {"next": issued.get_absolute_url()}
+    )
+    patient.refresh_from_db()
+    assert patient.email_consent and patient.email_consent_by == alice
+    assert patient.email_consent_at is not None
+    post_email(alice_client, issued)
+    assert len(smtp.envelopes) == 1
 
 
-def test_bad_address_gets_a_clear_message(alice_client, issued, smtp):
-    response = post_email(alice_client, issued, recipient="not an address")
+def test_consent_redirect_stays_on_this_site(alice_client, patient):
+    response = alice_client.post(
+        reverse("patients:consent", args=[patient.pk]), {"next": "https://evil.example/"}
+    )
+    assert response.url == patient.get_absolute_url()
+
+
+def test_bad_carer_address_gets_a_clear_message(alice_client, issued, smtp):
+    response = post_email(alice_client, issued, extra_recipient="not an address")
     assert "Enter a valid email address." in response.content.decode()
     assert not Delivery.objects.exists()
 
 
 def test_newlines_in_names_cannot_add_headers(alice_client, issued, smtp):
     issued.clinic.name = "Evil\r\nBcc: victim@evil.example"
+    issued.clinic.email_subject = "Hi\r\nBcc: victim2@evil.example"
     issued.clinic.save()
     issued.patient.first_name = "Jo\nBcc: other@evil.example"
     issued.patient.save()
-    post_email(alice_client, issued)
-    for envelope in smtp.envelopes:
-        assert envelope.rcpt_tos == ["jordan@patient.example"]
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert message["Bcc"] is None
-        assert message["From"].addresses[0].display_name == "Evil Bcc: victim@evil.example"
+    post_email(alice_client, issued, message="Line one\r\nBcc: sneaky@evil.example")
     delivery = Delivery.objects.get()
     assert delivery.status == "sent", delivery.last_error
-    assert len(smtp.envelopes) == 1
+    [envelope] = smtp.envelopes
+    assert envelope.rcpt_tos == ["jordan@patient.example"]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert message["Bcc"] is None
+    assert message["From"].addresses[0].display_name == "Evil Bcc: victim@evil.example"
+    assert message["Subject"] == "Hi Bcc: victim2@evil.example"
 
 
 def test_service_refuses_a_draft_directly(draft, alice):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.delivery_request(
-            prescription=draft, by=alice, recipient="x@y.example", request_key=uuid.uuid4()
-        )
+        services.delivery_request(prescription=draft, by=alice, request_key=uuid.uuid4())
+
+
+def test_clinic_admins_see_the_clinics_email_log(client, alice, bob, charlie, issued, smtp):
+    services.delivery_request(prescription=issued, by=alice, request_key=uuid.uuid4())
+    url = reverse("delivery_log")
+    client.force_login(bob)
+    assert client.get(url).status_code == 403
+    Membership.objects.filter(user=bob).update(role="admin")
+    page = client.get(url).content.decode()
+    assert "Jordan Ellis" in page and "Hips and back" in page
+    assert "Jordan Ellis" in client.get(url, {"status": "sent"}).content.decode()
+    assert "Jordan Ellis" not in client.get(url, {"status": "failed"}).content.decode()
+    Membership.objects.filter(user=charlie).update(role="admin")
+    client.force_login(charlie)
+    assert "Jordan Ellis" not in client.get(url).content.decode()

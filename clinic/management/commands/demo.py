@@ -4,10 +4,10 @@ import io
 import fontpkg_atkinson_hyperlegible
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from PIL import Image, ImageDraw, ImageFont
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 
 from clinic.models import Clinic, Membership, Patient, User
 from exercises.models import Exercise

@@ -91,8 +91,15 @@ class Command(BaseCommand):
             target.write_bytes(pdf)
             for old in folder.glob(f"handout-{name}-*.png"):
                 old.unlink()
-            subprocess.run(
-                ["pdftoppm", "-r", str(dpi), "-png", str(target), str(folder / f"handout-{name}")],
+            subprocess.run(  # noqa: S603 - fixed arguments, our own paths
+                [
+                    shutil.which("pdftoppm") or "pdftoppm",
+                    "-r",
+                    str(dpi),
+                    "-png",
+                    str(target),
+                    str(folder / f"handout-{name}"),
+                ],
                 check=True,
             )
             target.unlink()
