@@ -169,3 +169,17 @@ class TestFetcher:
         assert fetcher.fetch("media:ok.png").read() == PNG
         assert fetcher.fetch(f"file://{settings.MEDIA_ROOT / 'ok.png'}").read() == PNG
         assert fetcher.fetch("data:image/png;base64,iVBORw0KGgo=").read().startswith(b"\x89PNG")
+
+
+def test_hostile_image_paths_in_the_database_are_refused(alice_client, draft, exercises, caplog):
+    for name in ("../../../../etc/passwd", "/etc/passwd", "http://127.0.0.1:9/x.png"):
+        ExerciseImage.objects.filter(exercise=exercises[0]).delete()
+        ExerciseImage.objects.create(exercise=exercises[0], image=name, alt_text="x", is_main=True)
+        with caplog.at_level(logging.WARNING, logger="prescriptions.handouts"):
+            response = alice_client.get(reverse("prescriptions:handout", args=[draft.pk]))
+        assert response.status_code == 200
+        reader = pdf_reader(response.content)
+        assert all(not page.images for page in reader.pages)
+        assert "root:" not in pdf_text(response.content)
+        assert "refused" in caplog.text
+        caplog.clear()
