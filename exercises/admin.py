@@ -1,8 +1,19 @@
+import json
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.forms import clean_picture
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
+from exercises.services import LibraryError, library_export, library_load
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 class StepInline(admin.TabularInline):
@@ -19,23 +30,57 @@ class ExerciseImageForm(forms.ModelForm):
         return clean_picture(self.cleaned_data.get("image"))
 
 
+def thumbnail(image, size=72):
+    if not image:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="{}" style="max-height:{}px;max-width:{}px;background:#fff">',
+        image.image.url,
+        image.alt_text,
+        size,
+        size,
+    )
+
+
 class ImageInline(admin.TabularInline):
     model = ExerciseImage
     form = ExerciseImageForm
     extra = 0
+    readonly_fields = ["preview"]
+    fields = ["preview", "image", "alt_text", "is_main", "credit", "order"]
+
+    @admin.display(description="Picture")
+    def preview(self, obj):
+        return thumbnail(obj) if obj.pk else "—"
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A library JSON file, as made by “Export selected as JSON”.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise forms.ValidationError(f"The file is not valid JSON: {error}") from error
 
 
 @admin.register(Exercise)
-class ExerciseAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "position", "difficulty", "clinic", "updated_at"]
+class ExerciseAdmin(SimpleHistoryAdmin):
+    list_display = ["picture", "name", "status", "position", "difficulty", "clinic", "updated_at"]
+    list_display_links = ["picture", "name"]
     list_filter = ["status", "regions", "categories", "equipment", "position", "clinic"]
     search_fields = ["name", "slug", "aliases", "summary", "indications"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["regions", "categories", "equipment", "related"]
     inlines = [StepInline, ImageInline]
-    actions = ["publish", "retire"]
+    actions = ["publish", "retire", "export_json"]
+    change_list_template = "admin/exercises/exercise/change_list.html"
+    change_form_template = "admin/exercises/exercise/change_form.html"
     fieldsets = [
-        (None, {"fields": ["name", "slug", "aliases", "summary", "status", "clinic"]}),
+        (None, {"fields": ["name", "slug", "aliases", "summary", "status", "clinic", "language"]}),
         ("For the patient", {"fields": ["indications", "why", "setup", "cues", "cautions"]}),
         (
             "Default dose",
@@ -66,9 +111,66 @@ class ExerciseAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("images")
+
+    @admin.display(description="")
+    def picture(self, obj):
+        main = next((i for i in obj.images.all() if i.is_main), None)
+        return thumbnail(main, size=48)
+
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="exercises_exercise_import",
+            ),
+            path(
+                "<int:pk>/preview.pdf",
+                self.admin_site.admin_view(self.preview_view),
+                name="exercises_exercise_preview",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def import_view(self, request):
+        if not self.has_add_permission(request) or not self.has_change_permission(request):
+            return redirect("admin:index")
+        form = ImportForm(request.POST or None, request.FILES or None)
+        problems = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = library_load(entries=form.cleaned_data["file"])
+            except LibraryError as error:
+                problems = error.problems
+            else:
+                self.message_user(request, f"Library imported: {report}.", messages.SUCCESS)
+                return redirect("admin:exercises_exercise_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import exercises",
+            "form": form,
+            "problems": problems,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/exercises/exercise/import.html", context)
+
+    def preview_view(self, request, pk):
+        from prescriptions.handouts import render_pdf
+        from prescriptions.selectors import exercise_preview_snapshot
+
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        exercise = get_object_or_404(Exercise.objects.prefetch_related("steps", "images"), pk=pk)
+        pdf = render_pdf(exercise_preview_snapshot(exercise), draft=True, mark="PREVIEW")
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="preview-{exercise.slug}.pdf"'
+        return response
 
     @admin.action(description="Publish selected exercises")
     def publish(self, request, queryset):
@@ -81,6 +183,13 @@ class ExerciseAdmin(admin.ModelAdmin):
     def retire(self, request, queryset):
         count = queryset.update(status=Exercise.Status.RETIRED)
         self.message_user(request, f"{count} exercise(s) retired.")
+
+    @admin.action(description="Export selected as JSON")
+    def export_json(self, request, queryset):
+        data = json.dumps(library_export(queryset.order_by("name")), indent=2, ensure_ascii=False)
+        response = HttpResponse(data, content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="openhep-exercises.json"'
+        return response
 
 
 for model in (Region, Category, Equipment):

@@ -379,21 +379,30 @@ def _ghost(pose: dict) -> list[str]:
     return out
 
 
+def _limb(line: list, colour: str) -> list[str]:
+    """One limb, with a thin white halo so it stays readable where it crosses the body."""
+    halo = _polyline(line[1:], stroke="#ffffff", **_w(LIMB_W + 5))
+    return [halo, _polyline(line, stroke=colour, **_w(LIMB_W))]
+
+
 def _figure(pose: dict) -> list[str]:
-    j, out = pose["joints"], []
-    far = INK if pose.get("view") == "front" else FAR_INK
-    for _names, line in _limbs(j, "far"):
-        out.append(_polyline(line, stroke=far, **_w(LIMB_W)))
-    out.append(_polyline([j["neck"], j["head"]], stroke=INK, **_w(LIMB_W)))
-    out.append(_torso(j, pose.get("spine_bend", 0), stroke=INK, **_w(TORSO_W)))
+    j, trunk = pose["joints"], []
+    trunk.append(_polyline([j["neck"], j["head"]], stroke=INK, **_w(LIMB_W)))
+    trunk.append(_torso(j, pose.get("spine_bend", 0), stroke=INK, **_w(TORSO_W)))
     hx, hy = j["head"]
     if "face" in pose:  # a small nose bump shows which way the head is turned
         a = math.radians(pose["face"])
-        out.append(_circle(hx + HEAD_R * math.cos(a), hy + HEAD_R * math.sin(a), 4.5, fill=INK))
-    out.append(_circle(hx, hy, HEAD_R, fill=INK))
-    for _names, line in _limbs(j, "near"):
-        out.append(_polyline(line, stroke=INK, **_w(LIMB_W)))
-    return out
+        trunk.append(_circle(hx + HEAD_R * math.cos(a), hy + HEAD_R * math.sin(a), 4.5, fill=INK))
+    trunk.append(_circle(hx, hy, HEAD_R, fill=INK))
+    near = [part for _n, line in _limbs(j, "near") for part in _limb(line, INK)]
+    if pose.get("view") == "front":
+        # Seen from the front, both sides are equally close and arms cross in front of the
+        # body, so the trunk goes first and both sides share the ink.
+        far = [part for _n, line in _limbs(j, "far") for part in _limb(line, INK)]
+        return trunk + far + near
+    # Side view: far limbs behind the body in a lighter tone, near limbs in front.
+    far = [_polyline(line, stroke=FAR_INK, **_w(LIMB_W)) for _n, line in _limbs(j, "far")]
+    return far + trunk + near
 
 
 def _arrow(arrow: dict) -> list[str]:

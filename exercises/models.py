@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from exercises.dose import Dose
 
@@ -112,6 +113,9 @@ class Exercise(DoseFields):
         MODERATE = "moderate", "Moderate"
         HARD = "hard", "Hard"
 
+    # The texts below are in ``language``. Translations will live in their own rows
+    # (exercise, language, texts), leaving this language-neutral core as it is.
+    language = models.CharField(max_length=10, default="en")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     aliases = models.CharField(
@@ -162,6 +166,7 @@ class Exercise(DoseFields):
     )
 
     objects = ExerciseQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -194,6 +199,7 @@ class ExerciseStep(models.Model):
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["exercise", "order", "pk"]

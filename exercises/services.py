@@ -1,9 +1,10 @@
-"""Writes to the exercise library: loading the bundled library."""
+"""Writes to the exercise library: loading, importing and exporting it."""
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from exercises.models import Category, Equipment, Exercise, ExerciseStep, Region
@@ -46,6 +47,25 @@ EQUIPMENT = [
     ("doorway", "Doorway"),
 ]
 TEXT_FIELDS = ("name", "summary", "indications", "why", "setup", "video_url")
+LIST_FIELDS = (
+    "aliases",
+    "steps",
+    "cues",
+    "cautions",
+    "regions",
+    "categories",
+    "equipment",
+    "related",
+)
+DOSE_KEYS = ("hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week")
+
+
+class LibraryError(ValueError):
+    """A library file with problems; nothing was changed. ``problems`` lists every one."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems[:5]))
 
 
 @dataclass
@@ -95,21 +115,95 @@ def _wanted_fields(entry: dict) -> dict:
     return values
 
 
-def _lookup(taxa: dict, slugs: list[str], what: str, slug: str) -> set:
-    unknown = sorted(set(slugs) - set(taxa))
-    if unknown:
-        raise ValueError(f"{slug}: unknown {what} {', '.join(unknown)}")
+def library_problems(entries) -> list[str]:
+    """Every problem in a library file, row by row, in words a curator can fix."""
+    if not isinstance(entries, list):
+        return ["The file must hold a list of exercises."]
+    problems: list[str] = []
+    known = {
+        "regions": {slug for slug, _ in REGIONS},
+        "categories": {slug for slug, _ in CATEGORIES},
+        "equipment": {slug for slug, _ in EQUIPMENT},
+    }
+    slugs = [e.get("slug") for e in entries if isinstance(e, dict)]
+    taken = set(Exercise.objects.filter(clinic__isnull=False).values_list("slug", flat=True))
+    seen: set = set()
+    for row, entry in enumerate(entries, start=1):
+        where = f"Row {row}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: not an exercise object.")
+            continue
+        slug = entry.get("slug")
+        where = f"Row {row} ({slug or 'no slug'})"
+        for key in ("slug", "name", "summary", "steps", "position", "difficulty"):
+            if not entry.get(key):
+                problems.append(f"{where}: {key} is missing.")
+        if slug in seen:
+            problems.append(f"{where}: the slug appears twice.")
+        seen.add(slug)
+        if slug in taken:
+            problems.append(f"{where}: a clinic's own exercise already uses this slug.")
+        for key in LIST_FIELDS:
+            value = entry.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(f"{where}: {key} must be a list of texts.")
+        for key, allowed in known.items():
+            unknown = (
+                sorted(set(entry.get(key) or []) - allowed)
+                if isinstance(entry.get(key, []), list)
+                else []
+            )
+            if unknown:
+                problems.append(f"{where}: unknown {key} {', '.join(map(str, unknown))}.")
+        related = entry.get("related", [])
+        if isinstance(related, list):
+            missing = [r for r in related if r not in slugs]
+            if missing:
+                problems.append(
+                    f"{where}: related exercise(s) not in the file: {', '.join(missing)}."
+                )
+        dose = entry.get("dose", {})
+        if not isinstance(dose, dict) or set(dose) - set(DOSE_KEYS):
+            problems.append(f"{where}: dose may only have {', '.join(DOSE_KEYS)}.")
+            continue
+        if not all(isinstance(entry.get(k, ""), str) for k in TEXT_FIELDS):
+            problems.append(f"{where}: {', '.join(TEXT_FIELDS)} must be texts.")
+            continue
+        if problems and problems[-1].startswith(where):
+            continue
+        try:
+            Exercise(slug=slug, **_wanted_fields(entry)).full_clean(validate_unique=False)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                problems.append(f"{where}: {name}: {' '.join(messages)}")
+        except (TypeError, ValueError) as error:
+            problems.append(f"{where}: {error}")
+    return problems
+
+
+def _ids(taxa: dict, slugs: list[str]) -> set:
     return {taxa[s].pk for s in slugs}
 
 
-@transaction.atomic
-def library_load(*, path: Path) -> LoadReport:
-    """Load or update the bundled library; a second run with the same file changes nothing.
+def read_library_file(path: Path) -> list:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LibraryError([f"The file is not valid JSON: {error}"]) from error
 
-    Only the shared library (exercises with no clinic) is touched. A curator's
-    status change (retiring an exercise) is kept; texts and doses follow the file.
+
+@transaction.atomic
+def library_load(*, entries: list) -> LoadReport:
+    """Load or update the shared library; loading the same entries twice changes nothing.
+
+    Every entry is checked first: with any problem, ``LibraryError`` lists them
+    all and nothing is changed. Only the shared library (exercises with no
+    clinic) is touched. A curator's status change (retiring an exercise) is
+    kept; texts and doses follow the file.
     """
-    entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    problems = library_problems(entries)
+    if problems:
+        raise LibraryError(problems)
     regions = _taxonomy(Region, REGIONS)
     categories = _taxonomy(Category, CATEGORIES)
     equipment = _taxonomy(Equipment, EQUIPMENT)
@@ -119,18 +213,15 @@ def library_load(*, path: Path) -> LoadReport:
             "steps", "regions", "categories", "equipment", "related"
         )
     }
-    taken = set(Exercise.objects.filter(clinic__isnull=False).values_list("slug", flat=True))
     report = LoadReport(total=len(entries))
     loaded: dict[str, Exercise] = {}
     for entry in entries:
         slug = entry["slug"]
-        if slug in taken:
-            raise ValueError(f"{slug}: a clinic's own exercise already uses this slug")
         wanted = _wanted_fields(entry)
         links = {
-            "regions": _lookup(regions, entry.get("regions", []), "region", slug),
-            "categories": _lookup(categories, entry.get("categories", []), "category", slug),
-            "equipment": _lookup(equipment, entry.get("equipment", []), "equipment", slug),
+            "regions": _ids(regions, entry.get("regions", [])),
+            "categories": _ids(categories, entry.get("categories", [])),
+            "equipment": _ids(equipment, entry.get("equipment", [])),
         }
         steps = list(entry["steps"])
         exercise = existing.get(slug)
@@ -163,12 +254,38 @@ def library_load(*, path: Path) -> LoadReport:
         loaded[slug] = exercise
     for entry in entries:
         exercise = loaded[entry["slug"]]
-        missing = [s for s in entry.get("related", []) if s not in loaded]
-        if missing:
-            raise ValueError(f"{entry['slug']}: related exercise(s) not in the file: {missing}")
         wanted = {loaded[s].pk for s in entry.get("related", [])}
         if {e.pk for e in exercise.related.all()} != wanted:
             exercise.related.set(wanted)
             if entry["slug"] not in report.created:
                 report.updated.add(entry["slug"])
     return report
+
+
+def library_export(exercises) -> list[dict]:
+    """Exercises in the library file format: what ``library_load`` reads back unchanged."""
+    exported = []
+    for e in exercises.prefetch_related("steps", "regions", "categories", "equipment", "related"):
+        exported.append(
+            {
+                "slug": e.slug,
+                "name": e.name,
+                "aliases": e.alias_list,
+                "summary": e.summary,
+                "indications": e.indications,
+                "why": e.why,
+                "setup": e.setup,
+                "steps": [step.text for step in e.steps.all()],
+                "cues": e.cue_list,
+                "cautions": e.caution_list,
+                "dose": e.dose.as_dict(),
+                "position": e.position,
+                "difficulty": e.difficulty,
+                "regions": [r.slug for r in e.regions.all()],
+                "categories": [c.slug for c in e.categories.all()],
+                "equipment": [q.slug for q in e.equipment.all()],
+                "related": [r.slug for r in e.related.all()],
+                "video_url": e.video_url,
+            }
+        )
+    return exported

@@ -137,8 +137,10 @@ def warm_up() -> None:
     stylesheet()
 
 
-def render_html(snapshot: dict, *, draft: bool) -> str:
-    return render_to_string("handouts/prescription.html", {"h": snapshot, "draft": draft})
+def render_html(snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued") -> str:
+    return render_to_string(
+        "handouts/prescription.html", {"h": snapshot, "draft": draft, "mark": mark}
+    )
 
 
 def pdf_from_html(html: str) -> bytes:
@@ -151,6 +153,6 @@ def pdf_from_html(html: str) -> bytes:
     return document.write_pdf(pdf_variant="pdf/ua-1", custom_metadata=False)
 
 
-def render_pdf(snapshot: dict, *, draft: bool) -> bytes:
+def render_pdf(snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued") -> bytes:
     """The handout PDF for a snapshot (see ``prescriptions.selectors.handout_snapshot``)."""
-    return pdf_from_html(render_html(snapshot, draft=draft))
+    return pdf_from_html(render_html(snapshot, draft=draft, mark=mark))

@@ -86,6 +86,57 @@ def clinic_deliveries(*, clinic, status: str = "") -> QuerySet[Delivery]:
     return deliveries.filter(status=status) if status else deliveries
 
 
+def item_snapshot(exercise, *, dose, note: str = "") -> dict:
+    """One exercise card as printed. Expects ``exercise.main`` (the main image, prefetched)."""
+    main = exercise.main[0] if getattr(exercise, "main", None) else None
+    return {
+        "exercise_id": exercise.pk,
+        "slug": exercise.slug,
+        "name": exercise.name,
+        "summary": exercise.summary,
+        "dose": str(dose),
+        "dose_fields": dose.as_dict(),
+        "setup": exercise.setup,
+        "steps": [step.text for step in exercise.steps.all()],
+        "cues": exercise.cue_list,
+        "cautions": exercise.caution_list,
+        "note": note,
+        "video_url": exercise.video_url,
+        "video_link": video_link(exercise),
+        "image": {"name": main.image.name, "alt": main.alt_text} if main else None,
+    }
+
+
+def exercise_preview_snapshot(exercise) -> dict:
+    """A one-exercise handout for curators: how the exercise prints, with its default dose."""
+    exercise.main = [image for image in exercise.images.all() if image.is_main]
+    today = timezone.localdate().isoformat()
+    return {
+        "version": SNAPSHOT_VERSION,
+        "prescription_id": None,
+        "title": exercise.name,
+        "advice": "",
+        "issued_on": today,
+        "review_date": None,
+        "large_print": False,
+        "log_days": [],
+        "patient": {"name": "Patient name"},
+        "therapist": {"name": "Therapist name", "title": ""},
+        "clinic": {
+            "name": exercise.clinic.name if exercise.clinic else "OpenHEP exercise library",
+            "phone": "",
+            "email": "",
+            "website": "",
+            "address": "",
+            "logo": None,
+            "footer": "Preview of a library exercise.",
+            "paper_size": "A4",
+            "brand_colour": exercise.clinic.brand_colour if exercise.clinic else "#0f5e6e",
+        },
+        "items": [item_snapshot(exercise, dose=exercise.dose)],
+    }
+
+
 def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
     """Everything a handout prints, as plain data.
 
@@ -96,28 +147,10 @@ def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
     therapist = prescription.therapist
     membership = getattr(therapist, "membership", None)
     issued = timezone.localdate(issued_at) if issued_at else timezone.localdate()
-    items = []
-    for item in prescription.items.all():
-        exercise = item.exercise
-        main = exercise.main[0] if getattr(exercise, "main", None) else None
-        items.append(
-            {
-                "exercise_id": exercise.pk,
-                "slug": exercise.slug,
-                "name": exercise.name,
-                "summary": exercise.summary,
-                "dose": str(item.dose),
-                "dose_fields": item.dose.as_dict(),
-                "setup": exercise.setup,
-                "steps": [step.text for step in exercise.steps.all()],
-                "cues": exercise.cue_list,
-                "cautions": exercise.caution_list,
-                "note": item.note,
-                "video_url": exercise.video_url,
-                "video_link": video_link(exercise),
-                "image": {"name": main.image.name, "alt": main.alt_text} if main else None,
-            }
-        )
+    items = [
+        item_snapshot(item.exercise, dose=item.dose, note=item.note)
+        for item in prescription.items.all()
+    ]
     return {
         "version": SNAPSHOT_VERSION,
         "prescription_id": prescription.pk,

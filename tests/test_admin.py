@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 
@@ -68,3 +69,84 @@ def test_bulk_publish_and_retire(curator_client):
     curator_client.post(url, {"action": "retire", "_selected_action": [drafts[0].pk]})
     drafts[0].refresh_from_db()
     assert drafts[0].status == "retired"
+
+
+def test_import_a_good_file_then_a_bad_one(curator_client, tmp_path):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from exercises.models import Exercise
+
+    entries = json.loads((settings.OPENHEP_LIBRARY_DIR / "exercises.json").read_text())[:5]
+    for entry in entries:
+        entry["related"] = [r for r in entry["related"] if r in {e["slug"] for e in entries}]
+    url = reverse("admin:exercises_exercise_import")
+    good = SimpleUploadedFile("lib.json", json.dumps(entries).encode())
+    response = curator_client.post(url, {"file": good}, follow=True)
+    assert "Library imported: 5 created" in response.content.decode()
+    assert Exercise.objects.count() == 5
+
+    entries[0]["summary"] = "Should not be saved."
+    entries[1]["position"] = "upside-down"
+    entries[2]["regions"] = ["spleen"]
+    bad = SimpleUploadedFile("lib.json", json.dumps(entries).encode())
+    page = curator_client.post(url, {"file": bad}).content.decode()
+    assert "2 problems. Nothing was changed." in page
+    assert "upside-down" in page and "unknown regions spleen" in page
+    assert Exercise.objects.get(slug=entries[0]["slug"]).summary != "Should not be saved."
+
+    not_json = SimpleUploadedFile("lib.json", b"{nope")
+    assert "not valid JSON" in curator_client.post(url, {"file": not_json}).content.decode()
+
+
+def test_export_selected_as_json(curator_client):
+    import json
+
+    exercise = ExerciseFactory(name="Calf raise", aliases="heel raise")
+    response = curator_client.post(
+        reverse("admin:exercises_exercise_changelist"),
+        {"action": "export_json", "_selected_action": [exercise.pk]},
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="openhep-exercises.json"'
+    [exported] = json.loads(response.content)
+    assert (exported["slug"], exported["aliases"]) == ("calf-raise", ["heel raise"])
+
+
+def test_handout_preview_of_an_exercise(curator_client):
+    from tests.helpers import pdf_text
+
+    exercise = ExerciseFactory(name="Calf raise", steps=["Rise up.", "Lower slowly.", "Rest."])
+    response = curator_client.get(reverse("admin:exercises_exercise_preview", args=[exercise.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "Calf raise" in text and "Lower slowly." in text and "PREVIEW" in text
+    change = curator_client.get(reverse("admin:exercises_exercise_change", args=[exercise.pk]))
+    assert "Handout preview" in change.content.decode()
+
+
+def test_changes_are_kept_in_history_with_who_made_them(curator_client):
+    exercise = ExerciseFactory(name="Calf raise")
+    url = reverse("admin:exercises_exercise_change", args=[exercise.pk])
+    form = curator_client.get(url).context["adminform"].form
+    data = {
+        name: (value if value is not None else "")
+        for name, value in form.initial.items()
+        if not isinstance(value, list | tuple)
+    }
+    data.update(
+        {
+            "summary": "A new summary.",
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
+            "images-TOTAL_FORMS": "0",
+            "images-INITIAL_FORMS": "0",
+        }
+    )
+    response = curator_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    latest = exercise.history.first()
+    assert latest.summary == "A new summary."
+    assert latest.history_user.email == "curator@site.example"
+    history = curator_client.get(reverse("admin:exercises_exercise_history", args=[exercise.pk]))
+    assert "curator@site.example" in history.content.decode()

@@ -6,15 +6,19 @@ from django.core.management import CommandError, call_command
 from django.db.models import ProtectedError
 
 from exercises.models import Exercise
-from exercises.services import library_load
+from exercises.services import LibraryError, library_export, library_load, read_library_file
 from tests.factories import ExerciseFactory, ItemFactory
 
 LIBRARY = settings.OPENHEP_LIBRARY_DIR / "exercises.json"
 
 
+def load(path=LIBRARY):
+    return library_load(entries=read_library_file(path))
+
+
 @pytest.fixture
 def library(db):
-    return library_load(path=LIBRARY)
+    return load()
 
 
 def test_bundled_library_loads_published_with_steps_and_doses(library):
@@ -33,7 +37,7 @@ def test_bundled_library_loads_published_with_steps_and_doses(library):
 
 def test_loading_twice_changes_nothing(library):
     stamps = dict(Exercise.objects.values_list("slug", "updated_at"))
-    second = library_load(path=LIBRARY)
+    second = load()
     assert (second.created, second.updated, second.unchanged) == (set(), set(), len(stamps))
     assert dict(Exercise.objects.values_list("slug", "updated_at")) == stamps
 
@@ -45,7 +49,7 @@ def test_a_newer_library_updates_texts_but_not_a_curators_retirement(library, tm
     newer = tmp_path / "newer.json"
     newer.write_text(json.dumps(entries))
     Exercise.objects.filter(slug=entries[0]["slug"]).update(status="retired")
-    report = library_load(path=newer)
+    report = load(newer)
     assert report.updated == {entries[0]["slug"]}
     exercise = Exercise.objects.get(slug=entries[0]["slug"])
     assert exercise.summary == "A rewritten summary."
@@ -59,14 +63,14 @@ def test_a_bad_library_file_changes_nothing(library, tmp_path):
     entries[-1]["regions"] = ["elbow-of-the-knee"]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(entries))
-    with pytest.raises(CommandError, match="unknown region elbow-of-the-knee"):
+    with pytest.raises(CommandError, match="1 problem"):
         call_command("load_library", file=bad)
     assert Exercise.objects.get(slug=entries[0]["slug"]).summary != "Should not be saved."
 
 
 def test_loading_leaves_clinics_own_exercises_alone(library, clinic):
     own = ExerciseFactory(name="Our clinic's calf raise", clinic=clinic, summary="Ours.")
-    library_load(path=LIBRARY)
+    load()
     own.refresh_from_db()
     assert own.summary == "Ours."
 
@@ -75,3 +79,48 @@ def test_an_exercise_in_a_prescription_cannot_be_deleted(db):
     item = ItemFactory()
     with pytest.raises(ProtectedError):
         item.exercise.delete()
+
+
+def test_an_import_with_errors_reports_every_bad_row_and_changes_nothing(library):
+    entries = json.loads(LIBRARY.read_text())
+    before = Exercise.objects.count()
+    entries[0]["summary"] = "Changed"
+    entries[1]["dose"]["hold_seconds"] = -5
+    entries[2]["position"] = "upside-down"
+    entries[3]["regions"] = ["spleen"]
+    entries[4]["related"] = ["no-such-exercise"]
+    entries[5]["steps"] = "one big step"
+    del entries[6]["name"]
+    entries.append(dict(entries[7]))
+    with pytest.raises(LibraryError) as caught:
+        library_load(entries=entries)
+    problems = caught.value.problems
+    assert len(problems) == 7, problems
+    assert any(p.startswith("Row 2 ") and "hold_seconds" in p for p in problems)
+    assert any(p.startswith("Row 3 ") and "upside-down" in p for p in problems)
+    assert any(p.startswith("Row 4 ") and "unknown regions spleen" in p for p in problems)
+    assert any(p.startswith("Row 5 ") and "no-such-exercise" in p for p in problems)
+    assert any(p.startswith("Row 6 ") and "steps must be a list" in p for p in problems)
+    assert any(p.startswith("Row 7 ") and "name is missing" in p for p in problems)
+    assert any("appears twice" in p for p in problems)
+    assert Exercise.objects.count() == before
+    assert Exercise.objects.get(slug=entries[0]["slug"]).summary != "Changed"
+
+
+def test_not_json_is_a_clear_problem(tmp_path):
+    bad = tmp_path / "library.json"
+    bad.write_text("{not json")
+    with pytest.raises(LibraryError, match="not valid JSON"):
+        read_library_file(bad)
+
+
+def test_export_reads_back_unchanged(library):
+    exported = library_export(Exercise.objects.filter(clinic__isnull=True).order_by("pk"))
+    assert len(exported) == library.total
+    report = library_load(entries=exported)
+    assert (report.created, report.updated) == (set(), set())
+    originals = {e["slug"]: e for e in json.loads(LIBRARY.read_text())}
+    psoas = next(e for e in exported if e["slug"] == "psoas-stretch-standing")
+    original = originals["psoas-stretch-standing"]
+    for key in ("name", "steps", "cues", "dose", "regions", "aliases"):
+        assert psoas[key] == original[key] or sorted(psoas[key]) == sorted(original[key]), key

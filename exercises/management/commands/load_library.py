@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises.services import library_load
+from exercises.services import LibraryError, library_load, read_library_file
 
 
 class Command(BaseCommand):
@@ -21,7 +21,11 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"No library file at {file}")
         try:
-            report = library_load(path=file)
-        except (ValueError, KeyError) as error:
-            raise CommandError(f"The library was not loaded (nothing changed): {error}") from error
+            report = library_load(entries=read_library_file(file))
+        except LibraryError as error:
+            for problem in error.problems:
+                self.stderr.write(f"  {problem}")
+            raise CommandError(
+                f"The library was not loaded (nothing changed): {len(error.problems)} problem(s)."
+            ) from error
         self.stdout.write(self.style.SUCCESS(f"Exercise library: {report}."))
