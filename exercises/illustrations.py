@@ -305,7 +305,7 @@ def _prop(prop: dict, floor: float) -> list[str]:
         out.append(_circle(x, y, r / 2.6, fill="none", stroke=INK, stroke_width=2))
     elif kind == "pillow":
         (x, y), w, h = prop["at"], prop.get("w", 52), prop.get("h", 16)
-        out.append(_rect(x - w / 2, y - h / 2, w, h, h / 2, **thin))
+        out.append(_rect(x - w / 2, y - h / 2, w, h, min(w, h) / 2.5, **thin))
     elif kind == "dumbbell":
         (x, y), a = prop["at"], math.radians(prop.get("angle", 0))
         dx, dy = 13 * math.cos(a), 13 * math.sin(a)
@@ -368,8 +368,8 @@ def _ghost(pose: dict) -> list[str]:
     style = {**_w(8), "stroke": FAR_INK, "stroke_dasharray": "10 9", "opacity": "0.8"}
     if {"neck", "hip", "spine_bend"} & set(over):
         out.append(_torso(joints, over.get("spine_bend", pose.get("spine_bend", 0)), **style))
-    for side in ("far", "near"):
-        moved = set(over.get(side, {})) | ({"neck", "hip"} & set(over))
+    for side in ("far", "near"):  # a limb is redrawn only if one of its own joints moved
+        moved = set(over.get(side, {}))
         for names, line in _limbs(joints, side):
             if moved & set(names):
                 out.append(_polyline(line, **style))

@@ -1,4 +1,6 @@
-from django.db.models import Prefetch, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Case, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from clinic.access import clinic_of
@@ -20,13 +22,44 @@ def exercise_search(
     equipment: str = "",
     position: str = "",
 ) -> QuerySet[Exercise]:
-    """Published exercises a clinic may prescribe, matching every word of ``query``."""
+    """Published exercises a clinic may prescribe, best matches first.
+
+    Every word must appear in the name, aliases, summary or indications (so a
+    partial word like "psoa" still finds). On PostgreSQL the order is full-text
+    rank (name and aliases weigh most, stemmed: "stretches" finds "stretch"),
+    and a full-text match alone is enough; elsewhere, name matches come first.
+    """
     exercises = Exercise.objects.published().visible_to(clinic)
-    for word in query.split():
-        match = Q()
-        for field in SEARCH_FIELDS:
-            match |= Q(**{f"{field}__icontains": word})
-        exercises = exercises.filter(match)
+    query = " ".join(query.split())
+    if query:
+        every_word = Q()
+        for word in query.split():
+            any_field = Q()
+            for field in SEARCH_FIELDS:
+                any_field |= Q(**{f"{field}__icontains": word})
+            every_word &= any_field
+        if connection.vendor == "postgresql":
+            vector = (
+                SearchVector("name", weight="A", config="english")
+                + SearchVector("aliases", weight="A", config="english")
+                + SearchVector("summary", weight="B", config="english")
+                + SearchVector("indications", weight="B", config="english")
+            )
+            terms = SearchQuery(query, search_type="websearch", config="english")
+            # ts_rank scores partial matches too: filter on the real match (@@).
+            exercises = exercises.annotate(
+                document=vector, rank=SearchRank(vector, terms)
+            ).filter(every_word | Q(document=terms))
+        else:
+            exercises = exercises.filter(every_word).annotate(
+                rank=Case(
+                    When(name__icontains=query, then=Value(1.0)),
+                    When(aliases__icontains=query, then=Value(0.8)),
+                    default=Value(0.1),
+                    output_field=FloatField(),
+                )
+            )
+        exercises = exercises.order_by("-rank", "name")
     if region:
         exercises = exercises.filter(regions__slug=region)
     if category:

@@ -74,3 +74,61 @@ def test_short_video_link_redirects_anyone_to_the_video(client, db):
 def test_short_video_link_is_404_without_a_public_video(client, db, status, video):
     ExerciseFactory(name="Calf raise", status=status, video_url=video)
     assert client.get("/v/calf-raise").status_code == 404
+
+
+@pytest.fixture
+def library(db):
+    from django.conf import settings
+
+    from exercises.services import library_load, read_library_file
+
+    library_load(entries=read_library_file(settings.OPENHEP_LIBRARY_DIR / "exercises.json"))
+
+
+def names_for(client, **params):
+    response = client.get(reverse("exercises:list"), params)
+    return [e.name for e in response.context["page"].object_list]
+
+
+def test_search_on_the_bundled_library(alice_client, library):
+    assert "Standing psoas stretch" in names_for(alice_client, q="hip flexor")
+    assert "Standing psoas stretch" in names_for(alice_client, q="anterior pelvic tilt")
+    quads = names_for(alice_client, q="quads")
+    assert quads and all("quad" in name.lower() for name in quads[:1])
+    assert names_for(alice_client, q="hammies")
+    assert names_for(alice_client, q="psoas")[0] == "Standing psoas stretch"
+
+
+def test_filters_narrow_the_results(alice_client, library):
+    from exercises.models import Exercise
+
+    seated = names_for(alice_client, position="sitting")
+    assert seated and set(seated) <= set(
+        Exercise.objects.filter(position="sitting").values_list("name", flat=True)
+    )
+    neck_stretches = names_for(alice_client, region="neck", category="stretch")
+    for name in neck_stretches:
+        exercise = Exercise.objects.get(name=name)
+        assert {r.slug for r in exercise.regions.all()} >= {"neck"}
+        assert {c.slug for c in exercise.categories.all()} >= {"stretch"}
+    band = names_for(alice_client, equipment="resistance-band", q="row")
+    assert band and all("row" in n.lower() for n in band)
+    assert names_for(alice_client, q="psoas", position="lying-back") == []
+
+
+def test_retired_exercises_leave_search_but_not_old_prescriptions(
+    alice_client, library, alice, patient
+):
+    from exercises.models import Exercise
+    from prescriptions import services
+    from prescriptions.models import Prescription
+
+    psoas = Exercise.objects.get(slug="psoas-stretch-standing")
+    rx = Prescription.objects.create(clinic=patient.clinic, patient=patient, therapist=alice)
+    services.prescription_add_exercise(prescription=rx, exercise=psoas)
+    services.prescription_issue(prescription=rx, by=alice)
+    Exercise.objects.filter(pk=psoas.pk).update(status="retired")
+    assert "Standing psoas stretch" not in names_for(alice_client, q="psoas")
+    page = alice_client.get(reverse("prescriptions:detail", args=[rx.pk])).content.decode()
+    assert "Standing psoas stretch" in page
+    assert alice_client.get(psoas.get_absolute_url()).status_code == 200

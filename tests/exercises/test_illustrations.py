@@ -1,0 +1,194 @@
+"""The bundled exercise illustrations: one valid pose per exercise, safe standalone SVG."""
+
+import json
+import math
+import statistics
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from exercises.illustrations import POSES_PATH, load_poses, render_svg, validate_pose
+
+LIBRARY = Path(__file__).resolve().parents[2] / "exercises" / "library" / "exercises.json"
+EXERCISES = json.loads(LIBRARY.read_text(encoding="utf-8"))
+POSES = load_poses()
+SVG = "{http://www.w3.org/2000/svg}"
+
+# Equipment an exercise offers as alternatives ("a wall, bench or chair back"): the
+# drawing shows one of them, not all.
+ALTERNATIVES = {
+    "heel-raise": {"wall", "chair"},
+    "grip-squeeze": {"massage-ball", "towel"},
+    "quadriceps-stretch-standing": {"wall", "towel"},
+}
+
+
+def _minimal_pose() -> dict:
+    side = {k: [100, 100] for k in ("shoulder", "elbow", "wrist", "knee", "ankle", "toe")}
+    return {
+        "alt": "A test figure.",
+        "joints": {
+            "head": [100, 50],
+            "neck": [100, 70],
+            "hip": [100, 140],
+            "near": side,
+            "far": dict(side),
+        },
+    }
+
+
+def test_every_exercise_has_a_pose_and_every_pose_an_exercise():
+    slugs = {e["slug"] for e in EXERCISES}
+    assert set(POSES) == slugs
+    assert len(POSES) == len(EXERCISES) == 64
+    assert POSES_PATH.name == "poses.json"
+
+
+@pytest.mark.parametrize("slug", sorted(POSES))
+def test_pose_validates(slug):
+    assert validate_pose(POSES[slug]) == []
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e["slug"])
+def test_rendered_svg_is_standalone_and_titled(exercise):
+    svg = render_svg(POSES[exercise["slug"]], title=exercise["name"])
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    assert root.get("viewBox") == "0 0 400 300"
+    assert root.get("role") == "img"
+    title = root.find(f"{SVG}title")
+    assert title is not None and title.text == exercise["name"]
+    assert root.get("aria-labelledby").split()[0] == title.get("id")
+    assert root.find(f"{SVG}desc").text == POSES[exercise["slug"]]["alt"]
+    # The namespace declaration is the one permitted URL; nothing else may point outside.
+    body = svg.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for forbidden in ("href", "<image", "url(", "<script", "http", "@import", "<text"):
+        assert forbidden not in body, forbidden
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e["slug"])
+def test_drawing_shows_the_equipment(exercise):
+    drawn = {prop["type"] for prop in POSES[exercise["slug"]].get("props", [])}
+    needed = set(exercise["equipment"]) - {"none"}
+    alternatives = ALTERNATIVES.get(exercise["slug"])
+    if alternatives:
+        assert drawn & alternatives
+        needed -= alternatives
+    assert needed <= drawn
+
+
+def test_alt_text_is_one_plain_sentence():
+    for slug, pose in POSES.items():
+        alt = pose["alt"]
+        assert alt.endswith(".") and alt.count(". ") == 0, slug
+        assert 30 < len(alt) < 240, slug
+
+
+def _segments(pose):
+    j = pose["joints"]
+    yield "torso", j["neck"], j["hip"]
+    for side in ("near", "far"):
+        s = j[side]
+        yield "upper arm", s["shoulder"], s["elbow"]
+        yield "forearm", s["elbow"], s["wrist"]
+        yield "thigh", s.get("hip", j["hip"]), s["knee"]
+        yield "shin", s["knee"], s["ankle"]
+
+
+def test_limb_lengths_are_consistent():
+    """Foreshortening may shorten a segment; nothing may stretch past its usual length."""
+    lengths = {}
+    for pose in POSES.values():
+        for kind, a, b in _segments(pose):
+            lengths.setdefault(kind, []).append(math.dist(a, b))
+    usual = {kind: statistics.median(values) for kind, values in lengths.items()}
+    assert usual["upper arm"] == pytest.approx(usual["forearm"], rel=0.15)
+    assert usual["thigh"] == pytest.approx(usual["shin"], rel=0.15)
+    for slug, pose in POSES.items():
+        for kind, a, b in _segments(pose):
+            assert math.dist(a, b) <= usual[kind] * 1.1, (slug, kind)
+        torso = math.dist(pose["joints"]["neck"], pose["joints"]["hip"])
+        assert torso == pytest.approx(usual["torso"], rel=0.1), slug
+
+
+def test_title_is_escaped():
+    svg = render_svg(_minimal_pose(), title='<script>&"')
+    assert "<script>" not in svg
+    assert "&lt;script&gt;&amp;&quot;" in svg
+    assert ET.fromstring(svg).find(f"{SVG}title").text == '<script>&"'
+
+
+def test_alt_text_is_escaped():
+    pose = {**_minimal_pose(), "alt": "Knees <bent> & feet flat."}
+    root = ET.fromstring(render_svg(pose, title="T"))
+    assert root.find(f"{SVG}desc").text == "Knees <bent> & feet flat."
+
+
+def test_missing_joint_is_named():
+    pose = _minimal_pose()
+    del pose["joints"]["near"]["elbow"]
+    assert validate_pose(pose) == ["missing joint joints.near.elbow"]
+    with pytest.raises(ValueError, match=r"missing joint joints\.near\.elbow"):
+        render_svg(pose, title="T")
+
+
+def test_missing_joint_group_is_named():
+    pose = _minimal_pose()
+    del pose["joints"]["far"]
+    with pytest.raises(ValueError, match=r"joints\.far"):
+        render_svg(pose, title="T")
+
+
+def test_out_of_box_coordinate_is_named():
+    pose = _minimal_pose()
+    pose["joints"]["head"] = [100, -5]
+    with pytest.raises(ValueError, match=r"joints\.head \[100, -5\] is outside the 400x300 box"):
+        render_svg(pose, title="T")
+
+
+def test_out_of_box_prop_and_arrow_are_named():
+    pose = {
+        **_minimal_pose(),
+        "props": [{"type": "massage-ball", "at": [420, 10]}],
+        "arrows": [{"from": [10, 10], "to": [10, 301]}],
+    }
+    problems = validate_pose(pose)
+    assert any("props[0].at" in p and "outside" in p for p in problems)
+    assert any("arrows[0].to" in p and "outside" in p for p in problems)
+
+
+def test_unknown_prop_type_is_named():
+    pose = {**_minimal_pose(), "props": [{"type": "trampoline", "x": 10}]}
+    with pytest.raises(ValueError, match="unknown prop type 'trampoline'"):
+        render_svg(pose, title="T")
+
+
+def test_prop_missing_field_and_unknown_key_are_named():
+    pose = {**_minimal_pose(), "props": [{"type": "chair", "x": 10, "colour": "red"}]}
+    problems = validate_pose(pose)
+    assert "props[0] (chair) is missing 'y'" in problems
+    assert "props[0] (chair) has unknown field 'colour'" in problems
+
+
+def test_non_numeric_coordinate_and_missing_alt_are_named():
+    pose = _minimal_pose()
+    pose["joints"]["hip"] = ["a", 1]
+    pose["alt"] = ""
+    problems = validate_pose(pose)
+    assert "joints.hip must be an [x, y] pair of numbers" in problems
+    assert "alt text is missing" in problems
+
+
+def test_not_a_pose():
+    assert validate_pose(None) == ["pose must be an object"]
+    with pytest.raises(ValueError):
+        render_svg([], title="T")
+
+
+def test_ids_differ_between_drawings():
+    ids = {
+        ET.fromstring(render_svg(POSES[e["slug"]], title=e["name"])).find(f"{SVG}title").get("id")
+        for e in EXERCISES
+    }
+    assert len(ids) == len(EXERCISES)
