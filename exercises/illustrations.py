@@ -308,15 +308,15 @@ def _prop(prop: dict, floor: float) -> list[str]:
         out.append(_rect(x - w / 2, y - h / 2, w, h, min(w, h) / 2.5, **thin))
     elif kind == "dumbbell":
         (x, y), a = prop["at"], math.radians(prop.get("angle", 0))
-        dx, dy = 13 * math.cos(a), 13 * math.sin(a)
-        out.append(_polyline([(x - dx, y - dy), (x + dx, y + dy)], stroke=INK, **_w(4)))
+        dx, dy = 16 * math.cos(a), 16 * math.sin(a)
+        out.append(_polyline([(x - dx, y - dy), (x + dx, y + dy)], stroke=INK, **_w(5)))
         for s in (-1, 1):  # plates sit across the handle at each end
             px, py = x + s * dx, y + s * dy
             out.append(
                 _polyline(
-                    [(px - dy * 0.6, py + dx * 0.6), (px + dy * 0.6, py - dx * 0.6)],
+                    [(px - dy * 0.7, py + dx * 0.7), (px + dy * 0.7, py - dx * 0.7)],
                     stroke=INK,
-                    **_w(9),
+                    **_w(10),
                 )
             )
     return out

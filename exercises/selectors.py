@@ -47,9 +47,9 @@ def exercise_search(
             )
             terms = SearchQuery(query, search_type="websearch", config="english")
             # ts_rank scores partial matches too: filter on the real match (@@).
-            exercises = exercises.annotate(
-                document=vector, rank=SearchRank(vector, terms)
-            ).filter(every_word | Q(document=terms))
+            exercises = exercises.annotate(document=vector, rank=SearchRank(vector, terms)).filter(
+                every_word | Q(document=terms)
+            )
         else:
             exercises = exercises.filter(every_word).annotate(
                 rank=Case(
@@ -100,3 +100,10 @@ def get_exercise_for(user, slug: str) -> Exercise:
 def get_prescribable_exercise_for(user, pk) -> Exercise:
     exercises = Exercise.objects.published().visible_to(clinic_of(user))
     return get_object_or_404(exercises, pk=pk)
+
+
+def get_clinic_exercise_for(user, slug: str) -> Exercise:
+    """One of the user's clinic's own exercises (shared library ones are not editable here)."""
+    return get_object_or_404(
+        Exercise.objects.filter(clinic=clinic_of(user)).prefetch_related("steps"), slug=slug
+    )

@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.text import slugify
 
-from exercises.models import Category, Equipment, Exercise, ExerciseStep, Region
+from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 
 REGIONS = [
     ("neck", "Neck"),
@@ -289,3 +291,83 @@ def library_export(exercises) -> list[dict]:
             }
         )
     return exported
+
+
+def unique_slug(name: str, *, suffix: str = "") -> str:
+    base = slugify(f"{name} {suffix}")[:100] or "exercise"
+    slug, n = base, 2
+    while Exercise.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _set_steps(exercise: Exercise, steps: list[str]) -> None:
+    exercise.steps.all().delete()
+    ExerciseStep.objects.bulk_create(
+        ExerciseStep(exercise=exercise, order=i, text=text) for i, text in enumerate(steps)
+    )
+
+
+def _set_main_image(exercise: Exercise, upload, alt_text: str) -> None:
+    exercise.images.filter(is_main=True).update(is_main=False)
+    image = ExerciseImage(exercise=exercise, alt_text=alt_text, is_main=True)
+    image.image.save(upload.name, upload, save=False)
+    image.save()
+
+
+@transaction.atomic
+def clinic_exercise_save(*, form, clinic, by) -> Exercise:
+    """Create or change one of the clinic's own exercises from a valid ``ExerciseForm``.
+
+    New ones are published at once: the clinic wrote them to prescribe them.
+    """
+    exercise = form.save(commit=False)
+    creating = exercise.pk is None
+    if creating:
+        exercise.clinic = clinic
+        exercise.status = Exercise.Status.PUBLISHED
+        exercise.slug = unique_slug(exercise.name, suffix=clinic.slug)
+    exercise.updated_by = by
+    exercise.save()
+    form.save_m2m()
+    _set_steps(exercise, form.cleaned_data["steps"])
+    if form.cleaned_data.get("image"):
+        _set_main_image(exercise, form.cleaned_data["image"], form.cleaned_data["image_alt"])
+    return exercise
+
+
+@transaction.atomic
+def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
+    """The clinic's own copy of an exercise, to adapt; the original is untouched."""
+    steps = [step.text for step in exercise.steps.all()]
+    images = list(exercise.images.all())
+    links = {
+        name: list(getattr(exercise, name).all())
+        for name in ("regions", "categories", "equipment", "related")
+    }
+    copy = Exercise.objects.get(pk=exercise.pk)
+    copy.pk = copy.id = None
+    copy._state.adding = True
+    copy.name = f"{exercise.name} (our version)"[:120]
+    copy.slug = unique_slug(exercise.name, suffix=clinic.slug)
+    copy.clinic = clinic
+    copy.status = Exercise.Status.PUBLISHED
+    copy.updated_by = by
+    copy.save()
+    for name, objects in links.items():
+        getattr(copy, name).set(objects)
+    _set_steps(copy, steps)
+    for image in images:
+        with image.image.open("rb") as handle:
+            clone = ExerciseImage(
+                exercise=copy,
+                alt_text=image.alt_text,
+                is_main=image.is_main,
+                credit=image.credit,
+                order=image.order,
+            )
+            clone.image.save(
+                image.image.name.rsplit("/", 1)[-1], ContentFile(handle.read()), save=False
+            )
+            clone.save()
+    return copy

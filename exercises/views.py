@@ -1,12 +1,21 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
 from django.views.decorators.cache import cache_control
-from django.views.generic import TemplateView
+from django.views.generic import FormView, TemplateView
 
 from clinic.access import ClinicStaffMixin
+from exercises.forms import ExerciseForm
 from exercises.models import Exercise
-from exercises.selectors import exercise_filters, exercise_search, get_exercise_for
+from exercises.selectors import (
+    exercise_filters,
+    exercise_search,
+    get_clinic_exercise_for,
+    get_exercise_for,
+)
+from exercises.services import clinic_exercise_save, exercise_copy_to_clinic
 
 SEARCH_PARAMS = ("q", "region", "category", "equipment", "position")
 
@@ -45,6 +54,49 @@ class ExerciseDetailView(ClinicStaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         exercise = get_exercise_for(self.request.user, kwargs["slug"])
         return super().get_context_data(exercise=exercise, **kwargs)
+
+
+class ClinicExerciseCreateView(ClinicStaffMixin, FormView):
+    template_name = "exercises/form.html"
+    form_class = ExerciseForm
+
+    def form_valid(self, form):
+        exercise = clinic_exercise_save(form=form, clinic=self.clinic, by=self.request.user)
+        messages.success(self.request, f"{exercise.name} added to your clinic's exercises.")
+        return redirect(exercise)
+
+
+class ClinicExerciseUpdateView(ClinicStaffMixin, FormView):
+    template_name = "exercises/form.html"
+    form_class = ExerciseForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.exercise = get_clinic_exercise_for(request.user, kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.exercise}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(exercise=self.exercise, **kwargs)
+
+    def form_valid(self, form):
+        exercise = clinic_exercise_save(form=form, clinic=self.clinic, by=self.request.user)
+        messages.success(self.request, "Exercise saved.")
+        return redirect(exercise)
+
+
+class ExerciseCopyView(ClinicStaffMixin, View):
+    """Copy a library exercise into the clinic's own, to adapt it."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, slug):
+        exercise = get_exercise_for(request.user, slug)
+        copy = exercise_copy_to_clinic(exercise=exercise, clinic=self.clinic, by=request.user)
+        messages.success(request, "Copied to your clinic's exercises. Adapt it below.")
+        return redirect("exercises:edit", slug=copy.slug)
 
 
 @cache_control(public=True, max_age=3600)

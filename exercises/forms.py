@@ -1,0 +1,119 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
+from django import forms
+from django.core.validators import MinValueValidator
+
+from clinic.forms import clean_picture
+from exercises.models import Category, Equipment, Exercise, Region, lines
+
+DOSE = ["hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week"]
+
+
+class ExerciseForm(forms.ModelForm):
+    """A clinic's own exercise, written in the staff app."""
+
+    steps = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One step per line, in order.",
+        error_messages={"required": "Write at least one step."},
+    )
+    image = forms.ImageField(
+        label="Picture",
+        required=False,
+        help_text="JPEG, PNG or WebP, up to 5 MB. Replaces the current picture.",
+    )
+    image_alt = forms.CharField(
+        label="Describe the picture",
+        required=False,
+        max_length=250,
+        help_text="For patients who use a screen reader, e.g. “A person lunges beside a wall”.",
+    )
+    regions = forms.ModelMultipleChoiceField(
+        Region.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    categories = forms.ModelMultipleChoiceField(
+        Category.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    equipment = forms.ModelMultipleChoiceField(
+        Equipment.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Exercise
+        fields = [
+            "name",
+            "summary",
+            "aliases",
+            "indications",
+            "why",
+            "setup",
+            "cues",
+            "cautions",
+            *DOSE,
+            "position",
+            "difficulty",
+            "regions",
+            "categories",
+            "equipment",
+            "video_url",
+        ]
+        widgets = {
+            "why": forms.Textarea(attrs={"rows": 2}),
+            "setup": forms.Textarea(attrs={"rows": 2}),
+            "cues": forms.Textarea(attrs={"rows": 2}),
+            "cautions": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["steps"] = "\n".join(s.text for s in self.instance.steps.all())
+        for name in ("hold_seconds", "reps", "sets", "times_per_day", "days_per_week"):
+            field = self.fields[name]
+            field.validators = [
+                v for v in field.validators if not isinstance(v, MinValueValidator)
+            ] + [MinValueValidator(1)]
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field("name"),
+            Field("summary"),
+            Field("aliases"),
+            Field("indications"),
+            Field("steps"),
+            Field("setup"),
+            Field("cues"),
+            Field("cautions"),
+            Field("why"),
+            HTML('<h2 class="h6 mt-3">Default dose</h2>'),
+            Row(*[Column(name, css_class="col-6 col-md-2") for name in DOSE]),
+            Row(
+                Column("position", css_class="col-md-6"), Column("difficulty", css_class="col-md-6")
+            ),
+            Row(
+                Column("regions", css_class="col-md-4"),
+                Column("categories", css_class="col-md-4"),
+                Column("equipment", css_class="col-md-4"),
+            ),
+            Field("video_url"),
+            Row(Column("image", css_class="col-md-6"), Column("image_alt", css_class="col-md-6")),
+            Submit("save", "Save exercise"),
+        )
+
+    def clean_steps(self):
+        steps = lines(self.cleaned_data["steps"])
+        if not steps:
+            raise forms.ValidationError("Write at least one step.")
+        if len(steps) > 20:
+            raise forms.ValidationError("Keep it to 20 steps or fewer.")
+        return steps
+
+    def clean_image(self):
+        return clean_picture(self.cleaned_data.get("image"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("image") and not cleaned.get("image_alt"):
+            self.add_error("image_alt", "Describe the picture for patients who cannot see it.")
+        if not any(cleaned.get(name) for name in ("hold_seconds", "reps", "sets")):
+            self.add_error("hold_seconds", "Give at least a hold time or a number of times.")
+        return cleaned
