@@ -125,6 +125,8 @@ def _check_joints(joints, where: str, problems: list[str], *, partial: bool) -> 
                 problems.append(f"missing joint {where}.{side}.{key}")
         for key in sorted(set(limbs) - set(SIDE_JOINTS) - set(SIDE_OPTIONAL)):
             problems.append(f"unknown joint {where}.{side}.{key}")
+    if partial and not _is_num(joints.get("spine_bend", 0)):
+        problems.append(f"{where}.spine_bend must be a number")
     extra = (
         set(joints) - set(CORE_JOINTS) - {"near", "far"} - ({"spine_bend"} if partial else set())
     )
@@ -151,6 +153,10 @@ def validate_pose(pose) -> list[str]:
     _check_joints(pose.get("joints"), "joints", problems, partial=False)
     if "ghost" in pose:
         _check_joints(pose["ghost"], "ghost", problems, partial=True)
+    for key in ("props", "arrows"):
+        if not isinstance(pose.get(key, []), list):
+            problems.append(f"{key} must be a list")
+            return problems
     for i, prop in enumerate(pose.get("props", [])):
         where = f"props[{i}]"
         kind = prop.get("type") if isinstance(prop, dict) else None
@@ -179,6 +185,10 @@ def validate_pose(pose) -> list[str]:
             _check_point(arrow.get(key), f"arrows[{i}].{key}", problems)
         if not _is_num(arrow.get("bend", 0)):
             problems.append(f"arrows[{i}].bend must be a number")
+        if not isinstance(arrow.get("both", False), bool):
+            problems.append(f"arrows[{i}].both must be true or false")
+        for key in sorted(set(arrow) - {"from", "to", "bend", "both"}):
+            problems.append(f"arrows[{i}] has unknown field {key!r}")
     return problems
 
 
@@ -248,13 +258,11 @@ def _prop(prop: dict, floor: float) -> list[str]:
         out.append(_rect(prop["x"] - 8, top, 16, floor - top, 2, **thin))
         out.append(_rect(prop["x"] - 34, top, 68, 14, 2, **thin))
     elif kind == "chair" and prop.get("facing") == "front":
-        x, y = prop["x"], prop["y"]  # x is the left edge of the seat
-        for post_x in (x + 6, x + 64):
-            top = y - 62 if prop.get("back", True) else y
-            out.append(_polyline([(post_x, top), (post_x, floor)], stroke=INK, **_w(5)))
-        if prop.get("back", True):  # backrest only up to mid-back, so the shoulders stay clear
-            out.append(_rect(x + 2, y - 66, 66, 14, 4, **thin))
-        out.append(_rect(x - 2, y - 3, 74, 8, 3, **thin))
+        # Seen from the front a backrest would cross the body, so only seat and legs show;
+        # x is the left edge of the seat.
+        for leg_x in (prop["x"] + 6, prop["x"] + 64):
+            out.append(_polyline([(leg_x, prop["y"]), (leg_x, floor)], stroke=INK, **_w(5)))
+        out.append(_rect(prop["x"] - 2, prop["y"] - 3, 74, 8, 3, **thin))
     elif kind == "chair":
         x, y = prop["x"], prop["y"]
         sign = -1 if prop.get("facing", "right") == "left" else 1
@@ -310,25 +318,15 @@ def _prop(prop: dict, floor: float) -> list[str]:
         (x, y), a = prop["at"], math.radians(prop.get("angle", 0))
         dx, dy = 16 * math.cos(a), 16 * math.sin(a)
         out.append(_polyline([(x - dx, y - dy), (x + dx, y + dy)], stroke=INK, **_w(5)))
-        for s in (-1, 1):  # plates sit across the handle at each end
-            px, py = x + s * dx, y + s * dy
-            out.append(
-                _polyline(
-                    [(px - dy * 0.7, py + dx * 0.7), (px + dy * 0.7, py - dx * 0.7)],
-                    stroke=INK,
-                    **_w(10),
-                )
-            )
+        for px, py in ((x - dx, y - dy), (x + dx, y + dy)):  # a plate across each end
+            plate = [(px - dy * 0.7, py + dx * 0.7), (px + dy * 0.7, py - dx * 0.7)]
+            out.append(_polyline(plate, stroke=INK, **_w(10)))
     return out
 
 
 def _w(width: float) -> dict:
-    return {
-        "stroke_width": width,
-        "stroke_linecap": "round",
-        "stroke_linejoin": "round",
-        "fill": "none",
-    }
+    """Round-capped stroke attributes: the friendly, marker-drawn look of every line."""
+    return dict(stroke_width=width, stroke_linecap="round", stroke_linejoin="round", fill="none")
 
 
 # --- figure ---------------------------------------------------------------
@@ -350,10 +348,6 @@ def _limbs(joints: dict, side: str) -> list[tuple[tuple, list]]:
     return [(ARM, arm), (LEG, leg)]
 
 
-def _torso(joints: dict, bend: float, **attrs) -> str:
-    return _curve(joints["neck"], joints["hip"], bend, **attrs)
-
-
 def _merged(base: dict, over: dict) -> dict:
     out = {k: over.get(k, v) for k, v in base.items() if k in CORE_JOINTS}
     for side in ("near", "far"):
@@ -367,7 +361,8 @@ def _ghost(pose: dict) -> list[str]:
     joints, out = _merged(base, over), []
     style = {**_w(8), "stroke": FAR_INK, "stroke_dasharray": "10 9", "opacity": "0.8"}
     if {"neck", "hip", "spine_bend"} & set(over):
-        out.append(_torso(joints, over.get("spine_bend", pose.get("spine_bend", 0)), **style))
+        bend = over.get("spine_bend", pose.get("spine_bend", 0))
+        out.append(_curve(joints["neck"], joints["hip"], bend, **style))
     for side in ("far", "near"):  # a limb is redrawn only if one of its own joints moved
         moved = set(over.get(side, {}))
         for names, line in _limbs(joints, side):
@@ -388,7 +383,7 @@ def _limb(line: list, colour: str) -> list[str]:
 def _figure(pose: dict) -> list[str]:
     j, trunk = pose["joints"], []
     trunk.append(_polyline([j["neck"], j["head"]], stroke=INK, **_w(LIMB_W)))
-    trunk.append(_torso(j, pose.get("spine_bend", 0), stroke=INK, **_w(TORSO_W)))
+    trunk.append(_curve(j["neck"], j["hip"], pose.get("spine_bend", 0), stroke=INK, **_w(TORSO_W)))
     hx, hy = j["head"]
     if "face" in pose:  # a small nose bump shows which way the head is turned
         a = math.radians(pose["face"])
@@ -428,7 +423,8 @@ def render_svg(pose: dict, *, title: str) -> str:
     if problems:
         raise ValueError("Invalid pose: " + "; ".join(problems))
     # Ids unique per drawing, so several SVGs inlined in one page don't clash.
-    uid = "hep-" + hashlib.sha1(f"{title}\n{pose['alt']}".encode()).hexdigest()[:10]  # noqa: S324
+    digest = hashlib.sha1(f"{title}\n{pose['alt']}".encode(), usedforsecurity=False)
+    uid = "hep-" + digest.hexdigest()[:10]
     floor = pose.get("floor", HEIGHT - 38)
     props = pose.get("props", [])
 
@@ -449,9 +445,10 @@ def render_svg(pose: dict, *, title: str) -> str:
             body += _prop(prop, floor)
     for arrow in pose.get("arrows", []):
         body += _arrow(arrow)
+    safe_title = escape(title, {'"': "&quot;"})
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-labelledby="{uid}-title {uid}-desc">'
-        f'<title id="{uid}-title">{escape(title, {'"': "&quot;"})}</title>'
+        f'<title id="{uid}-title">{safe_title}</title>'
         f'<desc id="{uid}-desc">{escape(pose["alt"])}</desc>\n' + "\n".join(body) + "\n</svg>\n"
     )

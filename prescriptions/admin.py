@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
+from prescriptions.models import (
+    Delivery,
+    Handout,
+    Prescription,
+    PrescriptionItem,
+    ProgramTemplate,
+    TemplateItem,
+)
 
 
 class ItemInline(admin.TabularInline):
@@ -35,3 +42,18 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["prescription", "recipient", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
+
+
+class TemplateItemInline(admin.TabularInline):
+    model = TemplateItem
+    extra = 0
+    autocomplete_fields = ["exercise"]
+
+
+@admin.register(ProgramTemplate)
+class ProgramTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "clinic", "updated_at"]
+    list_filter = ["clinic"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [TemplateItemInline]

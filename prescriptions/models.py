@@ -143,3 +143,58 @@ class Delivery(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.status in (self.Status.FAILED, self.Status.RETRY)
+
+
+class ProgramTemplate(models.Model):
+    """A named, reusable list of exercises with doses: shared (no clinic) or one clinic's."""
+
+    clinic = models.ForeignKey(
+        "clinic.Clinic",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="program_templates",
+        help_text="Empty for the shared library.",
+    )
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150)
+    description = models.CharField(max_length=300, blank=True)
+    advice = models.TextField("general advice", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "template"
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "slug"], name="template_slug_per_clinic"),
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=models.Q(clinic__isnull=True),
+                name="shared_template_slug",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TemplateItem(DoseFields):
+    template = models.ForeignKey(ProgramTemplate, on_delete=models.CASCADE, related_name="items")
+    exercise = models.ForeignKey(
+        "exercises.Exercise", on_delete=models.PROTECT, related_name="template_items"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["template", "order", "pk"]
+
+    def __str__(self):
+        return f"{self.exercise} ({self.dose})"

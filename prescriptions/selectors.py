@@ -1,13 +1,13 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.access import clinic_of
 from exercises.models import ExerciseImage, ExerciseStep
-from prescriptions.models import Delivery, Prescription, PrescriptionItem
+from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
 
 SNAPSHOT_VERSION = 1
 
@@ -24,6 +24,18 @@ def _items():
             ),
         ),
     )
+
+
+def templates_for(user) -> QuerySet[ProgramTemplate]:
+    """The shared templates and the user's clinic's own."""
+    clinic = clinic_of(user)
+    return ProgramTemplate.objects.filter(Q(clinic__isnull=True) | Q(clinic=clinic)).order_by(
+        "clinic", "name"
+    )
+
+
+def get_template_for(user, pk) -> ProgramTemplate:
+    return get_object_or_404(templates_for(user), pk=pk)
 
 
 def prescriptions_for(user) -> QuerySet[Prescription]:

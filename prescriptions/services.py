@@ -7,10 +7,18 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from exercises.models import Exercise
 from prescriptions import handouts
-from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
+from prescriptions.models import (
+    Delivery,
+    Handout,
+    Prescription,
+    PrescriptionItem,
+    ProgramTemplate,
+    TemplateItem,
+)
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 
 
@@ -186,3 +194,124 @@ def deliveries_requeue(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     for pk in ids:
         send_delivery.enqueue(pk)
     return len(ids)
+
+
+DOSE_NAMES = ("hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week")
+
+
+@transaction.atomic
+def templates_load(*, entries: list) -> int:
+    """Load or update the shared templates (bundled ``templates.json``); returns how many
+    changed. Loading the same entries twice changes nothing."""
+    exercises = {e.slug: e for e in Exercise.objects.filter(clinic__isnull=True)}
+    changed = 0
+    for entry in entries:
+        missing = [i["exercise"] for i in entry["items"] if i["exercise"] not in exercises]
+        if missing:
+            raise ValidationError(f"Template {entry['slug']}: unknown exercise(s) {missing}")
+        wanted_items = []
+        for order, item in enumerate(entry["items"]):
+            exercise = exercises[item["exercise"]]
+            dose = {**exercise.dose.as_dict(), **item.get("dose", {})}
+            wanted_items.append(
+                (exercise.pk, order, item.get("note", ""), tuple(dose[k] for k in DOSE_NAMES))
+            )
+        template, created = ProgramTemplate.objects.get_or_create(
+            clinic=None,
+            slug=entry["slug"],
+            defaults={
+                "name": entry["name"],
+                "description": entry.get("description", ""),
+                "advice": entry.get("advice", ""),
+            },
+        )
+        fields = {
+            "name": entry["name"],
+            "description": entry.get("description", ""),
+            "advice": entry.get("advice", ""),
+        }
+        current_items = [
+            (i.exercise_id, i.order, i.note, tuple(getattr(i, k) for k in DOSE_NAMES))
+            for i in template.items.all()
+        ]
+        same_fields = all(getattr(template, k) == v for k, v in fields.items())
+        if not created and same_fields and current_items == wanted_items:
+            continue
+        for key, value in fields.items():
+            setattr(template, key, value)
+        template.save()
+        template.items.all().delete()
+        TemplateItem.objects.bulk_create(
+            TemplateItem(
+                template=template,
+                exercise_id=pk,
+                order=order,
+                note=note,
+                **dict(zip(DOSE_NAMES, dose, strict=True)),
+            )
+            for pk, order, note, dose in wanted_items
+        )
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def template_apply(*, prescription: Prescription, template: ProgramTemplate) -> int:
+    """Append a template's exercises, with its doses and notes, to a draft. Returns how many.
+
+    Exercises retired since the template was made are left out.
+    """
+    _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
+    last = prescription.items.aggregate(last=Max("order"))["last"]
+    start = 0 if last is None else last + 1
+    items = [
+        i
+        for i in template.items.select_related("exercise")
+        if i.exercise.status == Exercise.Status.PUBLISHED
+    ]
+    PrescriptionItem.objects.bulk_create(
+        PrescriptionItem(
+            prescription=prescription,
+            exercise=i.exercise,
+            order=start + n,
+            note=i.note,
+            **{k: getattr(i, k) for k in DOSE_NAMES},
+        )
+        for n, i in enumerate(items)
+    )
+    if template.advice and not prescription.advice:
+        Prescription.objects.filter(pk=prescription.pk).update(advice=template.advice)
+    return len(items)
+
+
+@transaction.atomic
+def template_save_from(*, prescription: Prescription, name: str, by) -> ProgramTemplate:
+    """The draft's exercises, doses and notes as a new template of the clinic."""
+    name = " ".join(name.split())[:150]
+    if not name:
+        raise ValidationError("Give the template a name.")
+    items = list(prescription.items.all())
+    if not items:
+        raise ValidationError("Add exercises before saving the plan as a template.")
+    base = slugify(name)[:140] or "template"
+    slug, n = base, 2
+    while ProgramTemplate.objects.filter(clinic=prescription.clinic, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    template = ProgramTemplate.objects.create(
+        clinic=prescription.clinic,
+        name=name,
+        slug=slug,
+        advice=prescription.advice,
+        created_by=by,
+    )
+    TemplateItem.objects.bulk_create(
+        TemplateItem(
+            template=template,
+            exercise=i.exercise,
+            order=n,
+            note=i.note,
+            **{k: getattr(i, k) for k in DOSE_NAMES},
+        )
+        for n, i in enumerate(items)
+    )
+    return template

@@ -14,7 +14,9 @@ from exercises.selectors import exercise_filters, get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
 from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm
-from prescriptions.selectors import get_prescription_for
+from prescriptions.selectors import get_prescription_for, get_template_for, templates_for
+
+BUILDER_ACTIONS = ("add_exercise", "move", "apply_template", "save_template")
 
 
 class PrescriptionMixin(ClinicStaffMixin):
@@ -76,22 +78,36 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         services.prescription_save(prescription=self.prescription, form=form, formset=formset)
         if "issue" in request.POST:
             return _issue(request, self.prescription)
-        if "add_exercise" in request.POST or "move" in request.POST:
+        if any(action in request.POST for action in BUILDER_ACTIONS):
             try:
-                self._add_or_move(request)
+                self._act(request)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             return redirect(f"{request.path}?{request.GET.urlencode()}#plan")
         messages.success(request, "Draft saved.")
         return redirect(self.prescription)
 
-    def _add_or_move(self, request):
-        """The library's Add buttons and the items' up/down buttons submit the plan form,
-        so edits made before pressing them are saved, not lost."""
+    def _act(self, request):
+        """The library's Add buttons, the items' up/down buttons and the template buttons
+        all submit the plan form, so edits made before pressing them are saved, not lost."""
+        rx = self.prescription
         if "add_exercise" in request.POST:
             exercise = get_prescribable_exercise_for(request.user, request.POST["add_exercise"])
-            services.prescription_add_exercise(prescription=self.prescription, exercise=exercise)
+            services.prescription_add_exercise(prescription=rx, exercise=exercise)
             messages.success(request, f"Added {exercise.name}.")
+            return
+        if "apply_template" in request.POST:
+            if not request.POST.get("template"):
+                raise ValidationError("Choose a template first.")
+            template = get_template_for(request.user, request.POST["template"])
+            count = services.template_apply(prescription=rx, template=template)
+            messages.success(request, f"Added {count} exercises from “{template.name}”.")
+            return
+        if "save_template" in request.POST:
+            template = services.template_save_from(
+                prescription=rx, name=request.POST.get("template_name", ""), by=request.user
+            )
+            messages.success(request, f"Saved as your clinic's template “{template.name}”.")
             return
         item_pk, _, direction = request.POST["move"].partition(":")
         services.prescription_move_item(
@@ -107,6 +123,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             page=page,
             filters=exercise_filters(),
             in_plan=in_plan,
+            templates=templates_for(self.request.user),
             **kwargs,
         )
 

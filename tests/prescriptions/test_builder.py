@@ -157,3 +157,52 @@ def test_cannot_add_another_clinics_private_exercise(alice_client, draft, other_
 def test_dashboard_lists_my_recent_prescriptions(alice_client, draft):
     page = alice_client.get(reverse("dashboard")).content.decode()
     assert "Hips and back" in page and "Jordan Ellis" in page
+
+
+def test_start_from_a_bundled_template_and_save_as_a_clinic_template(
+    alice_client, patient, alice, clinic
+):
+    from django.conf import settings
+
+    from exercises.services import library_load, read_library_file
+    from prescriptions.models import ProgramTemplate
+    from prescriptions.services import templates_load
+
+    library_load(entries=read_library_file(settings.OPENHEP_LIBRARY_DIR / "exercises.json"))
+    entries = read_library_file(settings.OPENHEP_LIBRARY_DIR / "templates.json")
+    assert templates_load(entries=entries) == len(entries)
+    assert templates_load(entries=entries) == 0
+    hips = ProgramTemplate.objects.get(slug="tight-hip-flexors-anterior-pelvic-tilt")
+    rx = Prescription.objects.create(clinic=clinic, patient=patient, therapist=alice)
+    url = reverse("prescriptions:edit", args=[rx.pk])
+    assert "Tight hip flexors / anterior pelvic tilt" in alice_client.get(url).content.decode()
+    alice_client.post(url, {**builder_data(rx), "apply_template": "", "template": hips.pk})
+    names = [i.exercise.slug for i in rx.items.order_by("order")]
+    assert names == [i["exercise"] for i in entries[0]["items"]]
+    rx.refresh_from_db()
+    assert rx.advice == hips.advice
+    response = alice_client.post(
+        url, {**builder_data(rx), "save_template": "", "template_name": "Hips, our way"}
+    )
+    assert response.status_code == 302
+    ours = ProgramTemplate.objects.get(clinic=clinic)
+    assert ours.name == "Hips, our way" and ours.items.count() == len(names)
+
+
+def test_other_clinics_templates_are_not_offered_or_applied(
+    alice_client, patient, alice, clinic, other_clinic, exercises
+):
+    from prescriptions.models import ProgramTemplate, TemplateItem
+
+    theirs = ProgramTemplate.objects.create(
+        clinic=other_clinic, name="Their secret plan", slug="secret"
+    )
+    TemplateItem.objects.create(template=theirs, exercise=exercises[0], hold_seconds=30)
+    rx = Prescription.objects.create(clinic=clinic, patient=patient, therapist=alice)
+    url = reverse("prescriptions:edit", args=[rx.pk])
+    assert "Their secret plan" not in alice_client.get(url).content.decode()
+    response = alice_client.post(
+        url, {**builder_data(rx), "apply_template": "", "template": theirs.pk}
+    )
+    assert response.status_code == 404
+    assert not rx.items.exists()

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from exercises.services import LibraryError, library_load, read_library_file
@@ -13,11 +14,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--file",
             type=Path,
-            default=settings.OPENHEP_LIBRARY_DIR / "exercises.json",
+            default=None,
             help="Library JSON file (default: the bundled library).",
         )
 
-    def handle(self, *args, file: Path, **options):
+    def handle(self, *args, file: Path | None, **options):
+        file = file or self.default_file()
         if not file.is_file():
             raise CommandError(f"No library file at {file}")
         try:
@@ -29,3 +31,18 @@ class Command(BaseCommand):
                 f"The library was not loaded (nothing changed): {len(error.problems)} problem(s)."
             ) from error
         self.stdout.write(self.style.SUCCESS(f"Exercise library: {report}."))
+        if file == self.default_file():
+            from prescriptions.services import templates_load
+
+            templates = read_library_file(settings.OPENHEP_LIBRARY_DIR / "templates.json")
+            try:
+                changed = templates_load(entries=templates)
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from error
+            self.stdout.write(
+                self.style.SUCCESS(f"Templates: {len(templates)} bundled, {changed} changed.")
+            )
+
+    @staticmethod
+    def default_file() -> Path:
+        return settings.OPENHEP_LIBRARY_DIR / "exercises.json"
