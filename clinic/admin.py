@@ -5,6 +5,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from clinic.forms import clean_picture
 from clinic.models import Clinic, Membership, Patient, User
 
+admin.site.site_header = "OpenHEP administration"
+admin.site.site_title = "OpenHEP administration"
+admin.site.index_title = "Library curation and site administration"
+
 
 class ClinicAdminForm(forms.ModelForm):
     class Meta:

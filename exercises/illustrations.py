@@ -127,9 +127,8 @@ def _check_joints(joints, where: str, problems: list[str], *, partial: bool) -> 
             problems.append(f"unknown joint {where}.{side}.{key}")
     if partial and not _is_num(joints.get("spine_bend", 0)):
         problems.append(f"{where}.spine_bend must be a number")
-    extra = (
-        set(joints) - set(CORE_JOINTS) - {"near", "far"} - ({"spine_bend"} if partial else set())
-    )
+    allowed = {*CORE_JOINTS, "near", "far", *(["spine_bend"] if partial else [])}
+    extra = set(joints) - allowed
     for key in sorted(extra):
         problems.append(f"unknown joint {where}.{key}")
 
@@ -164,16 +163,12 @@ def validate_pose(pose) -> list[str]:
             problems.append(f"{where} has unknown prop type {kind!r}")
             continue
         required, optional = PROPS[kind]
-        optional = {**optional, "type": None, "layer": ("back", "front")}
-        for key, field in required.items():
-            if key not in prop:
-                problems.append(f"{where} ({kind}) is missing {key!r}")
-            else:
-                _check_field(prop[key], field, f"{where}.{key}", problems)
+        fields = {**required, **optional, "layer": ("back", "front")}
+        problems += [f"{where} ({kind}) is missing {key!r}" for key in required if key not in prop]
         for key, value in prop.items():
-            if key in optional and key != "type":
-                _check_field(value, optional[key], f"{where}.{key}", problems)
-            elif key not in required and key != "type":
+            if key in fields:
+                _check_field(value, fields[key], f"{where}.{key}", problems)
+            elif key != "type":
                 problems.append(f"{where} ({kind}) has unknown field {key!r}")
         if kind == "towel" and "at" not in prop and not {"from", "to"} <= set(prop):
             problems.append(f"{where} (towel) needs 'at' (a pad) or 'from' and 'to' (a strap)")
@@ -250,9 +245,8 @@ def _prop(prop: dict, floor: float) -> list[str]:
             x0 = prop["x"] if sign > 0 else prop["x"] - 16
             out.append(_rect(x0, top, 16, floor - top, 0, **thin))
             for y in range(int(top) + 14, int(floor) - 4, 18):
-                out.append(
-                    _polyline([(x0 + 2, y + 8), (x0 + 14, y - 4)], stroke=INK, stroke_width=1.5)
-                )
+                hatch = [(x0 + 2, y + 8), (x0 + 14, y - 4)]
+                out.append(_polyline(hatch, stroke=INK, stroke_width=1.5))
     elif kind == "doorway":
         top = prop.get("top", 14)
         out.append(_rect(prop["x"] - 8, top, 16, floor - top, 2, **thin))
@@ -273,9 +267,8 @@ def _prop(prop: dict, floor: float) -> list[str]:
             out.append(_polyline([(x, y), (x - sign * 6, y - 88)], stroke=INK, **_w(6)))
         out.append(_rect(min(x, front) - 2, y - 3, 74, 8, 3, **thin))
     elif kind == "step":
-        out.append(
-            _rect(prop["x"], floor - prop["height"], prop["width"], prop["height"], 2, **thin)
-        )
+        h = prop["height"]
+        out.append(_rect(prop["x"], floor - h, prop["width"], h, 2, **thin))
     elif kind == "table":
         x, y, w = prop["x"], prop["y"], prop["width"]
         for leg_x in (x + 10, x + w - 10):
@@ -284,9 +277,8 @@ def _prop(prop: dict, floor: float) -> list[str]:
     elif kind == "mat":
         # Edge-on by default; a deeper mat reads as the floor seen from above.
         bottom, depth = prop.get("y", floor), prop.get("depth", 7)
-        out.append(
-            _rect(prop["x"], bottom - depth, prop["width"], depth, min(depth / 2, 8), **thin)
-        )
+        rx = min(depth / 2, 8)
+        out.append(_rect(prop["x"], bottom - depth, prop["width"], depth, rx, **thin))
     elif kind == "resistance-band":
         start, end = prop["from"], prop["to"]
         out.append(_polyline([start, end], stroke=ACCENT, **_w(3.5)))
@@ -297,9 +289,8 @@ def _prop(prop: dict, floor: float) -> list[str]:
             w, h = prop.get("w", 34), prop.get("h", 12)
             x, y = prop["at"][0] - w / 2, prop["at"][1] - h / 2
             out.append(_rect(x, y, w, h, h / 2, **thin))
-            out.append(
-                _polyline([(x + w / 3, y + 2), (x + w / 3, y + h - 2)], stroke=INK, **_w(1.5))
-            )
+            fold = [(x + w / 3, y + 2), (x + w / 3, y + h - 2)]
+            out.append(_polyline(fold, stroke=INK, **_w(1.5)))
         else:  # a strap: an ink band with a pale core, unlike the thin accent band
             out.append(_polyline([prop["from"], prop["to"]], stroke=INK, **_w(7)))
             out.append(_polyline([prop["from"], prop["to"]], stroke=PROP_FILL, **_w(2.5)))
@@ -341,9 +332,7 @@ def _limbs(joints: dict, side: str) -> list[tuple[tuple, list]]:
     The short neck->shoulder link reads as a collarbone; a per-side hip adds a pelvis.
     """
     j = joints[side]
-    arm = [joints["neck"], j["shoulder"], j["elbow"], j["wrist"]] + (
-        [j["hand"]] if "hand" in j else []
-    )
+    arm = [joints["neck"]] + [j[k] for k in ("shoulder", "elbow", "wrist", "hand") if k in j]
     leg = [joints["hip"]] + ([j["hip"]] if "hip" in j else []) + [j["knee"], j["ankle"], j["toe"]]
     return [(ARM, arm), (LEG, leg)]
 

@@ -1,5 +1,6 @@
 """Writes to the exercise library: loading, importing and exporting it."""
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -371,3 +372,45 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
             )
             clone.save()
     return copy
+
+
+ILLUSTRATION_CREDIT = "Illustration: OpenHEP, drawn from exercises/library/poses.json"
+
+
+@transaction.atomic
+def illustrations_load(*, poses: dict) -> int:
+    """Give each bundled exercise its generated line drawing. Returns how many changed.
+
+    The drawing becomes the main picture unless a curator chose another one.
+    A drawing is replaced only when it changes (its file name carries a hash of
+    the SVG), so loading twice changes nothing.
+    """
+    from exercises.illustrations import render_svg
+
+    changed = 0
+    exercises = Exercise.objects.filter(clinic__isnull=True, slug__in=poses).prefetch_related(
+        "images"
+    )
+    for exercise in exercises:
+        pose = poses[exercise.slug]
+        svg = render_svg(pose, title=exercise.name).encode("utf-8")
+        name = f"illustration-{hashlib.sha256(svg).hexdigest()[:12]}.svg"
+        images = list(exercise.images.all())
+        ours = [i for i in images if i.credit == ILLUSTRATION_CREDIT]
+        if len(ours) == 1 and ours[0].image.name.endswith(name) and ours[0].alt_text == pose["alt"]:
+            continue
+        for old in ours:
+            old.image.delete(save=False)
+            old.delete()
+        curator_main = any(i.is_main for i in images if i not in ours)
+        drawing = ExerciseImage(
+            exercise=exercise,
+            alt_text=pose["alt"][:250],
+            is_main=not curator_main,
+            credit=ILLUSTRATION_CREDIT,
+            order=99,
+        )
+        drawing.image.save(name, ContentFile(svg), save=False)
+        drawing.save()
+        changed += 1
+    return changed

@@ -124,3 +124,35 @@ def test_export_reads_back_unchanged(library):
     original = originals["psoas-stretch-standing"]
     for key in ("name", "steps", "cues", "dose", "regions", "aliases"):
         assert psoas[key] == original[key] or sorted(psoas[key]) == sorted(original[key]), key
+
+
+def test_every_bundled_exercise_gets_its_drawing_once(library):
+    from exercises.illustrations import load_poses
+    from exercises.models import ExerciseImage
+    from exercises.services import ILLUSTRATION_CREDIT, illustrations_load
+
+    poses = load_poses()
+    assert illustrations_load(poses=poses) == len(poses)
+    assert illustrations_load(poses=poses) == 0
+    drawings = ExerciseImage.objects.filter(credit=ILLUSTRATION_CREDIT)
+    assert drawings.count() == Exercise.objects.count() == len(poses)
+    psoas = drawings.get(exercise__slug="psoas-stretch-standing")
+    assert psoas.is_main and psoas.image.name.endswith(".svg")
+    assert psoas.alt_text == poses["psoas-stretch-standing"]["alt"]
+    assert psoas.image.read().startswith(b"<svg")
+
+
+def test_a_curators_main_picture_stays_main(library, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from exercises.illustrations import load_poses
+    from exercises.models import ExerciseImage
+    from exercises.services import illustrations_load
+    from tests.clinic.test_images import picture
+
+    psoas = Exercise.objects.get(slug="psoas-stretch-standing")
+    photo = ExerciseImage(exercise=psoas, alt_text="Photo", is_main=True)
+    photo.image.save("photo.png", ContentFile(picture().read()), save=True)
+    illustrations_load(poses=load_poses())
+    main = psoas.images.get(is_main=True)
+    assert main.pk == photo.pk and psoas.images.count() == 2

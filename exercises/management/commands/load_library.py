@@ -32,7 +32,12 @@ class Command(BaseCommand):
             ) from error
         self.stdout.write(self.style.SUCCESS(f"Exercise library: {report}."))
         if file == self.default_file():
+            from exercises.illustrations import load_poses
+            from exercises.services import illustrations_load
             from prescriptions.services import templates_load
+
+            drawn = illustrations_load(poses=load_poses())
+            self.stdout.write(self.style.SUCCESS(f"Illustrations: {drawn} drawn or redrawn."))
 
             templates = read_library_file(settings.OPENHEP_LIBRARY_DIR / "templates.json")
             try:
