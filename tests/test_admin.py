@@ -55,6 +55,7 @@ def test_deleting_a_prescribed_exercise_is_refused_with_a_message(curator_client
     url = reverse("admin:exercises_exercise_delete", args=[exercise.pk])
     page = curator_client.get(url).content.decode()
     assert "would require deleting the following protected related objects" in page
+    assert "Retire it instead" in page
     curator_client.post(url, {"post": "yes"})
     assert type(exercise).objects.filter(pk=exercise.pk).exists()
 
