@@ -151,3 +151,13 @@ def test_changes_are_kept_in_history_with_who_made_them(curator_client):
     assert latest.history_user.email == "curator@site.example"
     history = curator_client.get(reverse("admin:exercises_exercise_history", args=[exercise.pk]))
     assert "curator@site.example" in history.content.decode()
+
+
+def test_bulk_delete_of_prescribed_exercises_says_retire_instead(curator_client, one_of_each):
+    exercise = one_of_each.items.get().exercise
+    page = curator_client.post(
+        reverse("admin:exercises_exercise_changelist"),
+        {"action": "delete_selected", "_selected_action": [exercise.pk]},
+    ).content.decode()
+    assert "Retire them instead" in page
+    assert type(exercise).objects.filter(pk=exercise.pk).exists()
