@@ -22,6 +22,14 @@ class Prescription(models.Model):
     advice = models.TextField("general advice", blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT)
     review_date = models.DateField(null=True, blank=True)
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="versions",
+        help_text="The issued prescription this one replaces when it is issued.",
+    )
     large_print = models.BooleanField(
         default=False, help_text="Bigger type and one exercise per page, for low vision."
     )

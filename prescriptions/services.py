@@ -21,6 +21,8 @@ from prescriptions.models import (
 )
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 
+DOSE_NAMES = ("hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week")
+
 
 def prescription_create(*, patient, therapist, title: str = "") -> Prescription:
     """A new, empty draft for a patient."""
@@ -121,8 +123,74 @@ def prescription_issue(*, prescription: Prescription, by) -> Handout:
     Prescription.objects.filter(pk=prescription.pk).update(
         status=Prescription.Status.ISSUED, issued_at=now, updated_at=now
     )
+    if fresh.supersedes_id:
+        Prescription.objects.filter(
+            pk=fresh.supersedes_id, status=Prescription.Status.ISSUED
+        ).update(status=Prescription.Status.SUPERSEDED, updated_at=now)
     prescription.refresh_from_db()
     return handout
+
+
+def _copy_items(source: Prescription, target: Prescription, *, start: int = 0) -> int:
+    # Only exercises that can still be prescribed: retired ones stay on the old handout.
+    items = [
+        i
+        for i in source.items.select_related("exercise")
+        if i.exercise.status == Exercise.Status.PUBLISHED
+    ]
+    PrescriptionItem.objects.bulk_create(
+        PrescriptionItem(
+            prescription=target,
+            exercise=i.exercise,
+            order=start + n,
+            note=i.note,
+            **{k: getattr(i, k) for k in DOSE_NAMES},
+        )
+        for n, i in enumerate(items)
+    )
+    return len(items)
+
+
+@transaction.atomic
+def prescription_new_version(*, prescription: Prescription, by) -> Prescription:
+    """A draft copy of an issued prescription to change; issuing it supersedes the original,
+    which stays readable as it was. An open draft version is reused, not duplicated."""
+    locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
+    if locked.status != Prescription.Status.ISSUED:
+        raise ValidationError("Only the current issued version can be changed.")
+    existing = locked.versions.filter(status=Prescription.Status.DRAFT).first()
+    if existing is not None:
+        return existing
+    draft = Prescription.objects.create(
+        clinic=locked.clinic,
+        patient=locked.patient,
+        therapist=by,
+        title=locked.title,
+        advice=locked.advice,
+        review_date=locked.review_date,
+        large_print=locked.large_print,
+        log_weeks=locked.log_weeks,
+        supersedes=locked,
+    )
+    _copy_items(locked, draft)
+    return draft
+
+
+@transaction.atomic
+def prescription_copy_previous(*, prescription: Prescription) -> int:
+    """Append the exercises of the patient's most recent other prescription to a draft."""
+    _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
+    previous = (
+        Prescription.objects.filter(patient=prescription.patient)
+        .exclude(pk=prescription.pk)
+        .exclude(items__isnull=True)
+        .order_by("-issued_at", "-created_at")
+        .first()
+    )
+    if previous is None:
+        raise ValidationError("This patient has no earlier prescription to start from.")
+    last = prescription.items.aggregate(last=Max("order"))["last"]
+    return _copy_items(previous, prescription, start=0 if last is None else last + 1)
 
 
 def delivery_request(
@@ -194,9 +262,6 @@ def deliveries_requeue(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     for pk in ids:
         send_delivery.enqueue(pk)
     return len(ids)
-
-
-DOSE_NAMES = ("hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week")
 
 
 @transaction.atomic

@@ -16,7 +16,14 @@ from prescriptions import services
 from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm
 from prescriptions.selectors import get_prescription_for, get_template_for, templates_for
 
-BUILDER_ACTIONS = ("add_exercise", "move", "apply_template", "save_template")
+BUILDER_ACTIONS = (
+    "add_exercise",
+    "move",
+    "apply_template",
+    "save_template",
+    "copy_previous",
+    "reorder",
+)
 
 
 class PrescriptionMixin(ClinicStaffMixin):
@@ -103,6 +110,12 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             count = services.template_apply(prescription=rx, template=template)
             messages.success(request, f"Added {count} exercises from “{template.name}”.")
             return
+        if "copy_previous" in request.POST:
+            count = services.prescription_copy_previous(prescription=rx)
+            messages.success(request, f"Added {count} exercises from the previous prescription.")
+            return
+        if "reorder" in request.POST:
+            return  # The new order came with the form and is saved.
         if "save_template" in request.POST:
             template = services.template_save_from(
                 prescription=rx, name=request.POST.get("template_name", ""), by=request.user
@@ -136,6 +149,23 @@ def _issue(request, prescription):
         return redirect("prescriptions:edit", pk=prescription.pk)
     messages.success(request, "Prescription issued. The handout is ready to print or email.")
     return redirect(prescription)
+
+
+class PrescriptionNewVersionView(PrescriptionMixin, View):
+    """Changing an issued prescription starts a new version; the issued one stays as it was."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        try:
+            draft = services.prescription_new_version(
+                prescription=self.prescription, by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(self.prescription)
+        messages.info(request, "A new version to change. Issuing it replaces the current one.")
+        return redirect("prescriptions:edit", pk=draft.pk)
 
 
 class PrescriptionIssueView(PrescriptionMixin, View):

@@ -206,3 +206,44 @@ def test_other_clinics_templates_are_not_offered_or_applied(
     )
     assert response.status_code == 404
     assert not rx.items.exists()
+
+
+def test_changing_an_issued_prescription_makes_a_new_version(alice_client, issued, bob):
+    stored = issued.handout.pdf.open("rb").read()
+    response = alice_client.post(reverse("prescriptions:new_version", args=[issued.pk]))
+    draft = Prescription.objects.get(supersedes=issued)
+    assert response.url == reverse("prescriptions:edit", args=[draft.pk])
+    assert draft.status == "draft" and draft.items.count() == issued.items.count()
+    # Asking again reuses the open draft.
+    alice_client.post(reverse("prescriptions:new_version", args=[issued.pk]))
+    assert Prescription.objects.filter(supersedes=issued).count() == 1
+    page = alice_client.get(reverse("prescriptions:edit", args=[draft.pk])).content.decode()
+    assert "Issuing this one replaces it" in page
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    alice_client.post(url, {**builder_data(draft, **{"items-0-hold_seconds": "45"}), "issue": ""})
+    issued.refresh_from_db()
+    draft.refresh_from_db()
+    assert (issued.status, draft.status) == ("superseded", "issued")
+    assert issued.handout.pdf.open("rb").read() == stored
+    old_page = alice_client.get(issued.get_absolute_url()).content.decode()
+    assert "This version was replaced" in old_page and "Change (new version)" not in old_page
+    assert "Hold 45 seconds" in pdf_text(draft.handout.pdf.open("rb").read())
+    # A superseded version cannot start another.
+    alice_client.post(reverse("prescriptions:new_version", args=[issued.pk]))
+    assert Prescription.objects.filter(supersedes=issued).count() == 1
+
+
+def test_start_from_the_previous_prescription(alice_client, issued, alice):
+    rx = Prescription.objects.create(clinic=issued.clinic, patient=issued.patient, therapist=alice)
+    url = reverse("prescriptions:edit", args=[rx.pk])
+    alice_client.post(url, {**builder_data(rx), "copy_previous": ""})
+    assert [i.exercise_id for i in rx.items.order_by("order")] == [
+        i.exercise_id for i in issued.items.order_by("order")
+    ]
+
+
+def test_no_previous_prescription_is_a_clear_message(alice_client, patient, alice):
+    rx = Prescription.objects.create(clinic=patient.clinic, patient=patient, therapist=alice)
+    url = reverse("prescriptions:edit", args=[rx.pk])
+    response = alice_client.post(url, {**builder_data(rx), "copy_previous": ""}, follow=True)
+    assert "no earlier prescription" in response.content.decode()
