@@ -40,8 +40,15 @@ class PatientForm(forms.ModelForm):
             "email_consent": "The patient agreed to receive their handouts by email.",
         }
 
-    def __init__(self, *args, **kwargs):
+    confirm_duplicate = forms.BooleanField(
+        label="This is a different person with the same name and date of birth",
+        required=False,
+    )
+
+    def __init__(self, *args, clinic=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.duplicate = None
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("first_name", css_class="col-md"), Column("last_name", css_class="col-md")),
@@ -67,7 +74,29 @@ class PatientForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("email_consent") and not cleaned.get("email"):
             self.add_error("email", "Enter an email address to send handouts by email.")
+        self.duplicate = self._find_duplicate(cleaned)
+        if self.duplicate and not cleaned.get("confirm_duplicate"):
+            born = cleaned["date_of_birth"].strftime("%-d %B %Y")
+            self.add_error(
+                None,
+                f"{self.duplicate.full_name}, born {born}, is already a patient of your clinic. "
+                "Open their record instead, or tick the box below if this is someone else.",
+            )
+            self.helper.layout.insert(0, Field("confirm_duplicate"))
         return cleaned
+
+    def _find_duplicate(self, cleaned):
+        if self.clinic is None or not cleaned.get("date_of_birth"):
+            return None
+        matches = Patient.objects.filter(
+            clinic=self.clinic,
+            first_name__iexact=cleaned.get("first_name", ""),
+            last_name__iexact=cleaned.get("last_name", ""),
+            date_of_birth=cleaned["date_of_birth"],
+        )
+        if self.instance.pk:
+            matches = matches.exclude(pk=self.instance.pk)
+        return matches.first()
 
 
 class ClinicForm(forms.ModelForm):

@@ -54,3 +54,11 @@ def patient_record_consent(*, patient: Patient, by) -> Patient:
             update_fields=["email_consent", "email_consent_at", "email_consent_by", "updated_at"]
         )
     return patient
+
+
+def patient_set_archived(*, patient: Patient, archived: bool, by) -> Patient:
+    """Archived patients leave the list (their records stay); restoring brings them back."""
+    if patient.archived != archived:
+        patient.archived = archived
+        patient.save(update_fields=["archived", "updated_at"])
+    return patient

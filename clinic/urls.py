@@ -15,6 +15,7 @@ patient_patterns = (
         path("<int:pk>/", views.PatientDetailView.as_view(), name="detail"),
         path("<int:pk>/edit/", views.PatientUpdateView.as_view(), name="edit"),
         path("<int:pk>/consent/", views.PatientConsentView.as_view(), name="consent"),
+        path("<int:pk>/archive/", views.PatientArchiveView.as_view(), name="archive"),
         path(
             "<int:patient_pk>/prescriptions/new/",
             PrescriptionCreateView.as_view(),

@@ -15,6 +15,7 @@ from clinic.services import (
     clinic_update,
     patient_create,
     patient_record_consent,
+    patient_set_archived,
     patient_update,
 )
 from prescriptions.models import Delivery
@@ -61,6 +62,9 @@ class PatientCreateView(ClinicStaffMixin, FormView):
     template_name = "clinic/patient_form.html"
     form_class = PatientForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "clinic": self.clinic}
+
     def form_valid(self, form):
         patient = patient_create(clinic=self.clinic, by=self.request.user, form=form)
         messages.success(self.request, f"Patient {patient.full_name} added.")
@@ -77,7 +81,7 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.patient}
+        return {**super().get_form_kwargs(), "instance": self.patient, "clinic": self.clinic}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(patient=self.patient, **kwargs)
@@ -99,6 +103,22 @@ class PatientDetailView(ClinicStaffMixin, TemplateView):
             deliveries=patient_deliveries(patient=patient),
             **kwargs,
         )
+
+
+class PatientArchiveView(ClinicStaffMixin, View):
+    """Archive a patient (hidden from the list, kept whole) or bring them back."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        patient = get_patient_for(request.user, pk)
+        archived = request.POST.get("archived") == "1"
+        patient_set_archived(patient=patient, archived=archived, by=request.user)
+        if archived:
+            messages.success(request, f"{patient.full_name} archived. Their records are kept.")
+        else:
+            messages.success(request, f"{patient.full_name} is back in the patient list.")
+        return redirect(patient)
 
 
 class PatientConsentView(ClinicStaffMixin, View):

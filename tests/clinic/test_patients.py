@@ -137,3 +137,42 @@ def test_other_clinic_gets_404_on_patient_pages(client, charlie, patient):
     assert response.status_code == 404
     patient.refresh_from_db()
     assert patient.first_name == "Jordan"
+
+
+def test_same_name_and_birth_date_asks_before_adding(alice_client, patient):
+    patient.date_of_birth = datetime.date(1984, 3, 12)
+    patient.save()
+    data = {"first_name": "jordan", "last_name": "ELLIS", "date_of_birth": "1984-03-12"}
+    response = alice_client.post(reverse("patients:create"), data)
+    assert response.status_code == 200
+    assert "Jordan Ellis, born 12 March 2024" not in response.content.decode()
+    assert "is already a patient of your clinic" in response.content.decode()
+    assert Patient.objects.count() == 1
+    response = alice_client.post(reverse("patients:create"), {**data, "confirm_duplicate": "on"})
+    assert response.status_code == 302 and Patient.objects.count() == 2
+
+
+def test_same_name_in_another_clinic_is_not_a_duplicate(client, charlie, patient):
+    patient.date_of_birth = datetime.date(1984, 3, 12)
+    patient.save()
+    client.force_login(charlie)
+    data = {"first_name": "Jordan", "last_name": "Ellis", "date_of_birth": "1984-03-12"}
+    assert client.post(reverse("patients:create"), data).status_code == 302
+
+
+def test_archive_and_restore(alice_client, patient):
+    url = reverse("patients:archive", args=[patient.pk])
+    alice_client.post(url, {"archived": "1"}, follow=True)
+    patient.refresh_from_db()
+    assert patient.archived
+    assert "Ellis" not in alice_client.get(reverse("patients:list")).content.decode()
+    alice_client.post(url, {"archived": "0"})
+    patient.refresh_from_db()
+    assert not patient.archived
+
+
+def test_patient_list_pages(alice_client, clinic):
+    PatientFactory.create_batch(30, clinic=clinic)
+    page = alice_client.get(reverse("patients:list")).content.decode()
+    assert "Page 1 of 2" in page
+    assert "Page 2 of 2" in alice_client.get(reverse("patients:list"), {"page": 2}).content.decode()
