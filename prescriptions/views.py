@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.text import slugify
 from django.views import View
@@ -67,7 +67,18 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             return redirect(self.prescription)
         form = PrescriptionForm(instance=self.prescription)
         formset = ItemFormSet(instance=self.prescription, queryset=self.prescription.items.all())
-        return self.render_to_response(self.get_context_data(form=form, formset=formset))
+        context = self.get_context_data(form=form, formset=formset)
+        if request.headers.get("HX-Target") == "library-results":
+            return render(request, f"{self.template_name}#library-results", context)
+        return self.render_to_response(context)
+
+    def _plan(self, request):
+        """After an htmx action: only the plan, freshly loaded (its items changed)."""
+        self.prescription = get_prescription_for(request.user, self.prescription.pk)
+        form = PrescriptionForm(instance=self.prescription)
+        formset = ItemFormSet(instance=self.prescription, queryset=self.prescription.items.all())
+        context = self.get_context_data(form=form, formset=formset, htmx=True)
+        return render(request, f"{self.template_name}#plan", context)
 
     def post(self, request, *args, **kwargs):
         if not self.prescription.is_draft:
@@ -79,20 +90,31 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         formset = ItemFormSet(
             request.POST, instance=self.prescription, queryset=self.prescription.items.all()
         )
+        htmx = request.headers.get("HX-Request") == "true"
         if not (form.is_valid() and formset.is_valid()):
             messages.error(request, "Please correct the highlighted fields.")
-            return self.render_to_response(self.get_context_data(form=form, formset=formset))
+            context = self.get_context_data(form=form, formset=formset, htmx=htmx)
+            if htmx:
+                return render(request, f"{self.template_name}#plan", context)
+            return self.render_to_response(context)
         services.prescription_save(prescription=self.prescription, form=form, formset=formset)
-        if "issue" in request.POST:
-            return _issue(request, self.prescription)
         if any(action in request.POST for action in BUILDER_ACTIONS):
             try:
                 self._act(request)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
+            if htmx:
+                return self._plan(request)
             return redirect(f"{request.path}?{request.GET.urlencode()}#plan")
-        messages.success(request, "Draft saved.")
-        return redirect(self.prescription)
+        if "issue" in request.POST:
+            response = _issue(request, self.prescription)
+        else:
+            messages.success(request, "Draft saved.")
+            response = redirect(self.prescription)
+        if htmx:
+            # Leaving the builder: a full page load of where the redirect points.
+            return HttpResponse(headers={"HX-Redirect": response.url})
+        return response
 
     def _act(self, request):
         """The library's Add buttons, the items' up/down buttons and the template buttons

@@ -247,3 +247,49 @@ def test_no_previous_prescription_is_a_clear_message(alice_client, patient, alic
     url = reverse("prescriptions:edit", args=[rx.pk])
     response = alice_client.post(url, {**builder_data(rx), "copy_previous": ""}, follow=True)
     assert "no earlier prescription" in response.content.decode()
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_live_search_returns_only_the_results(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.get(url, {"q": "glute"}, HTTP_HX_TARGET="library-results", **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="library-results">')
+    assert "Glute bridge" in html and "<html" not in html and 'id="plan-form"' not in html
+
+
+def test_htmx_add_returns_the_plan_with_its_message(alice_client, draft, exercises):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(
+        url, {**builder_data(draft), "add_exercise": exercises[1].pk}, **HTMX
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith("<section") and 'id="plan"' in html
+    assert "Added Standing quadriceps stretch." in html
+    assert html.count('class="plan-item') == 4
+
+
+def test_htmx_reorder_saves_the_dropped_order(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    items = list(draft.items.order_by("order"))
+    data = builder_data(draft, **{"items-0-order": "2", "items-1-order": "0", "items-2-order": "1"})
+    alice_client.post(url, {**data, "reorder": ""}, **HTMX)
+    assert [i.pk for i in draft.items.order_by("order")] == [items[1].pk, items[2].pk, items[0].pk]
+
+
+def test_htmx_save_and_issue_redirects_the_whole_page(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(url, {**builder_data(draft), "issue": ""}, **HTMX)
+    assert response["HX-Redirect"] == reverse("prescriptions:detail", args=[draft.pk])
+    draft.refresh_from_db()
+    assert draft.status == "issued"
+
+
+def test_htmx_invalid_dose_returns_the_plan_with_errors(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(url, builder_data(draft, **{"items-0-reps": "-1"}), **HTMX)
+    html = response.content.decode()
+    assert 'id="plan"' in html and "Please correct the highlighted fields." in html
+    assert "greater than or equal to 1" in html
