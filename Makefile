@@ -52,5 +52,8 @@ format: install
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
 
+bench: install
+	@DATABASE_URL="$(DATABASE_URL)" $(PY) -m bench.run
+
 clean:
 	rm -rf .venv .tools .pytest_cache

@@ -35,8 +35,12 @@
       const order = item.querySelector('input[name$="-order"]');
       if (order) order.value = index;
     });
+    // The disabled "reorder" field marks this post as a reorder (not "Save draft");
+    // the re-rendered plan comes back with it disabled again.
     const form = document.getElementById("plan-form");
-    const submit = form && form.querySelector("[data-reorder]");
-    if (form && submit) form.requestSubmit(submit);
+    const marker = form && form.querySelector("[data-reorder]");
+    if (!form || !marker) return;
+    marker.disabled = false;
+    form.requestSubmit();
   });
 })();

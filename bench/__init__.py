@@ -1,0 +1,1 @@
+"""OpenHEP benchmarks: ``make bench`` (see bench/README.md)."""

@@ -1,0 +1,102 @@
+"""What every measurement shares: timing, the result records and the table."""
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def interleaved(variants: dict[str, Callable], *, runs: int, warmup: int = 1) -> dict[str, dict]:
+    """Time each variant ``runs`` times after ``warmup`` untimed calls.
+
+    The variants take turns (A B C A B C …) instead of running in blocks, so a
+    slow patch of the machine (another process, a CPU frequency change) hits
+    every variant alike and the ratios between them stay fair. Returns, per
+    variant, the median, min and max in milliseconds.
+    """
+    for _ in range(warmup):
+        for fn in variants.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: summary(values) for name, values in samples.items()}
+
+
+def summary(values: list[float]) -> dict:
+    # The median, not the mean: one hiccup (a GC pass, a page-cache miss) must
+    # not move the result; min and max show the spread.
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+class Results:
+    """The measurements of one run, in order; ``database`` is stamped on each."""
+
+    def __init__(self, database: str):
+        self.database = database
+        self.items: list[dict] = []
+
+    def add(
+        self,
+        name: str,
+        value,
+        unit: str,
+        *,
+        goal: str,
+        met: bool | None,
+        floor_name: str | None = None,
+        floor_value=None,
+        **extra,
+    ) -> dict:
+        """One measurement. ``ratio`` is always value ÷ floor_value.
+
+        ``met`` is None only for a measurement that could not run here (then
+        ``skipped`` says why).
+        """
+        item = {"name": name, "value": _round(value), "unit": unit, "goal": goal, "met": met}
+        if floor_name is not None:
+            item["floor_name"] = floor_name
+            item["floor_value"] = _round(floor_value)
+            item["ratio"] = round(value / floor_value, 3) if value and floor_value else None
+        item.update({key: _round(v) for key, v in extra.items()})
+        item["database"] = self.database
+        self.items.append(item)
+        return item
+
+    def table(self) -> str:
+        rows = [("Measurement", "Value", "Floor / compared with", "Ratio", "Goal", "Met")]
+        for r in self.items:
+            value = f"{_fmt(r['value'])} {r['unit']}"
+            if r.get("skipped") or r.get("error"):
+                value = "skipped" if r.get("skipped") else "ERROR"
+            floor = (
+                f"{_fmt(r['floor_value'])} {r['unit']} ({r['floor_name']})"
+                if "floor_name" in r
+                else ""
+            )
+            ratio = f"{r['ratio']:.2f}×" if r.get("ratio") is not None else ""
+            met = {True: "yes", False: "NO", None: "–"}[r["met"]]
+            rows.append((r["name"], value, floor, ratio, r["goal"], met))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        lines = [
+            " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+        ]
+        lines.insert(1, "-+-".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+
+def _round(value):
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)

@@ -1,0 +1,102 @@
+"""Measurements 4 and 5: SQL queries per page at two sizes, and search latency.
+
+Both go through Django's test Client, logged in as the bench therapist: the
+whole request (middleware, view, template) runs, without a network in between.
+"""
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.common import Results, interleaved
+from bench.data import SEARCH
+from exercises.selectors import exercise_search
+
+SEARCH_URL = f"/exercises/?q={SEARCH}"
+
+
+def logged_in(data) -> Client:
+    client = Client()
+    client.force_login(data.user)  # no password hashing: this is not what is measured
+    return client
+
+
+def get(client: Client, url: str):
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code}")
+    if response.streaming:
+        b"".join(response.streaming_content)
+        response.close()
+    return response
+
+
+def count_queries(client: Client, url: str) -> int:
+    get(client, url)  # warm-up: a first request may fill per-process caches
+    with CaptureQueriesContext(connection) as captured:
+        get(client, url)
+    return len(captured)
+
+
+def query_counts(data, *, size: str) -> dict[str, int]:
+    """The counts at one size: ``small`` before ``data.grow()``, ``large`` after."""
+    client = logged_in(data)
+    counts = {
+        "patient list": count_queries(client, "/patients/"),
+        "library search": count_queries(client, SEARCH_URL),
+    }
+    # Prescription size is not changed by grow(): both sizes exist from the start.
+    if size == "small":
+        for n in (1, 50):
+            rx = data.drafts[n].pk
+            counts[f"prescription page {n}"] = count_queries(client, f"/prescriptions/{rx}/")
+            counts[f"draft handout {n}"] = count_queries(client, f"/prescriptions/{rx}/handout.pdf")
+    return counts
+
+
+def report_query_counts(results: Results, small: dict, large: dict) -> None:
+    pairs = [
+        ("patient list (/patients/)", small["patient list"], large["patient list"], "10 → 1,000 patients"),
+        ("library search (/exercises/?q=…)", small["library search"], large["library search"], "100 → 10,000 exercises"),
+        ("prescription page", small["prescription page 1"], small["prescription page 50"], "1 → 50 exercises"),
+        ("draft handout PDF (rendered)", small["draft handout 1"], small["draft handout 50"], "1 → 50 exercises"),
+    ]  # fmt: skip
+    for page, at_small, at_large, sizes in pairs:
+        results.add(
+            f"SQL queries: {page}, {sizes}",
+            at_large,
+            "queries",
+            goal="the same count at both sizes",
+            met=at_small == at_large,
+            floor_name="count at the smaller size",
+            floor_value=at_small,
+        )
+
+
+def measure_search_latency(results: Results, data) -> None:
+    client = logged_in(data)
+    matches = exercise_search(clinic=data.clinic, query=SEARCH).count()
+    if not matches:
+        raise RuntimeError(f"{SEARCH_URL} found nothing: the latency would mean nothing")
+    times = interleaved(
+        {
+            "search": lambda: get(client, SEARCH_URL),
+            "healthz": lambda: get(client, "/healthz"),
+            # Not a goal: the same page without a search term, to tell the cost
+            # of searching from the cost of the page itself.
+            "browse": lambda: get(client, "/exercises/"),
+        },
+        runs=15,
+        warmup=3,
+    )
+    results.add(
+        f"library search latency, 10,000 exercises (q={SEARCH}, {matches:,} matches)",
+        times["search"]["median"],
+        "ms",
+        goal="under 3× a page with one trivial query (ratio < 3.00)",
+        met=times["search"]["median"] < 3 * times["healthz"]["median"],
+        floor_name="/healthz: SELECT 1",
+        floor_value=times["healthz"]["median"],
+        library_page_without_search_ms=times["browse"]["median"],
+        runs=times["search"]["runs"],
+    )
