@@ -112,9 +112,13 @@ class ClinicForm(forms.ModelForm):
             "brand_colour",
             "paper_size",
             "handout_footer",
+            "reply_to",
+            "email_subject",
+            "email_message",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
+            "email_message": forms.Textarea(attrs={"rows": 4}),
             "brand_colour": forms.TextInput(attrs={"type": "color"}),
             "logo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         }

@@ -20,6 +20,8 @@ def form_data(**changes):
         "paper_size": "A4",
         "brand_colour": "#224466",
         "handout_footer": "Call us if pain increases.",
+        "email_subject": "Your program from {clinic}",
+        "email_message": "Here it is.",
         **changes,
     }
 
@@ -78,3 +80,21 @@ def test_admin_of_another_clinic_changes_only_their_own(client, charlie, clinic,
     clinic.refresh_from_db()
     other_clinic.refresh_from_db()
     assert clinic.name == "Northside Myotherapy" and other_clinic.name == "Charlie's clinic"
+
+
+def test_email_wording_and_reply_to_are_clinic_settings(admin_client, clinic):
+    page = admin_client.get(URL).content.decode()
+    for field in ("reply_to", "email_subject", "email_message"):
+        assert f'name="{field}"' in page
+    admin_client.post(
+        URL,
+        form_data(
+            reply_to="team@northside.example",
+            email_subject="Hi {patient}\nBcc: x@evil.example",
+            email_message="Your {program} is attached.",
+        ),
+    )
+    clinic.refresh_from_db()
+    assert clinic.reply_to == "team@northside.example"
+    assert clinic.email_subject == "Hi {patient} Bcc: x@evil.example"
+    assert clinic.email_message == "Your {program} is attached."
