@@ -24,6 +24,9 @@ class ClinicAdminForm(forms.ModelForm):
             "brand_colour",
             "paper_size",
             "handout_footer",
+            "reply_to",
+            "email_subject",
+            "email_message",
         ]
 
     def clean_logo(self):
