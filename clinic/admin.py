@@ -1,8 +1,7 @@
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from clinic.forms import clean_picture
+from clinic.forms import ClinicForm
 from clinic.models import Clinic, Membership, Patient, User
 
 admin.site.site_header = "OpenHEP administration"
@@ -10,27 +9,11 @@ admin.site.site_title = "OpenHEP administration"
 admin.site.index_title = "Library curation and site administration"
 
 
-class ClinicAdminForm(forms.ModelForm):
-    class Meta:
-        model = Clinic
-        fields = [
-            "name",
-            "slug",
-            "phone",
-            "email",
-            "website",
-            "address",
-            "logo",
-            "brand_colour",
-            "paper_size",
-            "handout_footer",
-            "reply_to",
-            "email_subject",
-            "email_message",
-        ]
+class ClinicAdminForm(ClinicForm):
+    """The clinic settings form (same checks: logo, one-line name), plus the slug."""
 
-    def clean_logo(self):
-        return clean_picture(self.cleaned_data.get("logo"))
+    class Meta(ClinicForm.Meta):
+        fields = ["slug", *ClinicForm.Meta.fields]
 
 
 class MembershipInline(admin.StackedInline):

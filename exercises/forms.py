@@ -7,6 +7,18 @@ from clinic.forms import clean_picture
 from exercises.models import Category, Equipment, Exercise, Region, lines
 
 DOSE = ["hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week"]
+DOSE_COUNTS = ["hold_seconds", "reps", "sets", "times_per_day", "days_per_week"]
+
+
+def at_least_one(form, names) -> None:
+    """Dose counts start at 1: the model fields are "positive", which lets 0 through,
+    and a dose of 0 means nothing."""
+    for name in names:
+        field = form.fields[name]
+        field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)] + [
+            MinValueValidator(1)
+        ]
+        field.widget.attrs.update({"inputmode": "numeric", "min": 1})
 
 
 class ExerciseForm(forms.ModelForm):
@@ -68,11 +80,7 @@ class ExerciseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["steps"] = "\n".join(s.text for s in self.instance.steps.all())
-        for name in ("hold_seconds", "reps", "sets", "times_per_day", "days_per_week"):
-            field = self.fields[name]
-            field.validators = [
-                v for v in field.validators if not isinstance(v, MinValueValidator)
-            ] + [MinValueValidator(1)]
+        at_least_one(self, DOSE_COUNTS)
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field("name"),

@@ -3,8 +3,8 @@ import uuid
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
-from django.core.validators import MinValueValidator
 
+from exercises.forms import DOSE_COUNTS, at_least_one
 from prescriptions.models import Prescription, PrescriptionItem
 
 DOSE_FIELDS = ["hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week"]
@@ -45,13 +45,7 @@ class ItemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("hold_seconds", "reps", "sets", "times_per_day", "days_per_week"):
-            field = self.fields[name]
-            # The model field is "positive" (0 allowed); a dose of 0 means nothing.
-            field.validators = [
-                v for v in field.validators if not isinstance(v, MinValueValidator)
-            ] + [MinValueValidator(1)]
-            field.widget.attrs.update({"inputmode": "numeric", "min": 1})
+        at_least_one(self, DOSE_COUNTS)
 
     def dose_fields(self):
         return [self[name] for name in DOSE_FIELDS]

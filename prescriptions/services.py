@@ -46,11 +46,10 @@ def prescription_add_exercise(
     """Append an exercise with its default dose."""
     prescription = Prescription.objects.select_for_update().get(pk=prescription.pk)
     _require_draft(prescription)
-    last = prescription.items.aggregate(last=Max("order"))["last"]
     item = PrescriptionItem(
         prescription=prescription,
         exercise=exercise,
-        order=0 if last is None else last + 1,
+        order=_next_order(prescription),
         **exercise.dose.as_dict(),
     )
     item.full_clean()
@@ -131,11 +130,19 @@ def prescription_issue(*, prescription: Prescription, by) -> Handout:
     return handout
 
 
-def _copy_items(source: Prescription, target: Prescription, *, start: int = 0) -> int:
-    # Only exercises that can still be prescribed: retired ones stay on the old handout.
+def _next_order(prescription: Prescription) -> int:
+    last = prescription.items.aggregate(last=Max("order"))["last"]
+    return 0 if last is None else last + 1
+
+
+def _append_items(items, target: Prescription, *, start: int) -> int:
+    """Copy the items of a prescription or template, with their doses and notes.
+
+    Only exercises that can still be prescribed: retired ones stay on old handouts.
+    """
     items = [
         i
-        for i in source.items.select_related("exercise")
+        for i in items.select_related("exercise")
         if i.exercise.status == Exercise.Status.PUBLISHED
     ]
     PrescriptionItem.objects.bulk_create(
@@ -172,7 +179,7 @@ def prescription_new_version(*, prescription: Prescription, by) -> Prescription:
         log_weeks=locked.log_weeks,
         supersedes=locked,
     )
-    _copy_items(locked, draft)
+    _append_items(locked.items.all(), draft, start=0)
     return draft
 
 
@@ -189,8 +196,7 @@ def prescription_copy_previous(*, prescription: Prescription) -> int:
     )
     if previous is None:
         raise ValidationError("This patient has no earlier prescription to start from.")
-    last = prescription.items.aggregate(last=Max("order"))["last"]
-    return _copy_items(previous, prescription, start=0 if last is None else last + 1)
+    return _append_items(previous.items.all(), prescription, start=_next_order(prescription))
 
 
 def delivery_request(
@@ -327,26 +333,10 @@ def template_apply(*, prescription: Prescription, template: ProgramTemplate) -> 
     Exercises retired since the template was made are left out.
     """
     _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
-    last = prescription.items.aggregate(last=Max("order"))["last"]
-    start = 0 if last is None else last + 1
-    items = [
-        i
-        for i in template.items.select_related("exercise")
-        if i.exercise.status == Exercise.Status.PUBLISHED
-    ]
-    PrescriptionItem.objects.bulk_create(
-        PrescriptionItem(
-            prescription=prescription,
-            exercise=i.exercise,
-            order=start + n,
-            note=i.note,
-            **{k: getattr(i, k) for k in DOSE_NAMES},
-        )
-        for n, i in enumerate(items)
-    )
+    count = _append_items(template.items.all(), prescription, start=_next_order(prescription))
     if template.advice and not prescription.advice:
         Prescription.objects.filter(pk=prescription.pk).update(advice=template.advice)
-    return len(items)
+    return count
 
 
 @transaction.atomic
