@@ -134,7 +134,10 @@ def stylesheet() -> CSS:
 
 
 def warm_up() -> None:
-    stylesheet()
+    """Parse the stylesheet and load the fonts now, and lay out one tiny page so the text
+    engine's lazy set-up is done too: called when a web worker starts (``clinic/wsgi.py``),
+    so the first patient's handout is as quick as any other."""
+    pdf_from_html('<html lang="en"><body><h1>OpenHEP</h1><p>Warm-up.</p></body></html>')
 
 
 def render_html(snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued") -> str:

@@ -183,3 +183,13 @@ def test_hostile_image_paths_in_the_database_are_refused(alice_client, draft, ex
         assert "root:" not in pdf_text(response.content)
         assert "refused" in caplog.text
         caplog.clear()
+
+
+def test_the_web_worker_prepares_fonts_and_stylesheet_at_start(monkeypatch):
+    import importlib
+
+    handouts.stylesheet.cache_clear()
+    import clinic.wsgi
+
+    importlib.reload(clinic.wsgi)
+    assert handouts.stylesheet.cache_info().currsize == 1
