@@ -3,6 +3,16 @@ import pytest
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http():
+    """The test client and the live server speak plain HTTP. Session-wide and first:
+    the live server (session-scoped) builds its middleware, which reads these, once."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+
+
 @pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):
     """Media in a temp folder; plain static storage (no collectstatic manifest in tests)."""

@@ -1,3 +1,4 @@
+import secrets
 import subprocess
 import sys
 
@@ -80,3 +81,51 @@ def test_secret_key_can_come_from_a_file(tmp_path):
         check=False,
     )
     assert result.stdout.strip() == "from-a-file-0123456789", result.stderr
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "hep.example.org",
+        "EMAIL_URL": "smtp://mail.example.org:587/?tls=1",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_pages_carry_security_headers(client, db, settings):
+    response = client.get("/accounts/login/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_passwords_are_hashed_with_argon2(db, django_user_model, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    user = django_user_model.objects.create_user("a@clinic.example", "a-long-password-1")
+    assert user.password.startswith("argon2")
+
+
+def test_plain_http_goes_to_https_except_the_health_check(db, settings):
+    from django.test import Client
+
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+    response = client.get("/accounts/login/")
+    assert response.status_code == 301 and response.url.startswith("https://")
+    assert client.get("/healthz").status_code == 200
