@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -165,8 +166,13 @@ class Exercise(DoseFields):
         editable=False,
     )
 
+    # PostgreSQL only: the weighted full-text document of name, aliases, summary and
+    # indications, kept current by a database trigger (migration 0003) and indexed.
+    # On SQLite the column stays empty and search falls back to word matching.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     objects = ExerciseQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["name"]

@@ -1,6 +1,6 @@
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, FloatField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from clinic.access import clinic_of
@@ -39,16 +39,10 @@ def exercise_search(
                 any_field |= Q(**{f"{field}__icontains": word})
             every_word &= any_field
         if connection.vendor == "postgresql":
-            vector = (
-                SearchVector("name", weight="A", config="english")
-                + SearchVector("aliases", weight="A", config="english")
-                + SearchVector("summary", weight="B", config="english")
-                + SearchVector("indications", weight="B", config="english")
-            )
+            # search_vector is the stored, indexed document (see migration 0003).
             terms = SearchQuery(query, search_type="websearch", config="english")
-            # ts_rank scores partial matches too: filter on the real match (@@).
-            exercises = exercises.annotate(document=vector, rank=SearchRank(vector, terms)).filter(
-                every_word | Q(document=terms)
+            exercises = exercises.annotate(rank=SearchRank(F("search_vector"), terms)).filter(
+                every_word | Q(search_vector=terms)
             )
         else:
             exercises = exercises.filter(every_word).annotate(
@@ -68,7 +62,9 @@ def exercise_search(
         exercises = exercises.filter(equipment__slug=equipment)
     if position:
         exercises = exercises.filter(position=position)
-    return exercises.distinct().prefetch_related("regions", "categories", _main_images())
+    # No distinct(): each filter matches one region, category or piece of equipment,
+    # so the joins never repeat an exercise (and DISTINCT doubled the query's cost).
+    return exercises.prefetch_related("regions", "categories", _main_images())
 
 
 def exercise_filters() -> dict:

@@ -53,6 +53,11 @@ def get_prescription_for(user, pk) -> Prescription:
     return get_object_or_404(_with_everything(prescriptions_for(user)), pk=pk)
 
 
+def get_prescription_to_download(user, pk) -> Prescription:
+    """Just what serving a handout needs: stored bytes for issued ones, one query."""
+    return get_object_or_404(prescriptions_for(user).select_related("patient", "handout"), pk=pk)
+
+
 def prescription_for_handout(pk) -> Prescription:
     """Freshly loaded for rendering (never a view's copy, whose items may be stale).
 

@@ -14,7 +14,12 @@ from exercises.selectors import exercise_filters, get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
 from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm
-from prescriptions.selectors import get_prescription_for, get_template_for, templates_for
+from prescriptions.selectors import (
+    get_prescription_for,
+    get_prescription_to_download,
+    get_template_for,
+    templates_for,
+)
 
 BUILDER_ACTIONS = (
     "add_exercise",
@@ -198,11 +203,11 @@ class PrescriptionIssueView(PrescriptionMixin, View):
 
 
 @method_decorator(never_cache, name="dispatch")
-class HandoutView(PrescriptionMixin, View):
+class HandoutView(ClinicStaffMixin, View):
     """An issued handout is served from the stored bytes; a draft is rendered fresh."""
 
     def get(self, request, pk):
-        rx = self.prescription
+        rx = get_prescription_to_download(request.user, pk)
         filename = f"{slugify(rx.patient.last_name) or 'patient'}-{rx.pk}.pdf"
         if rx.is_draft:
             pdf = services.handout_render_draft(prescription=rx)
