@@ -15,20 +15,15 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 
 from bench.common import Results, interleaved
+from bench.pages import logged_in
 from prescriptions import handouts
-from prescriptions.selectors import (
-    get_prescription_for,
-    handout_snapshot,
-    prescription_for_handout,
-    prescriptions_for,
-)
+from prescriptions.selectors import handout_snapshot, prescription_for_handout
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # More runs where a run is cheap; a 50-exercise render takes seconds.
-RUNS = {1: 9, 8: 7, 20: 5, 50: 5}
+RUNS = {1: 15, 8: 13, 20: 8, 50: 6}
 PRIVATE_URL = re.compile(r"\b(static|media):([^\"')\s]+)")
 
 
@@ -107,6 +102,13 @@ def measure_render(results: Results, data, workdir: Path) -> None:
         )
         cases[n] = (snapshot, html_path, chrome_path)
 
+    # Diagnosis: what making a HandoutURLFetcher costs (pdf_from_html makes one per
+    # render; urllib's HTTPSHandler loads the system CA certificates into a new SSL
+    # context every time, for a fetcher that refuses https anyway).
+    fetcher_cost = interleaved({"fetcher": handouts.HandoutURLFetcher}, runs=9)["fetcher"][
+        "cpu_best"
+    ]
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()  # one warm browser and tab for every Chromium run
@@ -142,33 +144,48 @@ def measure_render(results: Results, data, workdir: Path) -> None:
                 counts = {name: pages(pdf) for name, pdf in out.items()}
                 if counts["app"] != counts["weasyprint"]:
                     raise RuntimeError(f"floor differs from the app's handout: {counts} pages")
-                common = {"runs": RUNS[n], "min": times["app"]["min"], "max": times["app"]["max"]}
+                app_t, floor_t, chrome_t = (times[k] for k in ("app", "weasyprint", "chromium"))
+                label = f"handout render, {n} exercise{'s' if n > 1 else ''}"
+                diagnosis = {}
                 if "app, fetcher made once" in times:
-                    common["app_with_fetcher_made_once_ms"] = times["app, fetcher made once"][
-                        "median"
-                    ]
+                    diagnosis = {
+                        "app_with_fetcher_made_once_cpu_ms": times["app, fetcher made once"][
+                            "cpu_best"
+                        ],
+                        "fetcher_construction_ms": fetcher_cost,
+                    }
+                # App and floor run in this process, on the same HTML: their CPU time
+                # is the work each does, and the steadiest measure on a busy machine.
                 results.add(
-                    f"handout render, {n} exercise{'s' if n > 1 else ''}, vs WeasyPrint alone",
-                    times["app"]["median"],
+                    f"{label}, vs WeasyPrint alone (CPU time)",
+                    app_t["cpu_best"],
                     "ms",
                     goal="app adds under 10% over WeasyPrint alone (ratio < 1.10)",
-                    met=times["app"]["median"] < 1.10 * times["weasyprint"]["median"],
+                    met=app_t["cpu_best"] < 1.10 * floor_t["cpu_best"],
                     floor_name="WeasyPrint alone, same HTML",
-                    floor_value=times["weasyprint"]["median"],
+                    floor_value=floor_t["cpu_best"],
+                    wall_ms=app_t["best"],
+                    floor_wall_ms=floor_t["best"],
+                    median_cpu_ms=app_t["cpu_median"],
+                    floor_median_cpu_ms=floor_t["cpu_median"],
                     pages=counts["app"],
-                    **common,
+                    runs=RUNS[n],
+                    **diagnosis,
                 )
+                # Chromium works in its own processes: wall-clock time, what a user waits.
                 results.add(
-                    f"handout render, {n} exercise{'s' if n > 1 else ''}, vs Chromium",
-                    times["app"]["median"],
+                    f"{label}, vs Chromium",
+                    app_t["best"],
                     "ms",
                     goal="no slower than Chromium (ratio ≤ 1.00)",
-                    met=times["app"]["median"] <= times["chromium"]["median"],
+                    met=app_t["best"] <= chrome_t["best"],
                     floor_name="Chromium page.pdf(), same HTML, warm browser",
-                    floor_value=times["chromium"]["median"],
+                    floor_value=chrome_t["best"],
+                    median_ms=app_t["median"],
+                    floor_median_ms=chrome_t["median"],
                     pages=counts["app"],
                     chromium_pages=counts["chromium"],
-                    **common,
+                    runs=RUNS[n],
                 )
         finally:
             browser.close()
@@ -178,8 +195,7 @@ def measure_download(results: Results, data) -> None:
     issued = data.issued
     issued.refresh_from_db()
     stored = issued.handout
-    client = Client()
-    client.force_login(data.user)
+    client = logged_in(data)
     url = f"/prescriptions/{issued.pk}/handout.pdf"
 
     def download():
@@ -192,24 +208,8 @@ def measure_download(results: Results, data) -> None:
     def render_again():
         handouts.render_pdf(stored.snapshot, draft=False)
 
-    # Diagnosis, not goals: the lookup the view makes (PrescriptionMixin loads the
-    # prescription with every item, exercise, step, picture and delivery) against
-    # the lookup serving stored bytes needs (the prescription, patient and handout).
-    def view_lookup():
-        get_prescription_for(data.user, issued.pk)
-
-    def lean_lookup():
-        rx = prescriptions_for(data.user).select_related("patient", "handout").get(pk=issued.pk)
-        with rx.handout.pdf.open("rb") as handle:
-            handle.read()
-
     times = interleaved(
-        {
-            "download": download,
-            "render": render_again,
-            "view lookup": view_lookup,
-            "lean lookup": lean_lookup,
-        },
+        {"download": download, "render": render_again},
         runs=7,
         warmup=2,
     )
@@ -219,15 +219,15 @@ def measure_download(results: Results, data) -> None:
     downloads, renders = times["download"], times["render"]
     results.add(
         "issued handout download (8 exercises) vs rendering it again",
-        downloads["median"],
+        downloads["best"],
         "ms",
         goal="over 100× faster than rendering again (ratio < 0.01)",
-        met=downloads["median"] * 100 < renders["median"],
+        met=downloads["best"] * 100 < renders["best"],
         floor_name="render_pdf of its stored snapshot",
-        floor_value=renders["median"],
-        speedup=round(renders["median"] / downloads["median"], 1),
+        floor_value=renders["best"],
+        speedup=round(renders["best"] / downloads["best"], 1),
         queries=len(queries),
-        view_lookup_ms=times["view lookup"]["median"],
-        lean_lookup_and_read_ms=times["lean lookup"]["median"],
+        median_ms=downloads["median"],
+        floor_median_ms=renders["median"],
         runs=downloads["runs"],
     )
