@@ -83,6 +83,8 @@ class Results:
         rows = [("Measurement", "Value", "Floor / compared with", "Ratio", "Goal", "Met")]
         for r in self.items:
             value = f"{_fmt(r['value'])} {r['unit']}"
+            if "p50_ms" in r:
+                value += f" (p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, {r['errors']} err)"
             if r.get("skipped") or r.get("error"):
                 value = "skipped" if r.get("skipped") else "ERROR"
             floor = (

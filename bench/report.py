@@ -34,6 +34,22 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def load_table(results: list[dict]) -> str:
+    rows = [r for r in results if "p50_ms" in r]
+    if not rows:
+        return ""
+    lines = [
+        "| Under load | Requests/s | vs /bench/ok | p50 | p99 | Requests | Errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name'].removeprefix('under load: ')} | {r['value']:,.1f} | {r['ratio']:.2f}× "
+            f"| {r['p50_ms']:,.0f} ms | {r['p99_ms']:,.0f} ms | {r['requests']:,} | {r['errors']} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     for database in ("sqlite", "postgresql"):
         path = BENCH / f"results-{database}.json"
@@ -42,6 +58,8 @@ def main() -> None:
         run = json.loads(path.read_text())
         machine = ", ".join(f"{k}: {v}" for k, v in run["machine"].items())
         print(f"### {database}\n\n{machine}\n\n{table(run['results'])}\n")
+        if extra := load_table(run["results"]):
+            print(f"{extra}\n")
 
 
 if __name__ == "__main__":

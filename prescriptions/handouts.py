@@ -11,6 +11,7 @@ and logged, and rendering goes on without it.
 import logging
 import mimetypes
 import os
+import ssl
 from functools import cache
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -57,7 +58,12 @@ class HandoutURLFetcher(URLFetcher):
 
     def __init__(self):
         # Only data: URLs ever reach urllib (through super().fetch, for _data).
-        super().__init__(timeout=2, allow_redirects=False, allowed_protocols=("data",))
+        super().__init__(
+            timeout=2,
+            allow_redirects=False,
+            allowed_protocols=("data",),
+            ssl_context=unused_ssl_context(),
+        )
 
     def fetch(self, url, headers=None):
         scheme, _, rest = url.partition(":")
@@ -120,6 +126,13 @@ class HandoutURLFetcher(URLFetcher):
     # fetch() above never reaches them; open() is closed off too.
     def open(self, url, data=None, timeout=None):
         raise RefusedResource("direct open is not allowed")
+
+
+@cache
+def unused_ssl_context() -> ssl.SSLContext:
+    """WeasyPrint's fetcher builds an SSL context (loading every CA certificate, ~30 ms)
+    unless given one; ours never fetches https, so one bare context serves every render."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 @cache
