@@ -4,10 +4,11 @@ from django import forms
 from django.core.validators import MinValueValidator
 
 from clinic.forms import clean_picture
+from exercises.dose import Dose
 from exercises.models import Category, Equipment, Exercise, Region, lines
 
-DOSE = ["hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week"]
-DOSE_COUNTS = ["hold_seconds", "reps", "sets", "times_per_day", "days_per_week"]
+DOSE = list(Dose.FIELDS)
+DOSE_COUNTS = [name for name in DOSE if name != "side"]
 
 
 def at_least_one(form, names) -> None:

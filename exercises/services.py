@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.text import slugify
 
+from exercises.dose import Dose
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 
 REGIONS = [
@@ -60,7 +61,7 @@ LIST_FIELDS = (
     "equipment",
     "related",
 )
-DOSE_KEYS = ("hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week")
+DOSE_KEYS = Dose.FIELDS
 
 
 class LibraryError(ValueError):

@@ -4,10 +4,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 
+from exercises.dose import Dose
 from exercises.forms import DOSE_COUNTS, at_least_one
 from prescriptions.models import Prescription, PrescriptionItem
 
-DOSE_FIELDS = ["hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week"]
+DOSE_FIELDS = list(Dose.FIELDS)
 
 
 class PrescriptionForm(forms.ModelForm):

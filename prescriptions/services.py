@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from exercises.dose import Dose
 from exercises.models import Exercise
 from prescriptions import handouts
 from prescriptions.models import (
@@ -21,7 +22,7 @@ from prescriptions.models import (
 )
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 
-DOSE_NAMES = ("hold_seconds", "reps", "sets", "side", "times_per_day", "days_per_week")
+DOSE_NAMES = Dose.FIELDS
 
 
 def prescription_create(*, patient, therapist, title: str = "") -> Prescription:
