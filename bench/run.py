@@ -3,13 +3,18 @@ bench/results.json at the end. See bench/README.md for what each number means.
 
     .venv/bin/python -m bench.run                       # SQLite (a temp file)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python -m bench.run
+    .venv/bin/python -m bench.run --only search         # one measurement (or a,b,c)
 
 With PostgreSQL, DATABASE_URL only says which server to use: the bench creates
 its own database (openhep_bench_<pid>) there and drops it at the end. Nothing
 is written to var/ (the database, media and static files live in a temp folder).
 The exit status is 1 if a measurement could not be taken, not when a goal is missed.
+
+``--only`` builds the same data but takes only the named measurements, prints
+them, and leaves bench/results*.json alone: those keep the last full run.
 """
 
+import argparse
 import json
 import os
 import platform
@@ -129,7 +134,13 @@ def step(message: str, started: float) -> None:
     print(f"[{time.perf_counter() - started:6.1f}s] {message}", flush=True)
 
 
-def measure_all(database: str, workdir: Path, started: float) -> tuple[list[dict], dict, bool]:
+# The measurements --only can name, in the order a full run takes them.
+MEASUREMENTS = ("queries", "render", "download", "cold-start", "memory", "search", "load")
+
+
+def measure_all(
+    database: str, workdir: Path, started: float, only: tuple[str, ...] = MEASUREMENTS
+) -> tuple[list[dict], dict, bool]:
     import django
 
     django.setup()
@@ -160,26 +171,56 @@ def measure_all(database: str, workdir: Path, started: float) -> tuple[list[dict
     call_command("collectstatic", verbosity=0, interactive=False)
     step("building data: library, clinic, 10 patients, 100 exercises, prescriptions", started)
     data = bench_data.build()
-    small = attempt("query counts at the small size", pages.query_counts, data, size="small")
+    if "queries" in only:
+        small = attempt("query counts at the small size", pages.query_counts, data, size="small")
     step("growing to 1,000 patients and 10,000 exercises", started)
     bench_data.grow()
-    large = attempt("query counts at the large size", pages.query_counts, data, size="large")
-    if small and large:
-        pages.report_query_counts(results, small, large)
-    render = "handout render: app, WeasyPrint alone, Chromium"
-    attempt(render, handout.measure_render, results, data, workdir)
-    attempt("issued handout download vs rendering again", handout.measure_download, results, data)
-    attempt(
-        "cold start (fresh worker processes)", process.measure_cold_start, results, data, workdir
-    )
-    attempt("peak memory, 50-exercise handout", process.measure_memory, results, data)
-    attempt("library search latency", pages.measure_search_latency, results, data)
-    under_load = "under load (gunicorn + wrk)"
-    attempt(under_load, load.measure_load, results, data, workdir, database=database)
+    if "queries" in only:
+        large = attempt("query counts at the large size", pages.query_counts, data, size="large")
+        if small and large:
+            pages.report_query_counts(results, small, large)
+    if "render" in only:
+        render = "handout render: app, WeasyPrint alone, Chromium"
+        attempt(render, handout.measure_render, results, data, workdir)
+    if "download" in only:
+        download = "issued handout download vs rendering again"
+        attempt(download, handout.measure_download, results, data)
+    if "cold-start" in only:
+        cold = "cold start (fresh worker processes)"
+        attempt(cold, process.measure_cold_start, results, data, workdir)
+    if "memory" in only:
+        attempt("peak memory, 50-exercise handout", process.measure_memory, results, data)
+    if "search" in only:
+        attempt("library search latency", pages.measure_search_latency, results, data)
+    if "load" in only:
+        under_load = "under load (gunicorn + wrk)"
+        attempt(under_load, load.measure_load, results, data, workdir, database=database)
     return results, machine(database), failed
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description="OpenHEP's benchmarks (bench/README.md)."
+    )
+    parser.add_argument(
+        "--only",
+        metavar="NAME[,NAME…]",
+        help=f"take only these measurements ({', '.join(MEASUREMENTS)}); "
+        "bench/results*.json are then left as they are",
+    )
+    args = parser.parse_args(argv)
+    if args.only:
+        names = tuple(name.strip() for name in args.only.split(",") if name.strip())
+        unknown = sorted(set(names) - set(MEASUREMENTS))
+        if unknown or not names:
+            choices = ", ".join(MEASUREMENTS)
+            parser.error(f"--only: unknown {', '.join(unknown)}; choose from {choices}")
+        args.only = names
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     started = time.perf_counter()
     os.chdir(ROOT)
     server_url = os.environ.get("DATABASE_URL", "").strip()
@@ -197,7 +238,7 @@ def main() -> int:
             url = f"sqlite:///{workdir / 'bench.sqlite3'}"  # never var/db.sqlite3
             step(f"SQLite: {workdir / 'bench.sqlite3'}", started)
         configure(url, workdir)
-        results, info, failed = measure_all(database, workdir, started)
+        results, info, failed = measure_all(database, workdir, started, args.only or MEASUREMENTS)
     finally:
         if "django" in sys.modules:
             from django.db import connections
@@ -213,6 +254,11 @@ def main() -> int:
     print()
     print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(results.table())
+    if args.only:
+        # A partial run: print every field (the diagnosis ones too), overwrite nothing.
+        print(json.dumps(results.items, indent=2, ensure_ascii=False))
+        print(f"\n--only {','.join(args.only)}: bench/results*.json left as they were.")
+        return 1 if failed else 0
     # results.json: the latest run, a list of measurements. results-<database>.json
     # keeps each database's latest run with the machine it came from.
     (BENCH / "results.json").write_text(
