@@ -5,6 +5,7 @@ through a ``get_<thing>_for(user, ...)`` selector that filters by the user's
 clinic, so another clinic's object is a 404 everywhere, the same way.
 """
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 
@@ -47,5 +48,18 @@ class ClinicAdminMixin(ClinicStaffMixin):
         if request.user.is_authenticated:
             membership = membership_of(request.user)
             if membership is None or not membership.is_admin:
-                raise PermissionDenied("Only the clinic's admins can change its settings.")
+                raise PermissionDenied("Only the clinic's admins can do this.")
         return super().dispatch(request, *args, **kwargs)
+
+
+def client_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind ``PROXY_COUNT`` trusted proxies the
+    address the outermost of them saw (clients can forge the rest of X-Forwarded-For)."""
+    if settings.PROXY_COUNT:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= settings.PROXY_COUNT:
+            return forwarded[-settings.PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR") or None

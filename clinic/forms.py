@@ -1,11 +1,13 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
 from django import forms
+from django.contrib.auth.forms import SetPasswordMixin
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django_otp import user_has_device
 
 from clinic.images import normalise_image
-from clinic.models import Clinic, Patient
+from clinic.models import AuditEntry, Clinic, Invitation, Patient, User
 
 
 def clean_picture(value):
@@ -115,6 +117,7 @@ class ClinicForm(forms.ModelForm):
             "reply_to",
             "email_subject",
             "email_message",
+            "require_two_factor",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
@@ -123,8 +126,9 @@ class ClinicForm(forms.ModelForm):
             "logo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field("name"),
@@ -141,6 +145,8 @@ class ClinicForm(forms.ModelForm):
             Field("reply_to"),
             Field("email_subject"),
             Field("email_message"),
+            HTML('<h2 class="h6 mt-3">Sign-in</h2>'),
+            Field("require_two_factor"),
             Submit("save", "Save clinic settings"),
         )
 
@@ -156,3 +162,156 @@ class ClinicForm(forms.ModelForm):
 
     def clean_logo(self):
         return clean_picture(self.cleaned_data.get("logo"))
+
+    def clean_require_two_factor(self):
+        required = self.cleaned_data["require_two_factor"]
+        if required and self.user is not None and not user_has_device(self.user, confirmed=True):
+            # Otherwise the admin who ticks the box is sent to set it up mid-save.
+            raise forms.ValidationError(
+                "Set up two-factor sign-in for your own account first (Account, in the menu)."
+            )
+        return required
+
+
+class InvitationForm(forms.ModelForm):
+    """A clinic admin invites someone to the staff by email."""
+
+    class Meta:
+        model = Invitation
+        fields = ["email", "role", "title"]
+        labels = {"title": "Job title (printed on handouts)"}
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field("email"),
+            Row(Column("role", css_class="col-md"), Column("title", css_class="col-md")),
+            Submit("invite", "Send invitation"),
+        )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "This address already has an OpenHEP account. If it is one of your staff, "
+                "reactivate them in the list below."
+            )
+        return email
+
+
+class InvitationAcceptForm(SetPasswordMixin, forms.Form):
+    """The invited person names themselves and chooses a password."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    password1, password2 = SetPasswordMixin.create_password_fields()
+
+    def __init__(self, *args, invitation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("first_name", css_class="col-md"), Column("last_name", css_class="col-md")),
+            Field("password1"),
+            Field("password2"),
+            Submit("accept", "Join the clinic"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.validate_passwords()
+        user = User(
+            email=self.invitation.email,
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
+        self.validate_password_for_user(user)
+        return cleaned
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="6-digit code",
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit() or len(code) != 6:
+            raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
+        return code
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+
+class EraseForm(forms.Form):
+    confirm_name = forms.CharField(label="Type the patient's full name to confirm", max_length=210)
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean_confirm_name(self):
+        typed = " ".join(self.cleaned_data["confirm_name"].split())
+        if typed.casefold() != self.patient.full_name.casefold():
+            raise forms.ValidationError(
+                "The name does not match this patient's. Nothing was erased."
+            )
+        return typed
+
+
+class AuditFilterForm(forms.Form):
+    """Filters for the audit trail; every field optional, bad values are ignored."""
+
+    patient = forms.IntegerField(label="Patient id", required=False, min_value=1)
+    actor = forms.ModelChoiceField(
+        label="Staff member", queryset=User.objects.none(), required=False, empty_label="Anyone"
+    )
+    action = forms.ChoiceField(
+        choices=[("", "Any action"), *AuditEntry.Action.choices], required=False
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = User.objects.filter(membership__clinic=clinic)
+        self.fields["actor"].label_from_instance = lambda user: user.get_full_name() or user.email
+        for name, field in self.fields.items():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if select else "form-control"
+            if name == "patient":
+                field.widget.attrs["style"] = "max-width: 8rem"
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("since", "until"):
+            day = cleaned.get(name)
+            if day and not 2000 <= day.year <= 2999:
+                self.add_error(name, "Enter a date between the years 2000 and 2999.")
+        return cleaned

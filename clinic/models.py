@@ -1,3 +1,5 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
@@ -53,6 +55,11 @@ class Clinic(models.Model):
         default="#0f5e6e",
         validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a colour like #0f5e6e.")],
         help_text="Colour of headings on handouts.",
+    )
+    require_two_factor = models.BooleanField(
+        "require two-factor sign-in for clinic admins",
+        default=False,
+        help_text="Clinic admins must set up an authenticator app and enter its code at sign-in.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -188,3 +195,93 @@ class Patient(models.Model):
         """How the patient is addressed: their preferred name if they gave one."""
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}".strip()
+
+
+class Invitation(models.Model):
+    """A clinic admin's invitation for someone to join the clinic's staff.
+
+    The link holds a random token; only its SHA-256 is stored, so a copy of the
+    database cannot be used to accept an invitation. A link works once.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=20, choices=Membership.Role, default=Membership.Role.THERAPIST
+    )
+    title = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invitation for {self.email} to {self.clinic}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def is_open(self, now) -> bool:
+        return self.accepted_at is None and self.cancelled_at is None and self.expires_at > now
+
+
+class AuditEntry(models.Model):
+    """Who did what to which patient's record, and when.
+
+    Entries hold ids and fixed words only, never a patient's name or anything
+    typed about them, so erasing a patient leaves a trail without personal data.
+    Nothing in the app edits or deletes an entry.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        CREATE = "create", "Created"
+        CHANGE = "change", "Changed"
+        PRINT = "print", "Printed or downloaded"
+        EMAIL = "email", "Emailed"
+        EXPORT = "export", "Exported"
+        ERASE = "erase", "Erased"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_entries")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as written at the time: the trail still names who acted after their account goes.
+    actor_email = models.EmailField()
+    action = models.CharField(max_length=10, choices=Action)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    # The patient's id survives erasure (the row above is then gone and the link empty).
+    patient_ref = models.BigIntegerField("patient id", db_index=True)
+    target = models.CharField(
+        max_length=60, blank=True, help_text="What was touched, e.g. prescription 12, version 2."
+    )
+    detail = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["clinic", "-at"], name="audit_clinic_at_idx")]
+
+    def __str__(self):
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} patient {self.patient_ref}"
+        )

@@ -1,8 +1,11 @@
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from clinic.access import clinic_of
-from clinic.models import Patient
+from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient
 
 
 def patient_list(*, user, query: str = "", archived: bool = False) -> QuerySet[Patient]:
@@ -23,3 +26,44 @@ def patient_list(*, user, query: str = "", archived: bool = False) -> QuerySet[P
 
 def get_patient_for(user, pk) -> Patient:
     return get_object_or_404(Patient, pk=pk, clinic=clinic_of(user))
+
+
+def clinic_staff(*, clinic: Clinic) -> tuple[QuerySet[Membership], QuerySet[Invitation]]:
+    """The clinic's members (active first) and its invitations still waiting for an answer."""
+    members = (
+        Membership.objects.filter(clinic=clinic)
+        .select_related("user")
+        .order_by("-user__is_active", "user__first_name", "user__email")
+    )
+    invitations = clinic.invitations.filter(accepted_at=None, cancelled_at=None).select_related(
+        "invited_by"
+    )
+    return members, invitations
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def audit_entries(
+    *,
+    clinic: Clinic,
+    patient: int | None = None,
+    actor=None,
+    action: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """The clinic's audit trail, newest first, filtered; dates are whole local days."""
+    entries = AuditEntry.objects.filter(clinic=clinic).select_related("patient")
+    if patient:
+        entries = entries.filter(patient_ref=patient)
+    if actor:
+        entries = entries.filter(actor=actor)
+    if action:
+        entries = entries.filter(action=action)
+    if since:
+        entries = entries.filter(at__gte=_start_of(since))
+    if until:
+        entries = entries.filter(at__lt=_start_of(until + timedelta(days=1)))
+    return entries

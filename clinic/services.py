@@ -1,7 +1,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Clinic, Patient
+from clinic.access import client_ip
+from clinic.models import AuditEntry, Clinic, Patient
 
 
 def _record_consent(patient: Patient, *, by, was_consenting: bool) -> None:
@@ -62,3 +63,26 @@ def patient_set_archived(*, patient: Patient, archived: bool, by) -> Patient:
         patient.archived = archived
         patient.save(update_fields=["archived", "updated_at"])
     return patient
+
+
+def audit_record(
+    *, request, action: str, patient: Patient, target: str = "", detail: str = ""
+) -> AuditEntry:
+    """Write down that ``request.user`` did ``action`` to ``patient``'s record.
+
+    ``target`` and ``detail`` are fixed words and ids chosen by the code, never
+    text a user typed: the entry must hold no personal data once the patient is
+    erased.
+    """
+    user = request.user
+    return AuditEntry.objects.create(
+        clinic_id=patient.clinic_id,
+        actor=user,
+        actor_email=user.email,
+        action=action,
+        patient=patient,
+        patient_ref=patient.pk,
+        target=target[:60],
+        detail=detail[:200],
+        ip_address=client_ip(request),
+    )

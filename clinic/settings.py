@@ -2,6 +2,7 @@
 the environment (or a ``.env`` file beside ``manage.py``); see ``.env.example``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -58,6 +59,9 @@ INSTALLED_APPS = [
     "js_lib_htmx",
     "django_tasks_db",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -68,9 +72,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.middleware.IdleTimeoutMiddleware",
+    "clinic.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -110,6 +119,28 @@ AUTH_USER_MODEL = "clinic.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out login before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "clinic.auth.EmailBackend",
+]
+
+# Lockout: after AXES_FAILURE_LIMIT wrong passwords for one email address from
+# one IP address, that pair is refused for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none,
+# the client is REMOTE_ADDR). Used for lockouts and the audit trail.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Password reset links work for this long (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+# Staff invitations work for this many days.
+OPENHEP_INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
 # Argon2 for new and changed passwords; older hashes upgrade at the next login.
 PASSWORD_HASHERS = [
@@ -180,8 +211,11 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# A session ends after SESSION_IDLE_MINUTES without a request (clinic.middleware),
+# and in any case SESSION_COOKIE_AGE after sign-in.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=10 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -209,6 +243,11 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Error reports (500 emails, the debug page) never show request data: a form
+# or a query string may hold a patient's details.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.logs.NoPatientDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "clinic.logs.NoPatientDataReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -219,6 +258,8 @@ LOGGING = {
         # WeasyPrint reports every refused resource; our fetcher logs those itself.
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 

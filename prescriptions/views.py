@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.text import slugify
@@ -9,11 +9,13 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from clinic.access import ClinicStaffMixin
+from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
+from clinic.services import audit_record
 from exercises.selectors import exercise_filters, get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
-from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm
+from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm, TemplateNameForm
 from prescriptions.selectors import (
     get_prescription_for,
     get_prescription_to_download,
@@ -31,6 +33,19 @@ BUILDER_ACTIONS = (
 )
 
 
+def audit(request, prescription, action: str, detail: str = "") -> None:
+    audit_record(
+        request=request,
+        action=action,
+        patient=prescription.patient,
+        target=f"prescription {prescription.pk}",
+        detail=detail,
+    )
+
+
+Action = AuditEntry.Action
+
+
 class PrescriptionMixin(ClinicStaffMixin):
     """Loads ``self.prescription`` through the clinic-scoped selector."""
 
@@ -46,6 +61,7 @@ class PrescriptionCreateView(ClinicStaffMixin, View):
     def post(self, request, patient_pk):
         patient = get_patient_for(request.user, patient_pk)
         prescription = services.prescription_create(patient=patient, therapist=request.user)
+        audit(request, prescription, Action.CREATE)
         return redirect("prescriptions:edit", pk=prescription.pk)
 
 
@@ -54,6 +70,7 @@ class PrescriptionDetailView(PrescriptionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         rx = self.prescription
+        audit(self.request, rx, Action.VIEW)
         return super().get_context_data(
             prescription=rx,
             items=rx.items.all(),
@@ -75,6 +92,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         context = self.get_context_data(form=form, formset=formset)
         if request.headers.get("HX-Target") == "library-results":
             return render(request, f"{self.template_name}#library-results", context)
+        audit(request, self.prescription, Action.VIEW, "Opened in the builder")
         return self.render_to_response(context)
 
     def _plan(self, request):
@@ -103,6 +121,8 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
                 return render(request, f"{self.template_name}#plan", context)
             return self.render_to_response(context)
         services.prescription_save(prescription=self.prescription, form=form, formset=formset)
+        done = next((name for name in BUILDER_ACTIONS if name in request.POST), "save")
+        audit(request, self.prescription, Action.CHANGE, f"Draft: {done.replace('_', ' ')}")
         if any(action in request.POST for action in BUILDER_ACTIONS):
             try:
                 self._act(request)
@@ -126,14 +146,16 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         all submit the plan form, so edits made before pressing them are saved, not lost."""
         rx = self.prescription
         if "add_exercise" in request.POST:
-            exercise = get_prescribable_exercise_for(request.user, request.POST["add_exercise"])
+            exercise = get_prescribable_exercise_for(
+                request.user, object_id(request.POST["add_exercise"])
+            )
             services.prescription_add_exercise(prescription=rx, exercise=exercise)
             messages.success(request, f"Added {exercise.name}.")
             return
         if "apply_template" in request.POST:
             if not request.POST.get("template"):
                 raise ValidationError("Choose a template first.")
-            template = get_template_for(request.user, request.POST["template"])
+            template = get_template_for(request.user, object_id(request.POST["template"]))
             count = services.template_apply(prescription=rx, template=template)
             messages.success(request, f"Added {count} exercises from “{template.name}”.")
             return
@@ -144,8 +166,11 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         if "reorder" in request.POST:
             return  # The new order came with the form and is saved.
         if "save_template" in request.POST:
+            name = TemplateNameForm(request.POST)
+            if not name.is_valid():
+                raise ValidationError(name.errors["template_name"])
             template = services.template_save_from(
-                prescription=rx, name=request.POST.get("template_name", ""), by=request.user
+                prescription=rx, name=name.cleaned_data["template_name"], by=request.user
             )
             messages.success(request, f"Saved as your clinic's template “{template.name}”.")
             return
@@ -168,12 +193,21 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         )
 
 
+def object_id(value: str) -> int:
+    """The id a builder button sent. Anything but digits names nothing of the clinic's:
+    a 404, like an unknown id (the lookup would raise ValueError, a 500)."""
+    if not (value.isascii() and value.isdigit()):
+        raise Http404("No such exercise or template.")
+    return int(value)
+
+
 def _issue(request, prescription):
     try:
         services.prescription_issue(prescription=prescription, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("prescriptions:edit", pk=prescription.pk)
+    audit(request, prescription, Action.CHANGE, "Issued")
     messages.success(request, "Prescription issued. The handout is ready to print or email.")
     return redirect(prescription)
 
@@ -191,6 +225,7 @@ class PrescriptionNewVersionView(PrescriptionMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(self.prescription)
+        audit(request, draft, Action.CREATE, f"New version of prescription {self.prescription.pk}")
         messages.info(request, "A new version to change. Issuing it replaces the current one.")
         return redirect("prescriptions:edit", pk=draft.pk)
 
@@ -209,6 +244,7 @@ class HandoutView(ClinicStaffMixin, View):
     def get(self, request, pk):
         rx = get_prescription_to_download(request.user, pk)
         filename = f"{slugify(rx.patient.last_name) or 'patient'}-{rx.pk}.pdf"
+        audit(request, rx, Action.PRINT, "Draft preview" if rx.is_draft else "Handout PDF")
         if rx.is_draft:
             pdf = services.handout_render_draft(prescription=rx)
             response = HttpResponse(pdf, content_type="application/pdf")
@@ -242,6 +278,9 @@ class EmailHandoutView(PrescriptionMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(self.prescription)
+        if created:
+            copies = " and a copy to a second address" if delivery.extra_recipient else ""
+            audit(request, self.prescription, Action.EMAIL, f"Handout emailed{copies}")
         report_delivery(request, delivery, created=created)
         return redirect(self.prescription)
 
@@ -271,6 +310,7 @@ class DeliveryRetryView(PrescriptionMixin, View):
     def post(self, request, pk, delivery_pk):
         delivery = get_object_or_404(self.prescription.deliveries.all(), pk=delivery_pk)
         if services.delivery_retry(delivery=delivery, by=request.user):
+            audit(request, self.prescription, Action.EMAIL, "Email retried")
             report_delivery(request, delivery)
         else:
             messages.info(request, "That email is already being sent.")

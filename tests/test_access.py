@@ -6,16 +6,20 @@ get in.
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
+from clinic.access import ClinicAdminMixin
+from clinic.models import Invitation, Membership
 from prescriptions import services
 from prescriptions.models import Delivery
-from tests.factories import ExerciseFactory, PrescriptionFactory
+from tests.factories import ExerciseFactory, MembershipFactory, PrescriptionFactory
 
 SKIP_NAMESPACES = {"admin"}
 # Public on purpose, each with its own tests: the short video link printed under
 # a handout's QR code (patients never log in; it reveals only a video address).
-PUBLIC_ROUTES = {"video"}
+# The links sent by email to join a clinic and to reset a password: their token is
+# the credential (tests/clinic/test_staff.py and test_accounts.py).
+PUBLIC_ROUTES = {"video", "invitation_accept", "password_reset_confirm"}
 
 
 def object_routes(patterns=None, namespace=""):
@@ -50,6 +54,11 @@ def test_the_walk_covers_the_object_pages():
     } <= names
 
 
+def admin_only(url) -> bool:
+    view = getattr(resolve(url).func, "view_class", None)
+    return view is not None and issubclass(view, ClinicAdminMixin)
+
+
 @pytest.fixture
 def objects(patient, alice, clinic):
     rx = PrescriptionFactory(patient=patient, therapist=alice)
@@ -58,7 +67,17 @@ def objects(patient, alice, clinic):
     delivery = Delivery.objects.create(
         prescription=rx, recipient=patient.email, status=Delivery.Status.FAILED
     )
-    return {"patient": patient, "prescription": rx, "exercise": private, "delivery": delivery}
+    invitation = Invitation.objects.create(
+        clinic=clinic, email="new@clinic.example", token_hash="0" * 64, expires_at=rx.created_at
+    )
+    return {
+        "patient": patient,
+        "prescription": rx,
+        "exercise": private,
+        "delivery": delivery,
+        "membership": alice.membership,
+        "invitation": invitation,
+    }
 
 
 def url_for(name, params, objects):
@@ -68,6 +87,10 @@ def url_for(name, params, objects):
             kwargs[param] = objects["exercise"].slug
         elif param == "delivery_pk":
             kwargs[param] = objects["delivery"].pk
+        elif name == "member_action":
+            kwargs[param] = objects["membership"].pk
+        elif name == "invitation_action":
+            kwargs[param] = objects["invitation"].pk
         elif param == "patient_pk" or name.startswith("patients:"):
             kwargs[param] = objects["patient"].pk
         elif name.startswith("prescriptions:"):
@@ -80,6 +103,9 @@ def url_for(name, params, objects):
 @pytest.mark.parametrize(("name", "params"), ROUTES, ids=[n for n, _ in ROUTES])
 def test_other_clinic_gets_404(client, charlie, objects, name, params):
     url = url_for(name, params, objects)
+    if admin_only(url):
+        # Admins of the other clinic: their role lets them past the role check.
+        Membership.objects.filter(user=charlie).update(role=Membership.Role.ADMIN)
     client.force_login(charlie)
     assert client.get(url).status_code in (404, 405)
     assert client.post(url, {"recipient": "x@evil.example"}).status_code in (404, 405)
@@ -88,6 +114,10 @@ def test_other_clinic_gets_404(client, charlie, objects, name, params):
     assert objects["patient"].prescriptions.count() == 1
     objects["patient"].refresh_from_db()
     assert objects["patient"].first_name == "Jordan"
+    objects["membership"].user.refresh_from_db()
+    assert objects["membership"].user.is_active
+    objects["invitation"].refresh_from_db()
+    assert objects["invitation"].cancelled_at is None
 
 
 @pytest.mark.parametrize(("name", "params"), ROUTES, ids=[n for n, _ in ROUTES])
@@ -100,8 +130,13 @@ def test_anonymous_is_sent_to_login(client, objects, name, params):
 
 
 @pytest.mark.parametrize(("name", "params"), ROUTES, ids=[n for n, _ in ROUTES])
-def test_colleague_in_the_same_clinic_gets_in(client, bob, objects, name, params):
+def test_colleague_in_the_same_clinic_gets_in(client, bob, clinic, objects, name, params):
     url = url_for(name, params, objects)
+    if admin_only(url):
+        client.force_login(bob)  # A therapist: these are the clinic admins' pages.
+        assert client.get(url).status_code in (403, 405)
+        assert client.post(url).status_code == 403
+        bob = MembershipFactory(clinic=clinic, role=Membership.Role.ADMIN).user
     client.force_login(bob)
     response = client.get(url)
     if response.status_code == 405:

@@ -53,8 +53,28 @@ def test_patient_search_by_name_email_and_phone(alice_client, clinic):
         ("tb@patient", "Becker", "OBrien"),
         ("111 222", "OBrien", "Becker"),
     ]:
-        page = alice_client.get(reverse("patients:list"), {"q": query}).content.decode()
+        page = alice_client.post(reverse("patients:list"), {"q": query}).content.decode()
         assert expected in page and unexpected not in page, query
+
+
+def test_patient_search_words_never_go_in_the_url(alice_client, clinic):
+    """Names typed in the search box would end up in access logs and browser history."""
+    page = alice_client.get(reverse("patients:list")).content.decode()
+    assert 'method="post" action="/patients/" id="patient-search"' in page
+    # A name in the query string is not searched either (no link can carry one).
+    PatientFactory(clinic=clinic, last_name="Becker")
+    PatientFactory(clinic=clinic, last_name="OBrien")
+    page = alice_client.get(reverse("patients:list"), {"q": "Becker"}).content.decode()
+    assert "OBrien" in page
+
+
+def test_search_results_page_by_posting_again(alice_client, clinic):
+    PatientFactory.create_batch(30, clinic=clinic, last_name="Nguyen")
+    page = alice_client.post(reverse("patients:list"), {"q": "nguyen"}).content.decode()
+    assert "Page 1 of 2" in page
+    assert 'form="patient-search" name="page" value="2"' in page
+    page = alice_client.post(reverse("patients:list"), {"q": "nguyen", "page": "2"})
+    assert "Page 2 of 2" in page.content.decode()
 
 
 def test_archived_patients_are_hidden_unless_asked_for(alice_client, clinic):

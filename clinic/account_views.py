@@ -1,0 +1,191 @@
+"""Signing in and looking after one's own account: two-factor codes, joining a
+clinic from an invitation, the account page. Password reset and change are
+Django's own views (see clinic/urls.py) with our templates."""
+
+from axes.utils import reset as axes_reset
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import FormView, TemplateView
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic import staff
+from clinic.forms import InvitationAcceptForm, PasswordConfirmForm, TwoFactorCodeForm
+from clinic.middleware import HAS_DEVICE, TwoFactorMiddleware
+
+
+def _next_or(request, default: str):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+class AccountView(LoginRequiredMixin, TemplateView):
+    template_name = "registration/account.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            has_device=any(devices_for_user(user, confirmed=True)),
+            two_factor_required=TwoFactorMiddleware.required(user),
+            **kwargs,
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class TwoFactorSetupView(LoginRequiredMixin, FormView):
+    """Pair an authenticator app: scan the code (or type the key), then prove it works."""
+
+    template_name = "registration/two_factor_setup.html"
+    form_class = TwoFactorCodeForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.session.get(HAS_DEVICE):
+            if not request.user.is_verified():
+                return redirect("two_factor_verify")
+            messages.info(request, "Two-factor sign-in is already on for your account.")
+            return redirect("account")
+        return super().dispatch(request, *args, **kwargs)
+
+    def device(self) -> TOTPDevice:
+        # One unconfirmed device per user, reused while they set it up.
+        device = TOTPDevice.objects.filter(user=self.request.user, confirmed=False).first()
+        return device or TOTPDevice.objects.create(
+            user=self.request.user, name="Authenticator app", confirmed=False
+        )
+
+    def get_context_data(self, **kwargs):
+        from base64 import b32encode
+
+        import segno
+
+        device = self.device()
+        return super().get_context_data(
+            qr=segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
+            key=b32encode(device.bin_key).decode(),
+            required=TwoFactorMiddleware.required(self.request.user),
+            next=self.request.GET.get("next", ""),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        device = self.device()
+        if not device.verify_token(form.cleaned_data["code"]):
+            form.add_error(
+                "code",
+                "That code did not match. Check the time on your phone and try the newest code.",
+            )
+            return self.form_invalid(form)
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        otp_login(self.request, device)
+        self.request.session[HAS_DEVICE] = True
+        messages.success(
+            self.request,
+            "Two-factor sign-in is on. From now on you will enter a code from the app after "
+            "your password.",
+        )
+        return _next_or(self.request, "account")
+
+
+@method_decorator(never_cache, name="dispatch")
+class TwoFactorVerifyView(LoginRequiredMixin, FormView):
+    """The second step of signing in."""
+
+    template_name = "registration/two_factor_verify.html"
+    form_class = TwoFactorCodeForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=self.request.GET.get("next", ""), **kwargs)
+
+    def form_valid(self, form):
+        device = match_token(self.request.user, form.cleaned_data["code"])
+        if device is None:
+            form.add_error("code", "That code did not match. Try the newest code in your app.")
+            return self.form_invalid(form)
+        otp_login(self.request, device)
+        return _next_or(self.request, "dashboard")
+
+
+class TwoFactorRemoveView(LoginRequiredMixin, FormView):
+    template_name = "registration/two_factor_remove.html"
+    form_class = PasswordConfirmForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and TwoFactorMiddleware.required(request.user):
+            messages.error(
+                request,
+                "Your clinic requires two-factor sign-in for its admins, so it cannot be "
+                "turned off for your account.",
+            )
+            return redirect("account")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        TOTPDevice.objects.filter(user=self.request.user).delete()
+        self.request.session[HAS_DEVICE] = False
+        messages.success(self.request, "Two-factor sign-in is off for your account.")
+        return redirect("account")
+
+
+@method_decorator(never_cache, name="dispatch")
+class InvitationAcceptView(View):
+    """Where an invitation link lands: the invited person chooses a password and joins."""
+
+    template_name = "registration/invitation_accept.html"
+
+    def dispatch(self, request, token):
+        self.invitation = staff.invitation_for_token(token)
+        if self.invitation is None:
+            return render(request, "registration/invitation_invalid.html", status=404)
+        if request.user.is_authenticated:
+            return render(
+                request,
+                "registration/invitation_invalid.html",
+                {"signed_in": True},
+                status=409,
+            )
+        return super().dispatch(request, token)
+
+    def get(self, request, token):
+        form = InvitationAcceptForm(invitation=self.invitation)
+        return render(request, self.template_name, {"form": form, "invitation": self.invitation})
+
+    def post(self, request, token):
+        form = InvitationAcceptForm(request.POST, invitation=self.invitation)
+        if form.is_valid():
+            try:
+                user = staff.invitation_accept(invitation=self.invitation, form=form)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                login(request, user, backend="clinic.auth.EmailBackend")
+                messages.success(
+                    request,
+                    f"Welcome to {self.invitation.clinic.name}. You sign in with "
+                    f"{user.email} from now on.",
+                )
+                return redirect("dashboard")
+        return render(request, self.template_name, {"form": form, "invitation": self.invitation})
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, and a new password also lifts a lockout from too many wrong ones."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=form.user.email)
+        return response

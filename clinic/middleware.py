@@ -1,0 +1,93 @@
+"""Session policy and two-factor sign-in, applied to every request."""
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from clinic.access import membership_of
+
+LAST_SEEN = "openhep_last_seen"
+SIGNED_IN_AT = "openhep_signed_in_at"
+HAS_DEVICE = "openhep_two_factor"
+# Write the session at most once a minute: saving it on every request would
+# cost a database write per page for a one-second-precise clock nobody needs.
+TOUCH_EVERY = 60
+
+
+def _leave(request, to: str) -> HttpResponse:
+    """Redirect, also for htmx requests (which would otherwise swap the page into a panel)."""
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(headers={"HX-Redirect": to})
+    return redirect(to)
+
+
+class IdleTimeoutMiddleware:
+    """Signs staff out after ``SESSION_IDLE_MINUTES`` without a request, and
+    ``SESSION_COOKIE_AGE`` seconds after they signed in, whatever they do."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if "_auth_user_id" in session:
+            now = int(time.time())
+            last_seen = session.get(LAST_SEEN, now)
+            signed_in_at = session.get(SIGNED_IN_AT, now)
+            reason = None
+            if now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
+                reason = (
+                    f"You were signed out after {settings.SESSION_IDLE_MINUTES} minutes "
+                    "without activity. Please sign in again."
+                )
+            elif now - signed_in_at > settings.SESSION_COOKIE_AGE:
+                reason = "Your session has ended. Please sign in again."
+            if reason:
+                logout(request)
+                messages.info(request, reason)
+                login_url = redirect_to_login(request.get_full_path()).url
+                return _leave(request, login_url)
+            if LAST_SEEN not in session or now - last_seen >= TOUCH_EVERY:
+                session[LAST_SEEN] = now
+            session.setdefault(SIGNED_IN_AT, now)
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """Staff with an authenticator app enter its code after their password before
+    anything else; clinic admins of a clinic that requires it set one up first."""
+
+    OPEN = frozenset({"two_factor_verify", "two_factor_setup", "logout", "healthz", "video"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if request.resolver_match and request.resolver_match.url_name in self.OPEN:
+            return None
+        # Whether the user has a device is read once, at sign-in (clinic.signals).
+        if request.session.get(HAS_DEVICE):
+            target = "two_factor_verify"
+        elif self.required(user):
+            target = "two_factor_setup"
+        else:
+            return None
+        return _leave(request, f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+
+    @staticmethod
+    def required(user) -> bool:
+        membership = membership_of(user)
+        return bool(membership and membership.is_admin and membership.clinic.require_two_factor)

@@ -1,0 +1,153 @@
+"""A patient's rights over their record: a copy of everything held on them, and erasure.
+
+Both are for clinic admins and both leave an audit entry. Erasure keeps the
+audit trail (ids and fixed words only, see ``AuditEntry``) and removes
+everything else: the record, its prescriptions, handouts (rows and PDF files)
+and emails.
+"""
+
+import io
+import json
+import zipfile
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import AuditEntry, Patient
+from clinic.services import audit_record
+from exercises.dose import Dose
+from prescriptions.models import Handout, Prescription
+
+PATIENT_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "notes",
+    "email_consent",
+    "email_consent_at",
+    "archived",
+    "created_at",
+    "updated_at",
+)
+
+
+def _when(value):
+    return value.isoformat() if value else None
+
+
+def _prescription_record(rx: Prescription) -> dict:
+    handout = getattr(rx, "handout", None)
+    return {
+        "id": rx.pk,
+        "title": rx.title,
+        "status": rx.status,
+        "therapist": rx.therapist.email,
+        "advice": rx.advice,
+        "review_date": _when(rx.review_date),
+        "large_print": rx.large_print,
+        "log_weeks": rx.log_weeks,
+        "replaces_prescription": rx.supersedes_id,
+        "created_at": _when(rx.created_at),
+        "issued_at": _when(rx.issued_at),
+        "exercises": [
+            {
+                "exercise": item.exercise.name,
+                "dose": str(Dose.of(item)),
+                **Dose.of(item).as_dict(),
+                "note": item.note,
+            }
+            for item in rx.items.all()
+        ],
+        "handout": (
+            {
+                "file": _handout_member(rx),
+                "sha256": handout.sha256,
+                "size": handout.size,
+                "created_at": _when(handout.created_at),
+            }
+            if handout
+            else None
+        ),
+        "emails": [
+            {
+                "recipient": delivery.recipient,
+                "also_sent_to": delivery.extra_recipient,
+                "message": delivery.message,
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "requested_at": _when(delivery.created_at),
+                "sent_at": _when(delivery.sent_at),
+            }
+            for delivery in rx.deliveries.all()
+        ],
+    }
+
+
+def _handout_member(rx: Prescription) -> str:
+    return f"handouts/prescription-{rx.pk}.pdf"
+
+
+def patient_export_archive(*, patient: Patient) -> bytes:
+    """A zip of everything held on ``patient``: ``patient.json`` and the issued handouts
+    exactly as stored. Built in memory: one patient's handouts are a few megabytes."""
+    prescriptions = (
+        Prescription.objects.filter(patient=patient)
+        .select_related("therapist", "handout")
+        .prefetch_related("items__exercise", "deliveries")
+        .order_by("created_at", "pk")
+    )
+    audit = AuditEntry.objects.filter(clinic_id=patient.clinic_id, patient_ref=patient.pk)
+    record = {
+        "format": "openhep-patient-export/1",
+        "exported_at": timezone.now().isoformat(),
+        "clinic": patient.clinic.name,
+        "patient": {
+            name: (_when(value) if hasattr(value := getattr(patient, name), "isoformat") else value)
+            for name in PATIENT_FIELDS
+        },
+        "prescriptions": [_prescription_record(rx) for rx in prescriptions],
+        "access_log": [
+            {
+                "at": _when(entry.at),
+                "by": entry.actor_email,
+                "action": entry.action,
+                "what": entry.target,
+                "detail": entry.detail,
+            }
+            for entry in audit.order_by("at", "pk")
+        ],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("patient.json", json.dumps(record, indent=2, ensure_ascii=False))
+        for rx in prescriptions:
+            handout = getattr(rx, "handout", None)
+            if handout is not None:
+                with handout.pdf.open("rb") as pdf:
+                    archive.writestr(_handout_member(rx), pdf.read())
+    return buffer.getvalue()
+
+
+@transaction.atomic
+def patient_erase(*, patient: Patient, request) -> dict:
+    """Erase ``patient`` and everything held on them. The audit trail stays, with the
+    patient's id only. Handout files are deleted once the database change is committed."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    files = list(
+        Handout.objects.filter(prescription__patient=patient).values_list("pdf", flat=True)
+    )
+    count = Prescription.objects.filter(patient=patient).count()
+    audit_record(
+        request=request,
+        action=AuditEntry.Action.ERASE,
+        patient=patient,
+        detail=f"{count} prescriptions and {len(files)} handout PDFs erased",
+    )
+    patient.delete()
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in files if name])
+    return {"prescriptions": count, "handouts": len(files)}

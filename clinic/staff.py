@@ -1,0 +1,152 @@
+"""Clinic staff: invitations by email with a one-time link, roles, deactivation.
+
+Only a clinic's admins call these (the views check); every function keeps at
+least one active admin in the clinic.
+"""
+
+import secrets
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.models import Clinic, Invitation, Membership
+
+User = get_user_model()
+
+
+def _new_token(invitation: Invitation) -> str:
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = Invitation.hash_token(token)
+    invitation.expires_at = timezone.now() + timedelta(days=settings.OPENHEP_INVITATION_DAYS)
+    return token
+
+
+@transaction.atomic
+def invitation_create(*, clinic: Clinic, by, form) -> tuple[Invitation, str]:
+    """Create an invitation from a valid ``InvitationForm``; returns it and the token
+    for the link (only the token's hash is stored). An open invitation for the same
+    address is replaced, so only the newest link works."""
+    now = timezone.now()
+    clinic.invitations.filter(
+        email__iexact=form.cleaned_data["email"], accepted_at=None, cancelled_at=None
+    ).update(cancelled_at=now)
+    invitation = form.save(commit=False)
+    invitation.clinic = clinic
+    invitation.invited_by = by
+    token = _new_token(invitation)
+    invitation.save()
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_renew(*, invitation: Invitation) -> str:
+    """A fresh link (the old one stops working) valid for another full period."""
+    token = _new_token(invitation)
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    return token
+
+
+def invitation_cancel(*, invitation: Invitation) -> None:
+    if invitation.accepted_at is None and invitation.cancelled_at is None:
+        invitation.cancelled_at = timezone.now()
+        invitation.save(update_fields=["cancelled_at"])
+
+
+def invitation_send(*, invitation: Invitation, token: str, base_url: str) -> None:
+    """Email the link. Raises what the mail server raised: the caller reports it."""
+    clinic = invitation.clinic
+    context = {
+        "invitation": invitation,
+        "clinic": clinic,
+        "link": base_url + reverse("invitation_accept", args=[token]),
+        "days": settings.OPENHEP_INVITATION_DAYS,
+        "inviter": invitation.invited_by,
+    }
+    from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    EmailMessage(
+        subject=f"You are invited to join {' '.join(clinic.name.split())} on OpenHEP",
+        body=render_to_string("emails/invitation.txt", context),
+        from_email=formataddr(("OpenHEP", from_address)),
+        to=[invitation.email],
+    ).send()
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The open invitation the link belongs to, or None (unknown, used, cancelled, expired)."""
+    invitation = (
+        Invitation.objects.select_related("clinic")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
+    )
+    if invitation is None or not invitation.is_open(timezone.now()):
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, form) -> User:
+    """Create the invited person's account and membership; the link is spent."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open(timezone.now()):
+        raise ValidationError("This invitation has already been used or has expired.")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError("This address already has an OpenHEP account. Sign in instead.")
+    user = User.objects.create_user(
+        email=invitation.email,
+        password=form.cleaned_data["password1"],
+        first_name=form.cleaned_data["first_name"],
+        last_name=form.cleaned_data["last_name"],
+    )
+    Membership.objects.create(
+        user=user, clinic=invitation.clinic, role=invitation.role, title=invitation.title
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return user
+
+
+def _other_active_admins(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(
+            clinic_id=membership.clinic_id, role=Membership.Role.ADMIN, user__is_active=True
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def member_set_active(*, membership: Membership, active: bool, by) -> Membership:
+    """Deactivate (they can no longer sign in; their work stays, signed with their name)
+    or reactivate a member of staff."""
+    user = membership.user
+    if not active:
+        if user.pk == by.pk:
+            raise ValidationError("You cannot deactivate your own account.")
+        if membership.is_admin and not _other_active_admins(membership):
+            raise ValidationError("The clinic needs at least one active admin.")
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    return membership
+
+
+@transaction.atomic
+def member_set_role(*, membership: Membership, role: str, by) -> Membership:
+    if role not in Membership.Role.values:
+        raise ValidationError("Choose a role.")
+    demoting = role != Membership.Role.ADMIN and membership.is_admin
+    if demoting and not _other_active_admins(membership):
+        raise ValidationError("The clinic needs at least one active admin.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
