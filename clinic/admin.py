@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from clinic.forms import ClinicForm
-from clinic.models import Clinic, Membership, Patient, User
+from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
 
 admin.site.site_header = "OpenHEP administration"
 admin.site.site_title = "OpenHEP administration"
@@ -66,3 +66,32 @@ class PatientAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "clinic", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["clinic", "role"]
+    search_fields = ["email"]
+    # The token's hash is useless to read and must not be edited.
+    exclude = ["token_hash"]
+    readonly_fields = ["invited_by", "accepted_at", "accepted_by", "created_at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the trail is evidence, so nobody adds, changes or deletes an entry."""
+
+    list_display = ["at", "clinic", "actor_email", "action", "patient_ref", "target", "detail"]
+    list_filter = ["action", "clinic"]
+    search_fields = ["actor_email", "=patient_ref"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

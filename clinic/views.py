@@ -107,7 +107,8 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
                 request=self.request,
                 action=AuditEntry.Action.CHANGE,
                 patient=patient,
-                detail="Changed: " + ", ".join(sorted(form.changed_data)),
+                detail="Changed: "
+                + ", ".join(str(form.fields[name].label).lower() for name in form.changed_data),
             )
         messages.success(self.request, "Patient details saved.")
         return redirect(patient)

@@ -1,0 +1,273 @@
+"""Signing in: lockout, password reset by email, idle sign-out, two-factor codes."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinic import middleware
+from clinic.access import client_ip
+from clinic.models import Membership
+from tests.factories import PASSWORD, MembershipFactory
+
+
+def sign_in(client, user, password=PASSWORD):
+    return client.post(reverse("login"), {"username": user.email, "password": password})
+
+
+def code_for(device: TOTPDevice) -> str:
+    device.refresh_from_db()
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+# Lockout (django-axes)
+
+
+def test_five_wrong_passwords_lock_the_account_from_that_address(client, alice):
+    for _ in range(5):
+        response = sign_in(client, alice, "wrong password")
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    # Even the right password is refused while locked.
+    response = sign_in(client, alice)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # Another person's account from the same address is not affected.
+    other = MembershipFactory().user
+    assert sign_in(Client(), other).status_code == 302
+
+
+def test_a_wrong_password_then_the_right_one_signs_in(client, alice):
+    assert sign_in(client, alice, "nope").status_code == 200
+    response = sign_in(client, alice)
+    assert response.status_code == 302 and response.url == reverse("dashboard")
+
+
+def test_password_reset_by_email(client, alice):
+    response = client.post(reverse("password_reset"), {"email": alice.email})
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.to == [alice.email]
+    link = re.search(r"https?://\S+/accounts/reset/\S+/", message.body).group(0)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    response = client.get(path)  # Django swaps the token for a session and redirects.
+    assert response.status_code == 302
+    form_url = response.url
+    response = client.post(
+        form_url,
+        {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("a-new-long-passphrase")
+    # The link worked once.
+    assert "already been used" in Client().get(path, follow=True).content.decode()
+
+
+def test_password_reset_does_not_reveal_unknown_addresses(client, db):
+    response = client.post(reverse("password_reset"), {"email": "nobody@nowhere.example"})
+    assert response.status_code == 302 and response.url == reverse("password_reset_done")
+    assert not mail.outbox
+
+
+def test_a_new_password_lifts_a_lockout(client, alice):
+    for _ in range(5):
+        sign_in(client, alice, "wrong")
+    client.post(reverse("password_reset"), {"email": alice.email})
+    link = re.search(r"https?://\S+/accounts/reset/\S+/", mail.outbox[0].body).group(0)
+    response = client.get("/" + link.split("://", 1)[1].split("/", 1)[1])
+    client.post(
+        response.url,
+        {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
+    assert sign_in(client, alice, "a-new-long-passphrase").status_code == 302
+
+
+def test_change_password_needs_the_old_one(alice_client, alice):
+    response = alice_client.post(
+        reverse("password_change"),
+        {
+            "old_password": "wrong",
+            "new_password1": "a-new-long-passphrase",
+            "new_password2": "a-new-long-passphrase",
+        },
+    )
+    assert response.status_code == 200 and "incorrectly" in response.content.decode()
+    response = alice_client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-passphrase",
+            "new_password2": "a-new-long-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert alice_client.get(reverse("dashboard")).status_code == 200  # Still signed in here.
+
+
+# Sessions
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1_800_000_000]
+    monkeypatch.setattr(middleware.time, "time", lambda: now[0])
+    monkeypatch.setattr("clinic.signals.time.time", lambda: now[0])
+    return now
+
+
+def test_signed_out_after_idle_minutes(client, alice, clock, settings):
+    settings.SESSION_IDLE_MINUTES = 30
+    sign_in(client, alice)
+    clock[0] += 29 * 60
+    assert client.get(reverse("patients:list")).status_code == 200
+    clock[0] += 29 * 60  # Activity above moved the clock of idleness.
+    assert client.get(reverse("patients:list")).status_code == 200
+    clock[0] += 31 * 60
+    response = client.get(reverse("patients:list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    page = client.get(response.url).content.decode()
+    assert "signed out after 30 minutes without activity" in page
+    assert client.get(reverse("patients:list")).status_code == 302
+
+
+def test_session_ends_after_its_maximum_age_even_when_active(client, alice, clock, settings):
+    settings.SESSION_IDLE_MINUTES = 30
+    settings.SESSION_COOKIE_AGE = 2 * 60 * 60
+    sign_in(client, alice)
+    for _ in range(4):
+        clock[0] += 25 * 60
+        assert client.get(reverse("dashboard")).status_code == 200
+    clock[0] += 25 * 60
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_htmx_requests_are_sent_to_login_as_a_whole_page(client, alice, clock, settings):
+    settings.SESSION_IDLE_MINUTES = 30
+    sign_in(client, alice)
+    clock[0] += 31 * 60
+    response = client.get(reverse("exercises:list"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_the_session_is_not_written_on_every_request(client, alice, clock):
+    """One write a minute at most: a page view must not cost a database write."""
+    from django.contrib.sessions.models import Session
+
+    sign_in(client, alice)
+    key = client.session.session_key
+    before = Session.objects.get(session_key=key).expire_date
+    clock[0] += 20
+    client.get(reverse("dashboard"))
+    assert Session.objects.get(session_key=key).expire_date == before
+
+
+def test_client_ip_behind_a_proxy(rf, settings):
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    settings.PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.2"
+    settings.PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.9"  # Not the forgeable left-most address.
+
+
+# Two-factor sign-in
+
+
+def set_up_two_factor(client) -> TOTPDevice:
+    page = client.get(reverse("two_factor_setup"))
+    assert page.status_code == 200
+    assert 'src="data:image/svg+xml' in page.content.decode()
+    device = TOTPDevice.objects.get(confirmed=False)
+    response = client.post(reverse("two_factor_setup"), {"code": "000000"})
+    assert "did not match" in response.content.decode()
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    response = client.post(reverse("two_factor_setup"), {"code": code_for(device)})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    return device
+
+
+def test_two_factor_is_asked_after_the_password(client, alice):
+    client.force_login(alice)
+    device = set_up_two_factor(client)
+    client.post(reverse("logout"))
+
+    response = sign_in(client, alice)
+    assert response.status_code == 302
+    response = client.get(reverse("patients:list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_verify"))
+    # Nothing else is reachable, the Django admin included.
+    assert client.get(reverse("patients:detail", args=[1])).status_code == 302
+    assert client.get("/admin/").status_code == 302
+    response = client.post(reverse("two_factor_verify") + "?next=/patients/", {"code": "123456"})
+    assert "did not match" in response.content.decode()
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.last_t = -1  # The setup used this time step's code already.
+    device.save()
+    response = client.post(
+        reverse("two_factor_verify"), {"code": code_for(device), "next": "/patients/"}
+    )
+    assert response.status_code == 302 and response.url == "/patients/"
+    assert client.get(reverse("patients:list")).status_code == 200
+
+
+def test_clinic_can_require_two_factor_for_admins_only(client, alice, bob, clinic):
+    Membership.objects.filter(user=alice).update(role=Membership.Role.ADMIN)
+    client.force_login(alice)
+    # The admin turning it on must have it first.
+    data = {
+        "name": clinic.name,
+        "brand_colour": "#0f5e6e",
+        "paper_size": "A4",
+        "email_subject": "Your program",
+        "email_message": "Attached.",
+        "require_two_factor": "on",
+    }
+    response = client.post(reverse("clinic_settings"), data)
+    assert "Set up two-factor sign-in for your own account first" in response.content.decode()
+    set_up_two_factor(client)
+    assert client.post(reverse("clinic_settings"), data).status_code == 302
+    clinic.refresh_from_db()
+    assert clinic.require_two_factor
+
+    other_admin = MembershipFactory(clinic=clinic, role=Membership.Role.ADMIN).user
+    admin_browser = Client()
+    sign_in(admin_browser, other_admin)
+    response = admin_browser.get(reverse("dashboard"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_setup"))
+    # Therapists are not affected.
+    therapist_browser = Client()
+    sign_in(therapist_browser, bob)
+    assert therapist_browser.get(reverse("dashboard")).status_code == 200
+    # And an admin who must have it cannot turn it off.
+    response = client.get(reverse("two_factor_remove"), follow=True)
+    assert "cannot be turned off" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+
+
+def test_turning_two_factor_off_needs_the_password(alice_client, alice):
+    set_up_two_factor(alice_client)
+    response = alice_client.post(reverse("two_factor_remove"), {"password": "wrong"})
+    assert "not your password" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=alice).exists()
+    alice_client.post(reverse("two_factor_remove"), {"password": PASSWORD})
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    alice_client.post(reverse("logout"))
+    sign_in(alice_client, alice)
+    assert alice_client.get(reverse("dashboard")).status_code == 200
+
+
+def test_account_page(alice_client, alice):
+    page = alice_client.get(reverse("account")).content.decode()
+    assert alice.email in page and "Set up two-factor sign-in" in page

@@ -1,0 +1,155 @@
+"""A patient's copy of their record, their erasure, and patient data kept out of
+error reports."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import reverse
+
+from clinic.models import AuditEntry, Membership, Patient
+from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
+from tests.factories import MembershipFactory
+
+NOTES = "Lumbar disc bulge, L4/5"
+
+
+@pytest.fixture
+def admin_client(clinic):
+    admin = MembershipFactory(
+        clinic=clinic, role=Membership.Role.ADMIN, user__email="admin@clinic.example"
+    ).user
+    browser = Client()
+    browser.force_login(admin)
+    return browser
+
+
+def test_export_holds_everything_and_the_handouts_as_issued(admin_client, patient, issued):
+    Delivery.objects.create(
+        prescription=issued, recipient=patient.email, status=Delivery.Status.SENT
+    )
+    response = admin_client.post(reverse("patients:export", args=[patient.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    # The file name carries the id, never the name.
+    assert f"patient-{patient.pk}-export-" in response["Content-Disposition"]
+    assert "Ellis" not in response["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    record = json.loads(archive.read("patient.json"))
+    assert record["patient"]["last_name"] == "Ellis"
+    assert record["patient"]["email"] == "jordan@patient.example"
+    [rx] = record["prescriptions"]
+    assert rx["title"] == "Hips and back" and rx["status"] == "issued"
+    assert [item["exercise"] for item in rx["exercises"]] == [
+        "Standing psoas stretch",
+        "Standing quadriceps stretch",
+        "Glute bridge",
+    ]
+    assert rx["exercises"][2]["dose"].startswith("12 times")
+    assert rx["emails"][0]["recipient"] == "jordan@patient.example"
+    pdf = archive.read(rx["handout"]["file"])
+    assert hashlib.sha256(pdf).hexdigest() == issued.handout.sha256 == rx["handout"]["sha256"]
+    # The export itself is in the trail (and in the next export's access log).
+    assert AuditEntry.objects.filter(patient=patient, action="export").count() == 1
+
+
+def test_therapists_cannot_export_or_erase(alice_client, patient):
+    assert alice_client.post(reverse("patients:export", args=[patient.pk])).status_code == 403
+    assert alice_client.get(reverse("patients:erase", args=[patient.pk])).status_code == 403
+    response = alice_client.post(
+        reverse("patients:erase", args=[patient.pk]), {"confirm_name": "Jordan Ellis"}
+    )
+    assert response.status_code == 403
+    assert Patient.objects.filter(pk=patient.pk).exists()
+
+
+def test_erase_needs_the_name_typed(admin_client, patient):
+    page = admin_client.get(reverse("patients:erase", args=[patient.pk])).content.decode()
+    assert "cannot be undone" in page
+    response = admin_client.post(
+        reverse("patients:erase", args=[patient.pk]), {"confirm_name": "Jordan Elis"}
+    )
+    assert response.status_code == 200
+    assert "does not match" in response.content.decode()
+    assert Patient.objects.filter(pk=patient.pk).exists()
+
+
+def test_erase_removes_records_and_files_and_keeps_an_anonymous_trail(
+    admin_client, alice_client, patient, issued, django_capture_on_commit_callbacks
+):
+    pdf_name = issued.handout.pdf.name
+    assert default_storage.exists(pdf_name)
+    Delivery.objects.create(prescription=issued, recipient=patient.email)
+    alice_client.get(reverse("patients:detail", args=[patient.pk]))
+    patient_id = patient.pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("patients:erase", args=[patient.pk]), {"confirm_name": " jordan  ELLIS "}
+        )
+    assert response.status_code == 302 and response.url == reverse("patients:list")
+
+    assert not Patient.objects.filter(pk=patient_id).exists()
+    assert not Prescription.objects.filter(pk=issued.pk).exists()
+    assert not PrescriptionItem.objects.filter(prescription_id=issued.pk).exists()
+    assert not Handout.objects.exists() and not Delivery.objects.exists()
+    assert not default_storage.exists(pdf_name)
+
+    trail = AuditEntry.objects.filter(patient_ref=patient_id)
+    assert set(trail.values_list("action", flat=True)) >= {"view", "erase"}
+    for entry in trail.values():
+        assert entry["patient_id"] is None
+        text = " ".join(str(value) for value in entry.values())
+        assert "Ellis" not in text and "Jordan" not in text and "jordan@" not in text
+    page = admin_client.get(reverse("audit_log"), {"patient": patient_id}).content.decode()
+    assert f"#{patient_id}" in page and "(erased)" in page and "Ellis" not in page
+
+
+def test_error_reports_carry_no_patient_data(rf, settings, patient):
+    """A 500's report (email to ADMINS, the log) shows field names, never values.
+
+    The values come from the patient record: the report shows source lines around
+    each frame, and those must not contain the words the test looks for."""
+    import sys
+
+    from django.views.debug import get_exception_reporter_filter
+
+    from clinic.logs import NoPatientDataReporter
+
+    settings.DEBUG = False
+    patient.notes = NOTES
+    request = rf.post(
+        f"/patients/?q={patient.last_name}",
+        {"first_name": patient.first_name, "last_name": patient.last_name, "notes": patient.notes},
+    )
+    request.user = patient.created_by
+
+    def view(record):
+        raise ValueError("boom")
+
+    try:
+        view(patient)
+    except ValueError:
+        exc_info = sys.exc_info()
+    reporter = NoPatientDataReporter(request, *exc_info)
+    assert isinstance(get_exception_reporter_filter(request), type(reporter.filter))
+    text = reporter.get_traceback_text() + reporter.get_traceback_html()
+    assert "boom" in text
+    for value in (patient.last_name, patient.first_name, patient.notes):
+        assert value not in text
+    assert "first_name" in text  # The field names stay, for debugging.
+    assert settings.DEFAULT_EXCEPTION_REPORTER == "clinic.logs.NoPatientDataReporter"
+
+
+def test_logs_of_a_whole_flow_hold_no_patient_data(alice_client, patient, draft, caplog):
+    caplog.set_level("DEBUG")
+    alice_client.get(reverse("patients:detail", args=[patient.pk]))
+    alice_client.post(reverse("prescriptions:issue", args=[draft.pk]))
+    alice_client.get(reverse("prescriptions:handout", args=[draft.pk]))
+    alice_client.post(reverse("patients:list"), {"q": "Ellis"})
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Ellis" not in logged and "jordan@patient.example" not in logged
