@@ -2,6 +2,8 @@
 clinic from an invitation, the account page. Password reset and change are
 Django's own views (see clinic/urls.py) with our templates."""
 
+import re
+
 from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login
@@ -72,7 +74,8 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         device = self.device()
         return super().get_context_data(
             qr=segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
-            key=b32encode(device.bin_key).decode(),
+            # In groups of four, as authenticator apps show and accept it.
+            key=" ".join(re.findall(".{1,4}", b32encode(device.bin_key).decode())),
             required=TwoFactorMiddleware.required(self.request.user),
             next=self.request.GET.get("next", ""),
             **kwargs,

@@ -139,6 +139,8 @@ AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 # Password reset links work for this long (Django's default is 3 days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+# Two-factor sign-in: the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OpenHEP")
 # Staff invitations work for this many days.
 OPENHEP_INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
