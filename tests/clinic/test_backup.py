@@ -1,0 +1,266 @@
+"""Back-up and restore, on whichever database the suite runs against (SQLite or
+PostgreSQL): a restored back-up brings back every record and every file."""
+
+import hashlib
+import io
+import json
+import shutil
+import sys
+import tarfile
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from clinic import backup
+from clinic.models import Clinic, Patient
+from exercises.models import ExerciseImage
+from prescriptions import services
+from prescriptions.models import Handout, Prescription, PrescriptionItem
+from tests.factories import ExerciseFactory, PatientFactory, PrescriptionFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# A 1×1 PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360"
+    "f8ffff3f0005fe02fea7d6a5c00000000049454e44ae426082"
+)
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def records(clinic, alice, patient):
+    """A clinic with a logo, an exercise with a picture, an issued prescription with
+    its stored handout and a draft: every kind of record and file the app keeps."""
+    clinic.logo.save("logo.png", ContentFile(PNG))
+    stretch = ExerciseFactory(name="Standing psoas stretch")
+    bridge = ExerciseFactory(name="Glute bridge", reps=12, sets=3)
+    ExerciseImage.objects.create(
+        exercise=stretch, image=ContentFile(PNG, name="pose.png"), alt_text="A stretch"
+    )
+    issued = PrescriptionFactory(patient=patient, therapist=alice, title="Hips and back")
+    for exercise in (stretch, bridge):
+        services.prescription_add_exercise(prescription=issued, exercise=exercise)
+    services.prescription_issue(prescription=issued, by=alice)
+    draft = PrescriptionFactory(patient=patient, therapist=alice, title="Next week")
+    services.prescription_add_exercise(prescription=draft, exercise=bridge)
+    return issued
+
+
+def everything() -> dict[str, list[dict]]:
+    """Every row of every table, field by field."""
+    return {
+        model._meta.label: list(model._base_manager.order_by("pk").values())
+        for model in apps.get_models()
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
+def media() -> dict[str, bytes]:
+    root = settings.MEDIA_ROOT
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def read_members(path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar}
+
+
+def write_members(path, members: dict[str, bytes], symlinks: dict[str, str] | None = None):
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in (symlinks or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+
+
+def listed(members: dict[str, bytes], name: str, data: bytes) -> dict[str, bytes]:
+    """``members`` plus one more, with a correct entry in the manifest."""
+    manifest = json.loads(members[backup.MANIFEST])
+    manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    return {**members, name: data, backup.MANIFEST: json.dumps(manifest).encode()}
+
+
+@pytest.fixture
+def archive(records, tmp_path):
+    path = tmp_path / "backups" / "openhep.tar.gz"
+    call_command("backup", output=path, stdout=io.StringIO())
+    return path
+
+
+def test_restore_brings_back_every_record_and_handout(records, tmp_path):
+    before, files = everything(), media()
+    handout = Handout.objects.get(prescription=records)
+    assert Prescription.objects.count() == 2 and PrescriptionItem.objects.count() == 3
+    assert len(files) == 3  # logo, exercise picture, handout
+    path = tmp_path / "backups" / "openhep.tar.gz"
+    out = io.StringIO()
+
+    call_command("backup", output=path, stdout=out)
+
+    assert f"Wrote {path}" in out.getvalue() and "3 media files" in out.getvalue()
+    assert path.stat().st_mode & 0o077 == 0  # health data: owner only
+    manifest = json.loads(read_members(path)[backup.MANIFEST])
+    assert manifest["database"]["vendor"] == connection.vendor
+    assert manifest["media_file_count"] == 3
+    assert manifest["migrations"]["prescriptions"]
+    assert f"media/{handout.pdf.name}" in manifest["files"]
+
+    # Disaster: records deleted, files gone, data changed, and a record made afterwards.
+    Patient.objects.all().delete()
+    shutil.rmtree(settings.MEDIA_ROOT)
+    Clinic.objects.update(name="Renamed")
+    PatientFactory(clinic=Clinic.objects.get(), first_name="After")
+    assert everything() != before
+
+    out = io.StringIO()
+    call_command("restore", str(path), yes=True, stdout=out)
+
+    assert "Restored the database and 3 media files" in out.getvalue()
+    assert "manage.py migrate" in out.getvalue()
+    assert everything() == before
+    assert media() == files
+    handout = Handout.objects.get(prescription=records)
+    assert Prescription.objects.get(pk=records.pk).status == Prescription.Status.ISSUED
+    with handout.pdf.open("rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == handout.sha256
+    assert Clinic.objects.get().name == "Northside Myotherapy"
+    assert not Patient.objects.filter(first_name="After").exists()
+    # Sequences came back too: new records do not collide with restored ones.
+    assert PatientFactory(clinic=Clinic.objects.get()).pk > max(
+        p["id"] for p in before["clinic.Patient"]
+    )
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("altered", "Checksum mismatch"),
+        ("parent", "unsafe path"),
+        ("absolute", "unsafe path"),
+        ("symlink", "not a plain file"),
+        ("unlisted", "does not match its manifest"),
+        ("no manifest", "has no manifest.json"),
+        ("garbled manifest", "manifest.json is damaged"),
+        ("not an archive", "not a readable back-up archive"),
+        ("other engine", "this installation uses"),
+    ],
+)
+def test_a_damaged_or_unsafe_archive_is_refused_and_nothing_changes(
+    archive, tmp_path, damage, message
+):
+    members = read_members(archive)
+    handout_name = next(n for n in members if n.startswith("media/handouts/"))
+    if damage == "altered":
+        members[handout_name] = members[handout_name].replace(b"%%EOF", b"%%EOX")
+    elif damage == "parent":
+        members = listed(members, "media/../../escaped.txt", b"gotcha")
+    elif damage == "absolute":
+        members = listed(members, str(tmp_path / "escaped.txt"), b"gotcha")
+    elif damage == "unlisted":
+        members["media/extra.txt"] = b"not in the manifest"
+    elif damage == "no manifest":
+        del members[backup.MANIFEST]
+    elif damage == "garbled manifest":
+        members[backup.MANIFEST] = members[backup.MANIFEST][:-40]
+    elif damage == "other engine":
+        manifest = json.loads(members[backup.MANIFEST])
+        manifest["database"]["vendor"] = "sqlite" if on_postgresql() else "postgresql"
+        members[backup.MANIFEST] = json.dumps(manifest).encode()
+    bad = tmp_path / "bad.tar.gz"
+    if damage == "not an archive":
+        bad.write_bytes(archive.read_bytes()[:5000])
+    else:
+        write_members(bad, members, {"media/link": "/etc/passwd"} if damage == "symlink" else None)
+    Clinic.objects.update(name="Changed after the back-up")
+    before, files = everything(), media()
+
+    with pytest.raises(CommandError, match=message) as excinfo:
+        call_command("restore", str(bad), yes=True, stdout=io.StringIO())
+
+    assert "Nothing was changed" in str(excinfo.value)
+    assert everything() == before and media() == files
+    assert not (tmp_path / "escaped.txt").exists()
+    assert not (settings.MEDIA_ROOT / "link").exists()
+
+
+def test_restore_asks_first_and_refuses_without_a_terminal(archive, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("yes\n"))
+    Clinic.objects.update(name="Changed after the back-up")
+    with pytest.raises(CommandError, match="pass --yes"):
+        call_command("restore", str(archive), stdout=io.StringIO())
+    assert Clinic.objects.get().name == "Changed after the back-up"
+
+
+def test_files_the_database_refers_to_but_missing_are_a_warning(records, tmp_path):
+    handout = Handout.objects.get(prescription=records)
+    handout.pdf.storage.delete(handout.pdf.name)
+    path, err = tmp_path / "b.tar.gz", io.StringIO()
+
+    call_command("backup", output=path, stdout=io.StringIO(), stderr=err)
+
+    assert f"{handout.pdf.name} (prescriptions.Handout.pdf) is not in MEDIA_ROOT" in err.getvalue()
+    assert read_members(path)[backup.MANIFEST]
+
+
+def test_a_failed_backup_leaves_no_archive(records, tmp_path, monkeypatch):
+    def broken(root):
+        yield "half.txt", settings.MEDIA_ROOT / "does-not-matter"
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(backup, "_media_files", broken)
+    folder = tmp_path / "backups"
+    with pytest.raises(CommandError, match="disk on fire"):
+        call_command("backup", output=folder / "b.tar.gz", stdout=io.StringIO())
+    assert list(folder.iterdir()) == []
+
+
+def test_backup_never_overwrites(archive):
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("backup", output=archive, stdout=io.StringIO())
+
+
+def test_postgresql_password_goes_in_the_environment_not_the_command_line(monkeypatch):
+    monkeypatch.setattr(backup.shutil, "which", lambda program: f"/usr/bin/{program}")
+    argv, env = backup.pg_command(
+        "pg_dump",
+        {"NAME": "openhep", "USER": "hep", "PASSWORD": "s3cret", "HOST": "db", "PORT": 5433},
+        ["--format=custom"],
+    )
+    assert "s3cret" not in " ".join(argv)
+    assert env["PGPASSWORD"] == "s3cret" and env["PGHOST"] == "db" and env["PGPORT"] == "5433"
+
+
+def test_missing_pg_dump_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(backup.BackupError, match="pg_dump was not found on PATH"):
+        backup.pg_command("pg_dump", {"NAME": "openhep"}, [])
+
+
+def test_backup_without_pg_dump_fails_and_writes_nothing(records, monkeypatch, tmp_path):
+    if not on_postgresql():
+        pytest.skip("PostgreSQL only")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    folder = tmp_path / "backups"
+    with pytest.raises(CommandError, match="pg_dump was not found"):
+        call_command("backup", output=folder / "b.tar.gz", stdout=io.StringIO())
+    assert list(folder.iterdir()) == []
+
+
+def test_pg_dump_errors_are_reported_with_their_message(db):
+    if not on_postgresql():
+        pytest.skip("PostgreSQL only")
+    wrong = {**connection.settings_dict, "NAME": "openhep_no_such_database"}
+    with pytest.raises(backup.BackupError, match='pg_dump failed .*"openhep_no_such_database"'):
+        backup.pg_run("pg_dump", wrong, ["--schema-only", "--file=/dev/null"])
