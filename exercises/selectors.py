@@ -1,6 +1,19 @@
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, TextField, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 
@@ -90,6 +103,49 @@ def exercise_search(
     # No distinct(): each filter matches one region, category or piece of equipment,
     # so the joins never repeat an exercise (and DISTINCT doubled the query's cost).
     return exercises.prefetch_related("regions", "categories", _main_images())
+
+
+def exercise_search_page(
+    *, clinic, number=None, per_page: int = 24, query: str = "", **filters: str
+) -> Page:
+    """One page of ``exercise_search``, as ``Paginator.get_page(number)`` gives it.
+
+    Browsing (no search words) is ordered by name: a COUNT, then the page read in
+    order from the (status, name) index, which stops after ``per_page`` rows.
+    A search is ordered by a rank computed per match, so the database has to
+    visit every match to find the page anyway; the page's ids and the number of
+    matches then come from that one pass (``COUNT(*) OVER ()``, on the ids only),
+    and just the page's rows are read in full. Two statements either way, as
+    with Paginator, but a search tests its words on every row once, not twice.
+    """
+    exercises = exercise_search(clinic=clinic, query=query, **filters)
+    paginator = Paginator(exercises, per_page)
+    if not query.split():
+        return paginator.get_page(number)
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = 1  # as get_page: not a number, the first page
+    if number < 1:
+        return paginator.get_page(number)
+    start = (number - 1) * per_page
+    window = (
+        exercises.prefetch_related(None)
+        .annotate(matches=Window(Count("*")))
+        .values_list("pk", "matches")
+    )
+    ids_and_matches = list(window[start : start + per_page])
+    if not ids_and_matches:
+        if number > 1:
+            return paginator.get_page(number)  # past the end: get_page gives the last page
+        paginator.count = 0
+        return Page([], 1, paginator)
+    paginator.count = ids_and_matches[0][1]  # what paginator's own COUNT would say
+    ids = [pk for pk, _ in ids_and_matches]
+    # The same queryset (same annotations, prefetching) for just these rows, in
+    # the window's order. A row changed in between is left out, never an error.
+    rows = {exercise.pk: exercise for exercise in exercises.filter(pk__in=ids).order_by()}
+    return Page([rows[pk] for pk in ids if pk in rows], number, paginator)
 
 
 def exercise_filters() -> dict:

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
@@ -11,7 +10,7 @@ from exercises.forms import ExerciseForm
 from exercises.models import Exercise
 from exercises.selectors import (
     exercise_filters,
-    exercise_search,
+    exercise_search_page,
     get_clinic_exercise_for,
     get_exercise_for,
 )
@@ -26,15 +25,16 @@ def search_params(request) -> dict:
 
 def search_page(request, clinic, per_page: int = 24):
     params = search_params(request)
-    exercises = exercise_search(
+    page = exercise_search_page(
         clinic=clinic,
+        number=request.GET.get("page"),
+        per_page=per_page,
         query=params["q"],
         region=params["region"],
         category=params["category"],
         equipment=params["equipment"],
         position=params["position"],
     )
-    page = Paginator(exercises, per_page).get_page(request.GET.get("page"))
     return params, page
 
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from exercises.models import Exercise
-from exercises.selectors import exercise_search
+from exercises.selectors import exercise_search, exercise_search_page
 from tests.factories import ExerciseFactory
 
 TRIGRAM_INDEX = "exercise_search_trgm_idx"
@@ -121,15 +121,16 @@ def many_exercises(n: int) -> None:
 
 
 def plans_of_search(query: str) -> list[str]:
-    """EXPLAIN of the statements the library page runs: the paginator's COUNT and the page."""
-    searched = exercise_search(clinic=None, query=query)
+    """EXPLAIN of the statements the library page runs for a search (exercise_search_page):
+    the page's ids with the number of matches, then the page's rows by id."""
     with CaptureQueriesContext(connection) as captured:
-        searched.count()
-        list(searched.prefetch_related(None)[:24])
+        list(exercise_search_page(clinic=None, query=query).object_list)
+    statements = [q["sql"] for q in captured.captured_queries]
+    statements = [sql for sql in statements if 'FROM "exercises_exercise" ' in sql]
     plans = []
     with connection.cursor() as cursor:
-        for query in captured.captured_queries:
-            cursor.execute("EXPLAIN " + query["sql"])
+        for sql in statements:
+            cursor.execute("EXPLAIN " + sql)
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
     return plans
 
@@ -145,8 +146,24 @@ def test_planner_uses_the_trigram_index_for_a_selective_search():
         cursor.execute("VACUUM ANALYZE exercises_exercise")
     for query in ("psoa", "flex", "hip flexor", "psoas stretch"):
         assert len(found(query)) == 12, query
-        plans = plans_of_search(query)
-        assert len(plans) == 2, query  # COUNT(*) and the page
-        for plan in plans:
+        matches, rows = plans_of_search(query)
+        assert f"Bitmap Index Scan on {TRIGRAM_INDEX}" in matches, matches
+        for plan in (matches, rows):  # the page's rows: by primary key
             assert "Seq Scan" not in plan, plan
-            assert f"Bitmap Index Scan on {TRIGRAM_INDEX}" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browsing_reads_the_page_from_the_name_index():
+    many_exercises(3000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE exercises_exercise")
+    explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with CaptureQueriesContext(connection) as captured:
+        list(exercise_search_page(clinic=None).object_list)
+    (page,) = [q["sql"] for q in captured.captured_queries if "LIMIT" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(explain + page)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    assert "exercise_status_name_idx" in plan, plan
+    assert "Sort" not in plan and "B-TREE" not in plan, plan  # read in order, not sorted
