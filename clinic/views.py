@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -71,6 +71,10 @@ class PatientListView(ClinicStaffMixin, TemplateView):
         return super().get_context_data(q=query, archived=archived, page=page, **kwargs)
 
 
+# Views that change a patient's record write the change and its audit entry in one
+# transaction (``@transaction.atomic``): neither is kept without the other.
+
+
 class PatientCreateView(ClinicStaffMixin, FormView):
     template_name = "clinic/patient_form.html"
     form_class = PatientForm
@@ -78,6 +82,7 @@ class PatientCreateView(ClinicStaffMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "clinic": self.clinic}
 
+    @transaction.atomic
     def form_valid(self, form):
         patient = patient_create(clinic=self.clinic, by=self.request.user, form=form)
         audit_record(request=self.request, action=AuditEntry.Action.CREATE, patient=patient)
@@ -100,6 +105,7 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(patient=self.patient, **kwargs)
 
+    @transaction.atomic
     def form_valid(self, form):
         patient = patient_update(patient=self.patient, by=self.request.user, form=form)
         if form.changed_data:
@@ -133,6 +139,7 @@ class PatientArchiveView(ClinicStaffMixin, View):
 
     http_method_names = ["post"]
 
+    @transaction.atomic
     def post(self, request, pk):
         patient = get_patient_for(request.user, pk)
         archived = request.POST.get("archived") == "1"
@@ -155,6 +162,7 @@ class PatientConsentView(ClinicStaffMixin, View):
 
     http_method_names = ["post"]
 
+    @transaction.atomic
     def post(self, request, pk):
         patient = get_patient_for(request.user, pk)
         if not patient.email:

@@ -147,3 +147,17 @@ def test_entries_cannot_be_changed_in_the_admin(client, patient, alice_client, a
     assert client.post(delete, {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.action == "view"
+
+
+def test_a_change_is_not_kept_without_its_audit_entry(alice_client, patient, monkeypatch):
+    def fail(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(AuditEntry.objects, "create", fail)
+    with pytest.raises(RuntimeError):
+        alice_client.post(
+            reverse("patients:edit", args=[patient.pk]),
+            {"first_name": "Changed", "last_name": "Ellis", "email": patient.email},
+        )
+    patient.refresh_from_db()
+    assert patient.first_name == "Jordan"
