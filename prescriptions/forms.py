@@ -58,9 +58,18 @@ class ItemForm(forms.ModelForm):
         return cleaned
 
 
+# Edits the plan's items only: exercises are added by the builder's buttons, so a post
+# that claims more forms (a tampered TOTAL_FORMS) adds nothing instead of saving an
+# item without an exercise (an IntegrityError, a 500).
 ItemFormSet = forms.inlineformset_factory(
-    Prescription, PrescriptionItem, form=ItemForm, extra=0, can_delete=True
+    Prescription, PrescriptionItem, form=ItemForm, extra=0, can_delete=True, edit_only=True
 )
+
+
+class TemplateNameForm(forms.Form):
+    """The name typed beside "Save as template"; the service tidies it and asks for one."""
+
+    template_name = forms.CharField(required=False)
 
 
 class EmailHandoutForm(forms.Form):
