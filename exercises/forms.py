@@ -11,6 +11,29 @@ DOSE = list(Dose.FIELDS)
 DOSE_COUNTS = [name for name in DOSE if name != "side"]
 
 
+# The largest id any of our databases stores: a bigger one must not reach a query.
+MAX_ID = 2**63 - 1
+
+
+class TaxonomyField(forms.ModelMultipleChoiceField):
+    """Checkboxes of regions, categories or equipment. An id past 64 bits is refused
+    before the lookup, which SQLite would answer with an OverflowError (a 500)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            try:
+                too_big = abs(int(pk)) > MAX_ID
+            except (TypeError, ValueError):
+                continue  # Django's own check calls it not a valid value.
+            if too_big:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
+
+
 def at_least_one(form, names) -> None:
     """Dose counts start at 1: the model fields are "positive", which lets 0 through,
     and a dose of 0 means nothing."""
@@ -41,13 +64,13 @@ class ExerciseForm(forms.ModelForm):
         max_length=250,
         help_text="For patients who use a screen reader, e.g. “A person lunges beside a wall”.",
     )
-    regions = forms.ModelMultipleChoiceField(
+    regions = TaxonomyField(
         Region.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    categories = forms.ModelMultipleChoiceField(
+    categories = TaxonomyField(
         Category.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    equipment = forms.ModelMultipleChoiceField(
+    equipment = TaxonomyField(
         Equipment.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
