@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -292,7 +293,9 @@ def _send_invitation(request, invitation, token) -> None:
 
     try:
         staff.invitation_send(
-            invitation=invitation, token=token, base_url=request.build_absolute_uri("/")[:-1]
+            invitation=invitation,
+            token=token,
+            base_url=settings.SITE_URL or request.build_absolute_uri("/")[:-1],
         )
     except Exception as error:  # noqa: BLE001 (any mail failure is reported, not a 500)
         messages.error(
