@@ -11,6 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -22,7 +23,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import staff
 from clinic.forms import InvitationAcceptForm, PasswordConfirmForm, TwoFactorCodeForm
-from clinic.middleware import HAS_DEVICE, TwoFactorMiddleware
+from clinic.middleware import TwoFactorMiddleware, has_device
+
+THROTTLED = "Too many wrong codes in a row: wait a little, then enter the newest code in your app."
 
 
 def _next_or(request, default: str):
@@ -30,6 +33,17 @@ def _next_or(request, default: str):
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return redirect(target)
     return redirect(default)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's, without its error for a signed-in visit whose ``next`` is the login page
+    itself (a bookmark, or a tab left open across an idle sign-out)."""
+
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        return "" if url.split("?")[0] in (self.request.path, reverse("logout")) else url
 
 
 class AccountView(LoginRequiredMixin, TemplateView):
@@ -52,7 +66,9 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
     form_class = TwoFactorCodeForm
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.session.get(HAS_DEVICE):
+        if request.user.is_authenticated and has_device(request, fresh=True):
+            # A second device only with a code from the first: a stolen password and
+            # an older session must not be enough to add one.
             if not request.user.is_verified():
                 return redirect("two_factor_verify")
             messages.info(request, "Two-factor sign-in is already on for your account.")
@@ -83,6 +99,9 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form):
         device = self.device()
+        if not device.verify_is_allowed()[0]:
+            form.add_error("code", THROTTLED)
+            return self.form_invalid(form)
         if not device.verify_token(form.cleaned_data["code"]):
             form.add_error(
                 "code",
@@ -92,7 +111,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         otp_login(self.request, device)
-        self.request.session[HAS_DEVICE] = True
+        has_device(self.request, fresh=True)
         messages.success(
             self.request,
             "Two-factor sign-in is on. From now on you will enter a code from the app after "
@@ -108,10 +127,21 @@ class TwoFactorVerifyView(LoginRequiredMixin, FormView):
     template_name = "registration/two_factor_verify.html"
     form_class = TwoFactorCodeForm
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not has_device(request, fresh=True):
+            # Removed in another session or by a site admin (a lost phone): nothing to
+            # verify; the middleware sends an admin who must have one to set it up.
+            return _next_or(request, "dashboard")
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(next=self.request.GET.get("next", ""), **kwargs)
 
     def form_valid(self, form):
+        devices = list(devices_for_user(self.request.user, confirmed=True))
+        if devices and not any(device.verify_is_allowed()[0] for device in devices):
+            form.add_error("code", THROTTLED)
+            return self.form_invalid(form)
         device = match_token(self.request.user, form.cleaned_data["code"])
         if device is None:
             form.add_error("code", "That code did not match. Try the newest code in your app.")
@@ -128,6 +158,12 @@ class TwoFactorRemoveView(LoginRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def dispatch(self, request, *args, **kwargs):
+        if (
+            request.user.is_authenticated
+            and has_device(request, fresh=True)
+            and not request.user.is_verified()
+        ):
+            return redirect("two_factor_verify")
         if request.user.is_authenticated and TwoFactorMiddleware.required(request.user):
             messages.error(
                 request,
@@ -139,7 +175,7 @@ class TwoFactorRemoveView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form):
         TOTPDevice.objects.filter(user=self.request.user).delete()
-        self.request.session[HAS_DEVICE] = False
+        has_device(self.request, fresh=True)
         messages.success(self.request, "Two-factor sign-in is off for your account.")
         return redirect("account")
 
@@ -149,9 +185,18 @@ class InvitationAcceptView(View):
     """Where an invitation link lands: the invited person chooses a password and joins."""
 
     template_name = "registration/invitation_accept.html"
+    SESSION_KEY = "openhep_invitation_token"
+    # The link's token moves into the session and the browser goes on to this URL, so
+    # the token does not sit in access logs or reach another site as a Referer (as
+    # Django does with password reset links).
+    IN_SESSION = "accept"
 
     def dispatch(self, request, token):
-        self.invitation = staff.invitation_for_token(token)
+        if token != self.IN_SESSION:
+            request.session[self.SESSION_KEY] = token
+            return redirect("invitation_accept", token=self.IN_SESSION)
+        token = request.session.get(self.SESSION_KEY, "")
+        self.invitation = staff.invitation_for_token(token) if token else None
         if self.invitation is None:
             return render(request, "registration/invitation_invalid.html", status=404)
         if request.user.is_authenticated:
@@ -175,6 +220,7 @@ class InvitationAcceptView(View):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                request.session.pop(self.SESSION_KEY, None)
                 login(request, user, backend="clinic.auth.EmailBackend")
                 messages.success(
                     request,

@@ -73,9 +73,24 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "clinic", "role", "created_at", "expires_at", "accepted_at"]
     list_filter = ["clinic", "role"]
     search_fields = ["email"]
+    """Invitations are made by clinic admins on their Staff page (which sends the link);
+    here they can be read and cancelled or shortened, not created or redirected."""
+
     # The token's hash is useless to read and must not be edited.
     exclude = ["token_hash"]
-    readonly_fields = ["invited_by", "accepted_at", "accepted_by", "created_at"]
+    readonly_fields = [
+        "clinic",
+        "email",
+        "role",
+        "title",
+        "invited_by",
+        "created_at",
+        "accepted_at",
+        "accepted_by",
+    ]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(AuditEntry)

@@ -10,12 +10,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp import user_has_device
 
 from clinic.access import membership_of
 
 LAST_SEEN = "openhep_last_seen"
 SIGNED_IN_AT = "openhep_signed_in_at"
 HAS_DEVICE = "openhep_two_factor"
+HAS_DEVICE_AT = "openhep_two_factor_at"
 # Write the session at most once a minute: saving it on every request would
 # cost a database write per page for a one-second-precise clock nobody needs.
 TOUCH_EVERY = 60
@@ -52,8 +54,10 @@ class IdleTimeoutMiddleware:
             if reason:
                 logout(request)
                 messages.info(request, reason)
-                login_url = redirect_to_login(request.get_full_path()).url
-                return _leave(request, login_url)
+                come_back = request.get_full_path()
+                if request.method != "GET" or request.path.startswith("/accounts/"):
+                    come_back = reverse("dashboard")
+                return _leave(request, redirect_to_login(come_back).url)
             if LAST_SEEN not in session or now - last_seen >= TOUCH_EVERY:
                 session[LAST_SEEN] = now
             session.setdefault(SIGNED_IN_AT, now)
@@ -78,8 +82,7 @@ class TwoFactorMiddleware:
             return None
         if request.resolver_match and request.resolver_match.url_name in self.OPEN:
             return None
-        # Whether the user has a device is read once, at sign-in (clinic.signals).
-        if request.session.get(HAS_DEVICE):
+        if has_device(request):
             target = "two_factor_verify"
         elif self.required(user):
             target = "two_factor_setup"
@@ -89,5 +92,18 @@ class TwoFactorMiddleware:
 
     @staticmethod
     def required(user) -> bool:
+        """The user is an admin of a clinic that requires two-factor sign-in."""
         membership = membership_of(user)
         return bool(membership and membership.is_admin and membership.clinic.require_two_factor)
+
+
+def has_device(request, *, user=None, fresh: bool = False) -> bool:
+    """Whether the signed-in user has a confirmed authenticator, read from the database
+    at most once a minute (or now, with ``fresh``): a device added or removed in
+    another session counts here within a minute, without a query on every page."""
+    session = request.session
+    now = int(time.time())
+    if fresh or HAS_DEVICE not in session or now - session.get(HAS_DEVICE_AT, 0) >= TOUCH_EVERY:
+        session[HAS_DEVICE] = user_has_device(user or request.user, confirmed=True)
+        session[HAS_DEVICE_AT] = now
+    return session[HAS_DEVICE]

@@ -256,6 +256,9 @@ class AuditEntry(models.Model):
         EMAIL = "email", "Emailed"
         EXPORT = "export", "Exported"
         ERASE = "erase", "Erased"
+        # Not about a patient: the clinic's staff, settings and sign-in rules.
+        STAFF = "staff", "Staff change"
+        SETTINGS = "settings", "Clinic settings"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_entries")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -269,7 +272,8 @@ class AuditEntry(models.Model):
         Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
     # The patient's id survives erasure (the row above is then gone and the link empty).
-    patient_ref = models.BigIntegerField("patient id", db_index=True)
+    # Empty for entries about the clinic rather than a patient (staff, settings).
+    patient_ref = models.BigIntegerField("patient id", null=True, blank=True, db_index=True)
     target = models.CharField(
         max_length=60, blank=True, help_text="What was touched, e.g. prescription 12, version 2."
     )

@@ -8,6 +8,7 @@ and emails.
 
 import io
 import json
+import logging
 import zipfile
 
 from django.core.files.storage import default_storage
@@ -16,8 +17,10 @@ from django.utils import timezone
 
 from clinic.models import AuditEntry, Patient
 from clinic.services import audit_record
-from exercises.dose import Dose
+from exercises.dose import Dose, plural
 from prescriptions.models import Handout, Prescription
+
+logger = logging.getLogger(__name__)
 
 PATIENT_FIELDS = (
     "id",
@@ -80,6 +83,7 @@ def _prescription_record(rx: Prescription) -> dict:
                 "message": delivery.message,
                 "status": delivery.status,
                 "attempts": delivery.attempts,
+                "last_error": delivery.last_error,
                 "requested_at": _when(delivery.created_at),
                 "sent_at": _when(delivery.sent_at),
             }
@@ -110,6 +114,9 @@ def patient_export_archive(*, patient: Patient) -> bytes:
             name: (_when(value) if hasattr(value := getattr(patient, name), "isoformat") else value)
             for name in PATIENT_FIELDS
         },
+        "email_consent_recorded_by": (
+            patient.email_consent_by.email if patient.email_consent_by else None
+        ),
         "prescriptions": [_prescription_record(rx) for rx in prescriptions],
         "access_log": [
             {
@@ -125,11 +132,24 @@ def patient_export_archive(*, patient: Patient) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("patient.json", json.dumps(record, indent=2, ensure_ascii=False))
+        missing = []
         for rx in prescriptions:
             handout = getattr(rx, "handout", None)
-            if handout is not None:
+            if handout is None:
+                continue
+            try:
                 with handout.pdf.open("rb") as pdf:
                     archive.writestr(_handout_member(rx), pdf.read())
+            except FileNotFoundError:
+                # The rest of the record is still the patient's to have; say what is missing.
+                logger.error("Export: handout file of prescription %s is missing", rx.pk)
+                missing.append(_handout_member(rx))
+        if missing:
+            archive.writestr(
+                "MISSING.txt",
+                "These handout files were not found in storage when this export was made "
+                "(restore them from a back-up):\n" + "\n".join(missing) + "\n",
+            )
     return buffer.getvalue()
 
 
@@ -146,7 +166,7 @@ def patient_erase(*, patient: Patient, request) -> dict:
         request=request,
         action=AuditEntry.Action.ERASE,
         patient=patient,
-        detail=f"{count} prescriptions and {len(files)} handout PDFs erased",
+        detail=f"{plural(count, 'prescription')} and {plural(len(files), 'handout PDF')} erased",
     )
     patient.delete()
     transaction.on_commit(lambda: [default_storage.delete(name) for name in files if name])

@@ -67,3 +67,14 @@ def audit_entries(
     if until:
         entries = entries.filter(at__lt=_start_of(until + timedelta(days=1)))
     return entries
+
+
+def users_with_two_factor(*, clinic: Clinic) -> set[int]:
+    """Ids of the clinic's staff who sign in with an authenticator code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return set(
+        TOTPDevice.objects.filter(user__membership__clinic=clinic, confirmed=True).values_list(
+            "user_id", flat=True
+        )
+    )

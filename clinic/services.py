@@ -66,22 +66,29 @@ def patient_set_archived(*, patient: Patient, archived: bool, by) -> Patient:
 
 
 def audit_record(
-    *, request, action: str, patient: Patient, target: str = "", detail: str = ""
+    *,
+    request,
+    action: str,
+    patient: Patient | None = None,
+    clinic: Clinic | None = None,
+    target: str = "",
+    detail: str = "",
 ) -> AuditEntry:
     """Write down that ``request.user`` did ``action`` to ``patient``'s record.
 
     ``target`` and ``detail`` are fixed words and ids chosen by the code, never
-    text a user typed: the entry must hold no personal data once the patient is
-    erased.
+    text a user typed about a patient: the entry must hold no personal data once
+    the patient is erased. Without a patient, the entry is about ``clinic`` itself
+    (its staff and settings).
     """
     user = request.user
     return AuditEntry.objects.create(
-        clinic_id=patient.clinic_id,
+        clinic_id=patient.clinic_id if patient else clinic.pk,
         actor=user,
         actor_email=user.email,
         action=action,
         patient=patient,
-        patient_ref=patient.pk,
+        patient_ref=patient.pk if patient else None,
         target=target[:60],
         detail=detail[:200],
         ip_address=client_ip(request),

@@ -124,10 +124,22 @@ def _other_active_admins(membership: Membership) -> bool:
     )
 
 
+def _locked(membership: Membership) -> Membership:
+    """The membership reloaded under a lock on its clinic: two admins changing each
+    other at the same moment take turns, so the last-admin check sees the truth."""
+    Clinic.objects.select_for_update().only("pk").get(pk=membership.clinic_id)
+    membership = Membership.objects.select_related("user").get(pk=membership.pk)
+    if membership.user.is_staff or membership.user.is_superuser:
+        # The site operators' own accounts are theirs to manage, in the Django admin.
+        raise ValidationError("This account is managed by the site's administrators.")
+    return membership
+
+
 @transaction.atomic
 def member_set_active(*, membership: Membership, active: bool, by) -> Membership:
     """Deactivate (they can no longer sign in; their work stays, signed with their name)
     or reactivate a member of staff."""
+    membership = _locked(membership)
     user = membership.user
     if not active:
         if user.pk == by.pk:
@@ -144,6 +156,7 @@ def member_set_active(*, membership: Membership, active: bool, by) -> Membership
 def member_set_role(*, membership: Membership, role: str, by) -> Membership:
     if role not in Membership.Role.values:
         raise ValidationError("Choose a role.")
+    membership = _locked(membership)
     demoting = role != Membership.Role.ADMIN and membership.is_admin
     if demoting and not _other_active_admins(membership):
         raise ValidationError("The clinic needs at least one active admin.")

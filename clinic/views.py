@@ -12,11 +12,17 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 
 from clinic import staff
-from clinic.access import ClinicAdminMixin, ClinicStaffMixin
+from clinic.access import ClinicAdminMixin, ClinicStaffMixin, membership_of
 from clinic.forms import AuditFilterForm, ClinicForm, EraseForm, InvitationForm, PatientForm
 from clinic.models import AuditEntry, Membership
 from clinic.privacy import patient_erase, patient_export_archive
-from clinic.selectors import audit_entries, clinic_staff, get_patient_for, patient_list
+from clinic.selectors import (
+    audit_entries,
+    clinic_staff,
+    get_patient_for,
+    patient_list,
+    users_with_two_factor,
+)
 from clinic.services import (
     audit_record,
     clinic_update,
@@ -25,6 +31,7 @@ from clinic.services import (
     patient_set_archived,
     patient_update,
 )
+from exercises.dose import plural as counted
 from prescriptions.models import Delivery
 from prescriptions.selectors import (
     clinic_deliveries,
@@ -102,6 +109,16 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.patient, "clinic": self.clinic}
+
+    def get(self, request, *args, **kwargs):
+        # The form shows the whole record: opening it is viewing it.
+        audit_record(
+            request=request,
+            action=AuditEntry.Action.VIEW,
+            patient=self.patient,
+            detail="Opened the edit form",
+        )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(patient=self.patient, **kwargs)
@@ -190,8 +207,17 @@ class ClinicSettingsView(ClinicAdminMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.clinic, "user": self.request.user}
 
+    @transaction.atomic
     def form_valid(self, form):
         clinic_update(clinic=self.clinic, by=self.request.user, form=form)
+        if form.changed_data:
+            audit_record(
+                request=self.request,
+                action=AuditEntry.Action.SETTINGS,
+                clinic=self.clinic,
+                detail="Changed: "
+                + ", ".join(str(form.fields[name].label).lower() for name in form.changed_data),
+            )
         messages.success(self.request, "Clinic settings saved. New handouts will use them.")
         return redirect("clinic_settings")
 
@@ -245,6 +271,15 @@ class PatientEraseView(ClinicAdminMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "patient": self.patient}
 
+    def get(self, request, *args, **kwargs):
+        audit_record(
+            request=request,
+            action=AuditEntry.Action.VIEW,
+            patient=self.patient,
+            detail="Opened the erase page",
+        )
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             patient=self.patient,
@@ -257,8 +292,9 @@ class PatientEraseView(ClinicAdminMixin, FormView):
         erased = patient_erase(patient=self.patient, request=self.request)
         messages.success(
             self.request,
-            f"Patient {patient_id} erased with {erased['prescriptions']} prescriptions and "
-            f"{erased['handouts']} handouts. The audit trail keeps the patient's id only.",
+            f"Patient {patient_id} erased with {counted(erased['prescriptions'], 'prescription')} "
+            f"and {counted(erased['handouts'], 'handout')}. "
+            "The audit trail keeps the patient's id only.",
         )
         return redirect("patients:list")
 
@@ -273,6 +309,7 @@ class StaffView(ClinicAdminMixin, TemplateView):
         kwargs.setdefault("form", InvitationForm(clinic=self.clinic))
         return super().get_context_data(
             members=members,
+            with_two_factor=users_with_two_factor(clinic=self.clinic),
             invitations=invitations,
             roles=Membership.Role.choices,
             now=timezone.now(),
@@ -284,8 +321,23 @@ class StaffView(ClinicAdminMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         invitation, token = staff.invitation_create(clinic=self.clinic, by=request.user, form=form)
+        _staff_event(
+            request,
+            f"invitation {invitation.pk}",
+            f"Invited {invitation.email} as {invitation.get_role_display().lower()}",
+        )
         _send_invitation(request, invitation, token)
         return redirect("staff")
+
+
+def _staff_event(request, target: str, detail: str) -> None:
+    audit_record(
+        request=request,
+        action=AuditEntry.Action.STAFF,
+        clinic=membership_of(request.user).clinic,
+        target=target,
+        detail=detail,
+    )
 
 
 def _send_invitation(request, invitation, token) -> None:
@@ -308,20 +360,28 @@ def _send_invitation(request, invitation, token) -> None:
 
 
 class InvitationActionView(ClinicAdminMixin, View):
+    """Send an open invitation again (a new link replaces the old one) or cancel it."""
+
     http_method_names = ["post"]
 
     def post(self, request, pk):
         invitation = get_object_or_404(self.clinic.invitations.all(), pk=pk)
-        if not invitation.is_open(timezone.now()) and invitation.accepted_at is not None:
+        target = f"invitation {invitation.pk}"
+        if invitation.accepted_at is not None:
             messages.info(request, "That invitation has already been accepted.")
+        elif invitation.cancelled_at is not None:
+            messages.error(
+                request,
+                f"The invitation for {invitation.email} was cancelled or replaced by a newer "
+                "one. Invite them again if you still want them to join.",
+            )
         elif "cancel" in request.POST:
             staff.invitation_cancel(invitation=invitation)
+            _staff_event(request, target, f"Cancelled the invitation for {invitation.email}")
             messages.success(request, f"Invitation for {invitation.email} cancelled.")
         else:
             token = staff.invitation_renew(invitation=invitation)
-            if invitation.cancelled_at:
-                invitation.cancelled_at = None
-                invitation.save(update_fields=["cancelled_at"])
+            _staff_event(request, target, f"Sent the invitation for {invitation.email} again")
             _send_invitation(request, invitation, token)
         return redirect("staff")
 
@@ -335,20 +395,23 @@ class MemberActionView(ClinicAdminMixin, View):
         membership = get_object_or_404(
             Membership.objects.select_related("user").filter(clinic=self.clinic), pk=pk
         )
+        who = membership.user.email
         try:
             if "role" in request.POST:
-                staff.member_set_role(
+                membership = staff.member_set_role(
                     membership=membership, role=request.POST["role"], by=request.user
                 )
-                messages.success(
-                    request, f"{membership.user} is now {membership.get_role_display().lower()}."
-                )
+                role = membership.get_role_display().lower()
+                _staff_event(request, f"member {who}", f"Role set to {role}")
+                messages.success(request, f"{membership.user} is now {role}.")
             else:
                 active = request.POST.get("active") == "1"
                 staff.member_set_active(membership=membership, active=active, by=request.user)
                 if active:
+                    _staff_event(request, f"member {who}", "Reactivated")
                     messages.success(request, f"{membership.user} can sign in again.")
                 else:
+                    _staff_event(request, f"member {who}", "Deactivated")
                     messages.success(
                         request,
                         f"{membership.user} is deactivated and signed out. "

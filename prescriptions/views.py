@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
-from django.utils.text import slugify
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
@@ -33,6 +33,9 @@ BUILDER_ACTIONS = (
 )
 
 
+# Views that change a prescription write the change and its audit entry in one
+# transaction. The email views do not: their task is queued on commit, and the page
+# reports what became of the email; the entry follows the delivery's own commit.
 def audit(request, prescription, action: str, detail: str = "") -> None:
     audit_record(
         request=request,
@@ -58,6 +61,7 @@ class PrescriptionMixin(ClinicStaffMixin):
 class PrescriptionCreateView(ClinicStaffMixin, View):
     http_method_names = ["post"]
 
+    @transaction.atomic
     def post(self, request, patient_pk):
         patient = get_patient_for(request.user, patient_pk)
         prescription = services.prescription_create(patient=patient, therapist=request.user)
@@ -103,6 +107,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         context = self.get_context_data(form=form, formset=formset, htmx=True)
         return render(request, f"{self.template_name}#plan", context)
 
+    @transaction.atomic
     def post(self, request, *args, **kwargs):
         if not self.prescription.is_draft:
             messages.error(
@@ -217,6 +222,7 @@ class PrescriptionNewVersionView(PrescriptionMixin, View):
 
     http_method_names = ["post"]
 
+    @transaction.atomic
     def post(self, request, pk):
         try:
             draft = services.prescription_new_version(
@@ -233,6 +239,7 @@ class PrescriptionNewVersionView(PrescriptionMixin, View):
 class PrescriptionIssueView(PrescriptionMixin, View):
     http_method_names = ["post"]
 
+    @transaction.atomic
     def post(self, request, pk):
         return _issue(request, self.prescription)
 
@@ -243,7 +250,8 @@ class HandoutView(ClinicStaffMixin, View):
 
     def get(self, request, pk):
         rx = get_prescription_to_download(request.user, pk)
-        filename = f"{slugify(rx.patient.last_name) or 'patient'}-{rx.pk}.pdf"
+        # Named by id: downloads folders get synced and shared, names would go with them.
+        filename = f"handout-{rx.pk}.pdf"
         audit(request, rx, Action.PRINT, "Draft preview" if rx.is_draft else "Handout PDF")
         if rx.is_draft:
             pdf = services.handout_render_draft(prescription=rx)

@@ -1,12 +1,13 @@
 """Signing in: lockout, password reset by email, idle sign-out, two-factor codes."""
 
 import re
+import time
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django_otp.oath import totp
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import middleware
@@ -20,8 +21,12 @@ def sign_in(client, user, password=PASSWORD):
 
 
 def code_for(device: TOTPDevice) -> str:
+    """The code an authenticator app shows now (by the same clock the device checks with,
+    which the ``clock`` fixture may have moved)."""
     device.refresh_from_db()
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    generator.time = time.time()
+    return f"{generator.token():06d}"
 
 
 # Lockout (django-axes)
@@ -32,6 +37,7 @@ def test_five_wrong_passwords_lock_the_account_from_that_address(client, alice):
         response = sign_in(client, alice, "wrong password")
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
+    assert "Try again in 15 minutes" in response.content.decode()
     # Even the right password is refused while locked.
     response = sign_in(client, alice)
     assert response.status_code == 429
@@ -271,3 +277,57 @@ def test_turning_two_factor_off_needs_the_password(alice_client, alice):
 def test_account_page(alice_client, alice):
     page = alice_client.get(reverse("account")).content.decode()
     assert alice.email in page and "Set up two-factor sign-in" in page
+
+
+def test_an_older_session_must_verify_once_two_factor_is_turned_on(client, alice, clock):
+    """Turning two-factor on because a password leaked must shut out a session signed
+    in before, within a minute, and that session cannot add a device of its own."""
+    older = Client()
+    sign_in(older, alice)
+    clock[0] += 5
+    client.force_login(alice)
+    set_up_two_factor(client)
+    clock[0] += 61
+    response = older.get(reverse("patients:list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_verify"))
+    response = older.get(reverse("two_factor_setup"))
+    assert response.status_code == 302 and response.url == reverse("two_factor_verify")
+    assert older.get(reverse("two_factor_remove")).status_code == 302
+    assert TOTPDevice.objects.filter(user=alice).count() == 1
+
+
+def test_a_session_is_not_stuck_when_its_device_is_deleted(client, alice, clock):
+    client.force_login(alice)
+    set_up_two_factor(client)
+    TOTPDevice.objects.filter(user=alice).delete()  # A site admin, for a lost phone.
+    clock[0] += 61
+    response = client.get(reverse("patients:list"))
+    assert response.status_code == 200
+    response = client.get(reverse("two_factor_verify"))
+    assert response.status_code == 302
+
+
+def test_throttled_codes_say_so(client, alice):
+    client.force_login(alice)
+    device = set_up_two_factor(client)
+    client.post(reverse("logout"))
+    sign_in(client, alice)
+    for _ in range(3):
+        client.post(reverse("two_factor_verify"), {"code": "000000"})
+    device.last_t = -1
+    device.save(update_fields=["last_t"])
+    response = client.post(reverse("two_factor_verify"), {"code": code_for(device)})
+    assert "Too many wrong codes" in response.content.decode()
+
+
+def test_signed_in_visit_to_login_with_next_login_goes_to_the_dashboard(alice_client):
+    response = alice_client.get(reverse("login") + "?next=" + reverse("login"))
+    assert response.status_code == 302 and response.url == reverse("dashboard")
+
+
+def test_idle_sign_out_of_a_form_post_comes_back_to_the_dashboard(client, alice, clock, patient):
+    sign_in(client, alice)
+    clock[0] += 31 * 60
+    response = client.post(reverse("patients:edit", args=[patient.pk]), {"first_name": "X"})
+    assert response.status_code == 302
+    assert response.url == reverse("login") + "?next=/"

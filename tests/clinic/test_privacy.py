@@ -128,8 +128,11 @@ def test_error_reports_carry_no_patient_data(rf, settings, patient):
     )
     request.user = patient.created_by
 
+    request.META["RAW_URI"] = request.get_full_path()
+    request.META["HTTP_HX_CURRENT_URL"] = f"http://testserver/?q={patient.last_name}"
+
     def view(record):
-        raise ValueError("boom")
+        raise ValueError(f"invalid literal: {record.first_name!r}")
 
     try:
         view(patient)
@@ -138,7 +141,7 @@ def test_error_reports_carry_no_patient_data(rf, settings, patient):
     reporter = NoPatientDataReporter(request, *exc_info)
     assert isinstance(get_exception_reporter_filter(request), type(reporter.filter))
     text = reporter.get_traceback_text() + reporter.get_traceback_html()
-    assert "boom" in text
+    assert "ValueError" in text and "message hidden" in text
     for value in (patient.last_name, patient.first_name, patient.notes):
         assert value not in text
     assert "first_name" in text  # The field names stay, for debugging.
@@ -153,3 +156,23 @@ def test_logs_of_a_whole_flow_hold_no_patient_data(alice_client, patient, draft,
     alice_client.post(reverse("patients:list"), {"q": "Ellis"})
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "Ellis" not in logged and "jordan@patient.example" not in logged
+
+
+def test_export_with_a_missing_handout_file_still_gives_the_rest(admin_client, patient, issued):
+    default_storage.delete(issued.handout.pdf.name)
+    response = admin_client.post(reverse("patients:export", args=[patient.pk]))
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert json.loads(archive.read("patient.json"))["patient"]["last_name"] == "Ellis"
+    assert f"prescription-{issued.pk}.pdf" in archive.read("MISSING.txt").decode()
+
+
+def test_opening_the_edit_form_or_the_erase_page_is_a_view(admin_client, patient):
+    admin_client.get(reverse("patients:edit", args=[patient.pk]))
+    admin_client.get(reverse("patients:erase", args=[patient.pk]))
+    details = list(
+        AuditEntry.objects.filter(patient=patient, action="view")
+        .order_by("pk")
+        .values_list("detail", flat=True)
+    )
+    assert details == ["Opened the edit form", "Opened the erase page"]

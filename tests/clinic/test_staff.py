@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +25,9 @@ def admin(clinic):
 def admin_client(client, admin):
     client.force_login(admin)
     return client
+
+
+ACCEPT = "/accounts/invitation/accept/"
 
 
 def invite(client, email="new.therapist@clinic.example", role="therapist"):
@@ -65,10 +69,10 @@ def test_invitation_email_link_creates_the_account_once(admin_client, client, cl
 
     client.logout()
     path = link.split("://", 1)[1].split("/", 1)[1]
-    page = client.get("/" + path)
+    page = client.get("/" + path, follow=True)
     assert page.status_code == 200 and clinic.name in page.content.decode()
     response = client.post(
-        "/" + path,
+        ACCEPT,
         {
             "first_name": "Nia",
             "last_name": "Okafor",
@@ -86,21 +90,22 @@ def test_invitation_email_link_creates_the_account_once(admin_client, client, cl
 
     # The link is spent.
     client.logout()
-    assert client.get("/" + path).status_code == 404
-    assert "already been used" in client.get("/" + path).content.decode()
+    assert client.get("/" + path, follow=True).status_code == 404
+    assert "already been used" in client.get("/" + path, follow=True).content.decode()
 
 
 def test_weak_password_and_mismatch_are_form_errors(admin_client, client):
     invite(admin_client)
     path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
+    client.get(path)
     response = client.post(
-        path, {"first_name": "N", "last_name": "O", "password1": "123", "password2": "123"}
+        ACCEPT, {"first_name": "N", "last_name": "O", "password1": "123", "password2": "123"}
     )
     assert response.status_code == 200
     assert "too short" in response.content.decode()
     response = client.post(
-        path,
+        ACCEPT,
         {
             "first_name": "N",
             "last_name": "O",
@@ -118,14 +123,14 @@ def test_expired_and_cancelled_links_do_not_work(admin_client, client):
     path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
     Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert client.get(path).status_code == 404
+    assert client.get(path, follow=True).status_code == 404
     Invitation.objects.update(expires_at=timezone.now() + timedelta(days=1))
-    assert client.get(path).status_code == 200
+    assert client.get(path, follow=True).status_code == 200
     admin_client.force_login(invitation.clinic.memberships.get(role="admin").user)
     admin_client.post(reverse("invitation_action", args=[invitation.pk]), {"cancel": "1"})
     client.logout()
-    assert client.get(path).status_code == 404
-    assert client.get("/accounts/invitation/made-up-token/").status_code == 404
+    assert client.get(path, follow=True).status_code == 404
+    assert client.get("/accounts/invitation/made-up-token/", follow=True).status_code == 404
 
 
 def test_sending_again_replaces_the_link(admin_client, client):
@@ -136,8 +141,8 @@ def test_sending_again_replaces_the_link(admin_client, client):
     new = "/" + link_in(mail.outbox[1]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
     assert old != new
-    assert client.get(old).status_code == 404
-    assert client.get(new).status_code == 200
+    assert client.get(old, follow=True).status_code == 404
+    assert client.get(new, follow=True).status_code == 200
 
 
 def test_an_existing_account_cannot_be_invited(admin_client, charlie):
@@ -169,8 +174,9 @@ def test_invited_admin_of_a_clinic_that_requires_two_factor_sets_it_up(
     clinic.save()
     path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
+    client.get(path)
     client.post(
-        path,
+        ACCEPT,
         {
             "first_name": "Sam",
             "last_name": "Lee",
@@ -232,3 +238,117 @@ def test_admin_promotes_a_therapist(admin_client, bob):
         reverse("member_action", args=[bob.membership.pk]), {"role": "owner"}, follow=True
     )
     assert "Choose a role" in response.content.decode()
+
+
+def test_the_token_leaves_the_address_bar_at_once(admin_client, client):
+    """Like Django's password reset: the token moves into the session, so it is not in
+    access logs of the pages that follow nor sent on as a Referer."""
+    invite(admin_client)
+    path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
+    client.logout()
+    response = client.get(path)
+    assert response.status_code == 302 and response.url == ACCEPT
+    # Without the session (another browser), the bare address shows nothing.
+    from django.test import Client
+
+    assert Client().get(ACCEPT).status_code == 404
+
+
+def test_a_cancelled_or_replaced_invitation_cannot_be_sent_again(admin_client, client):
+    invite(admin_client, email="dup@clinic.example")
+    invite(admin_client, email="dup@clinic.example", role="admin")
+    first, second = Invitation.objects.order_by("pk")
+    assert first.cancelled_at is not None and second.cancelled_at is None
+    response = admin_client.post(
+        reverse("invitation_action", args=[first.pk]), {"resend": "1"}, follow=True
+    )
+    assert "was cancelled or replaced" in response.content.decode()
+    first.refresh_from_db()
+    assert first.cancelled_at is not None
+    assert len(mail.outbox) == 2
+
+
+def test_site_operators_accounts_are_not_managed_by_clinic_admins(admin_client, bob):
+    bob.is_staff = True
+    bob.save()
+    response = admin_client.post(
+        reverse("member_action", args=[bob.membership.pk]), {"active": "0"}, follow=True
+    )
+    assert "managed by the site" in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.is_active
+
+
+def test_staff_changes_are_in_the_audit_trail(admin_client, bob):
+    from clinic.models import AuditEntry
+
+    invite(admin_client)
+    admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"role": "admin"})
+    admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"active": "0"})
+    entries = list(
+        AuditEntry.objects.filter(action="staff").order_by("pk").values_list("target", "detail")
+    )
+    invitation = Invitation.objects.get()
+    assert entries == [
+        (f"invitation {invitation.pk}", "Invited new.therapist@clinic.example as therapist"),
+        (f"member {bob.email}", "Role set to clinic admin"),
+        (f"member {bob.email}", "Deactivated"),
+    ]
+    page = admin_client.get(reverse("audit_log"), {"action": "staff"}).content.decode()
+    assert "Role set to clinic admin" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch):
+    """The last-admin check runs under a lock on the clinic. Without it, both checks
+    could see the other admin and both demotions go through (PostgreSQL; SQLite's
+    database-wide write lock serialises them anyway)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from clinic import staff
+    from tests.factories import ClinicFactory
+
+    clinic = ClinicFactory()
+    first = MembershipFactory(clinic=clinic, role=Membership.Role.ADMIN)
+    second = MembershipFactory(clinic=clinic, role=Membership.Role.ADMIN)
+    check = staff._other_active_admins
+
+    def slow_check(membership):
+        found = check(membership)
+        time.sleep(0.3)  # Both threads would be here at once without the lock.
+        return found
+
+    if connection.vendor != "postgresql":
+        # SQLite has no row locks; its database-wide write lock serialises the two.
+        staff.member_set_role(membership=first, role="therapist", by=second.user)
+        with pytest.raises(ValidationError):
+            staff.member_set_role(membership=second, role="therapist", by=first.user)
+        assert Membership.objects.filter(clinic=clinic, role="admin").count() == 1
+        return
+    monkeypatch.setattr(staff, "_other_active_admins", slow_check)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def demote(membership, by):
+        start.wait()
+        try:
+            staff.member_set_role(membership=membership, role="therapist", by=by)
+            outcomes.append("demoted")
+        except Exception as error:  # noqa: BLE001
+            outcomes.append(type(error).__name__)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=demote, args=(first, second.user)),
+        threading.Thread(target=demote, args=(second, first.user)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ValidationError", "demoted"]
+    assert Membership.objects.filter(clinic=clinic, role=Membership.Role.ADMIN).count() == 1

@@ -193,3 +193,9 @@ def test_the_web_worker_prepares_fonts_and_stylesheet_at_start(monkeypatch):
 
     importlib.reload(clinic.wsgi)
     assert handouts.stylesheet.cache_info().currsize == 1
+
+
+def test_downloads_are_named_by_id_not_by_patient(alice_client, issued, draft):
+    response = alice_client.get(reverse("prescriptions:handout", args=[issued.pk]))
+    assert f'filename="handout-{issued.pk}.pdf"' in response["Content-Disposition"]
+    assert "ellis" not in response["Content-Disposition"].lower()
