@@ -66,8 +66,9 @@ class Results:
     ) -> dict:
         """One measurement. ``ratio`` is always value ÷ floor_value.
 
-        ``met`` is None only for a measurement that could not run here (then
-        ``skipped`` says why).
+        ``met`` is None for a measurement that could not run here (then
+        ``skipped`` says why) and for one taken to explain another, with no goal
+        of its own (its ``goal`` says so).
         """
         item = {"name": name, "value": _round(value), "unit": unit, "goal": goal, "met": met}
         if floor_name is not None:

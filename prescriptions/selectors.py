@@ -54,8 +54,13 @@ def get_prescription_for(user, pk) -> Prescription:
 
 
 def get_prescription_to_download(user, pk) -> Prescription:
-    """Just what serving a handout needs: stored bytes for issued ones, one query."""
-    return get_object_or_404(prescriptions_for(user).select_related("patient", "handout"), pk=pk)
+    """Just what serving a handout needs: stored bytes for issued ones, one query.
+
+    Not the stored snapshot: a JSON document of every exercise as printed (12 kB
+    for 8 exercises), which serving the file never reads.
+    """
+    prescriptions = prescriptions_for(user).select_related("patient", "handout")
+    return get_object_or_404(prescriptions.defer("handout__snapshot"), pk=pk)
 
 
 def prescription_for_handout(pk) -> Prescription:
