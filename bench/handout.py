@@ -229,8 +229,8 @@ def measure_download(results: Results, data) -> None:
         fn()  # warm-up
     # In turns, as interleaved() does, but the download is timed as the second of
     # two: the first request after a 200 ms render runs on caches the render has
-    # just filled with its own data (and a database server process idle for as
-    # long), and takes over half as long again. That one is kept as a diagnosis.
+    # just filled with its own data, and takes a third to a half longer. That one
+    # is kept as a diagnosis.
     for _ in range(DOWNLOAD_RUNS):
         timed("render", render_again)
         timed("download, first after a render", download)
