@@ -1,5 +1,7 @@
 import pytest
+from django.test import Client
 
+from clinic.models import Membership
 from prescriptions import services
 from tests.factories import (
     ClinicFactory,
@@ -75,6 +77,22 @@ def patient(clinic, alice):
         email="jordan@patient.example",
         created_by=alice,
     )
+
+
+@pytest.fixture
+def clinic_admin(clinic):
+    """An admin of ``clinic`` (settings, staff, audit trail, export and erase)."""
+    return MembershipFactory(
+        clinic=clinic, role=Membership.Role.ADMIN, user__email="admin@clinic.example"
+    ).user
+
+
+@pytest.fixture
+def clinic_admin_client(clinic_admin):
+    """A browser of its own, signed in as ``clinic_admin`` (``alice_client`` is ``client``)."""
+    browser = Client()
+    browser.force_login(clinic_admin)
+    return browser
 
 
 @pytest.fixture

@@ -6,33 +6,20 @@ import io
 import json
 import zipfile
 
-import pytest
 from django.core.files.storage import default_storage
-from django.test import Client
 from django.urls import reverse
 
-from clinic.models import AuditEntry, Membership, Patient
+from clinic.models import AuditEntry, Patient
 from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
-from tests.factories import MembershipFactory
 
 NOTES = "Lumbar disc bulge, L4/5"
 
 
-@pytest.fixture
-def admin_client(clinic):
-    admin = MembershipFactory(
-        clinic=clinic, role=Membership.Role.ADMIN, user__email="admin@clinic.example"
-    ).user
-    browser = Client()
-    browser.force_login(admin)
-    return browser
-
-
-def test_export_holds_everything_and_the_handouts_as_issued(admin_client, patient, issued):
+def test_export_holds_everything_and_the_handouts_as_issued(clinic_admin_client, patient, issued):
     Delivery.objects.create(
         prescription=issued, recipient=patient.email, status=Delivery.Status.SENT
     )
-    response = admin_client.post(reverse("patients:export", args=[patient.pk]))
+    response = clinic_admin_client.post(reverse("patients:export", args=[patient.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     # The file name carries the id, never the name.
@@ -67,10 +54,10 @@ def test_therapists_cannot_export_or_erase(alice_client, patient):
     assert Patient.objects.filter(pk=patient.pk).exists()
 
 
-def test_erase_needs_the_name_typed(admin_client, patient):
-    page = admin_client.get(reverse("patients:erase", args=[patient.pk])).content.decode()
+def test_erase_needs_the_name_typed(clinic_admin_client, patient):
+    page = clinic_admin_client.get(reverse("patients:erase", args=[patient.pk])).content.decode()
     assert "cannot be undone" in page
-    response = admin_client.post(
+    response = clinic_admin_client.post(
         reverse("patients:erase", args=[patient.pk]), {"confirm_name": "Jordan Elis"}
     )
     assert response.status_code == 200
@@ -79,7 +66,7 @@ def test_erase_needs_the_name_typed(admin_client, patient):
 
 
 def test_erase_removes_records_and_files_and_keeps_an_anonymous_trail(
-    admin_client, alice_client, patient, issued, django_capture_on_commit_callbacks
+    clinic_admin_client, alice_client, patient, issued, django_capture_on_commit_callbacks
 ):
     pdf_name = issued.handout.pdf.name
     assert default_storage.exists(pdf_name)
@@ -88,7 +75,7 @@ def test_erase_removes_records_and_files_and_keeps_an_anonymous_trail(
     patient_id = patient.pk
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
+        response = clinic_admin_client.post(
             reverse("patients:erase", args=[patient.pk]), {"confirm_name": " jordan  ELLIS "}
         )
     assert response.status_code == 302 and response.url == reverse("patients:list")
@@ -105,7 +92,7 @@ def test_erase_removes_records_and_files_and_keeps_an_anonymous_trail(
         assert entry["patient_id"] is None
         text = " ".join(str(value) for value in entry.values())
         assert "Ellis" not in text and "Jordan" not in text and "jordan@" not in text
-    page = admin_client.get(reverse("audit_log"), {"patient": patient_id}).content.decode()
+    page = clinic_admin_client.get(reverse("audit_log"), {"patient": patient_id}).content.decode()
     assert f"#{patient_id}" in page and "(erased)" in page and "Ellis" not in page
 
 
@@ -158,18 +145,20 @@ def test_logs_of_a_whole_flow_hold_no_patient_data(alice_client, patient, draft,
     assert "Ellis" not in logged and "jordan@patient.example" not in logged
 
 
-def test_export_with_a_missing_handout_file_still_gives_the_rest(admin_client, patient, issued):
+def test_export_with_a_missing_handout_file_still_gives_the_rest(
+    clinic_admin_client, patient, issued
+):
     default_storage.delete(issued.handout.pdf.name)
-    response = admin_client.post(reverse("patients:export", args=[patient.pk]))
+    response = clinic_admin_client.post(reverse("patients:export", args=[patient.pk]))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert json.loads(archive.read("patient.json"))["patient"]["last_name"] == "Ellis"
     assert f"prescription-{issued.pk}.pdf" in archive.read("MISSING.txt").decode()
 
 
-def test_opening_the_edit_form_or_the_erase_page_is_a_view(admin_client, patient):
-    admin_client.get(reverse("patients:edit", args=[patient.pk]))
-    admin_client.get(reverse("patients:erase", args=[patient.pk]))
+def test_opening_the_edit_form_or_the_erase_page_is_a_view(clinic_admin_client, patient):
+    clinic_admin_client.get(reverse("patients:edit", args=[patient.pk]))
+    clinic_admin_client.get(reverse("patients:erase", args=[patient.pk]))
     details = list(
         AuditEntry.objects.filter(patient=patient, action="view")
         .order_by("pk")

@@ -13,20 +13,6 @@ from django.utils import timezone
 from clinic.models import Invitation, Membership, User
 from tests.factories import MembershipFactory
 
-
-@pytest.fixture
-def admin(clinic):
-    return MembershipFactory(
-        clinic=clinic, role=Membership.Role.ADMIN, user__email="admin@clinic.example"
-    ).user
-
-
-@pytest.fixture
-def admin_client(client, admin):
-    client.force_login(admin)
-    return client
-
-
 ACCEPT = "/accounts/invitation/accept/"
 
 
@@ -47,14 +33,14 @@ def test_therapists_cannot_manage_staff(alice_client, alice, bob):
     assert bob.is_active and not Invitation.objects.exists()
 
 
-def test_admin_sees_the_staff_list(admin_client, alice, bob, charlie):
-    page = admin_client.get(reverse("staff")).content.decode()
+def test_admin_sees_the_staff_list(clinic_admin_client, alice, bob, charlie):
+    page = clinic_admin_client.get(reverse("staff")).content.decode()
     assert alice.email in page and bob.email in page
     assert charlie.email not in page
 
 
-def test_invitation_email_link_creates_the_account_once(admin_client, client, clinic):
-    response = invite(admin_client)
+def test_invitation_email_link_creates_the_account_once(clinic_admin_client, client, clinic):
+    response = invite(clinic_admin_client)
     assert response.status_code == 302
     [message] = mail.outbox
     assert message.to == ["new.therapist@clinic.example"]
@@ -94,8 +80,8 @@ def test_invitation_email_link_creates_the_account_once(admin_client, client, cl
     assert "already been used" in client.get("/" + path, follow=True).content.decode()
 
 
-def test_weak_password_and_mismatch_are_form_errors(admin_client, client):
-    invite(admin_client)
+def test_weak_password_and_mismatch_are_form_errors(clinic_admin_client, client):
+    invite(clinic_admin_client)
     path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
     client.get(path)
@@ -117,8 +103,8 @@ def test_weak_password_and_mismatch_are_form_errors(admin_client, client):
     assert not User.objects.filter(email="new.therapist@clinic.example").exists()
 
 
-def test_expired_and_cancelled_links_do_not_work(admin_client, client):
-    invite(admin_client)
+def test_expired_and_cancelled_links_do_not_work(clinic_admin_client, client):
+    invite(clinic_admin_client)
     invitation = Invitation.objects.get()
     path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
@@ -126,18 +112,18 @@ def test_expired_and_cancelled_links_do_not_work(admin_client, client):
     assert client.get(path, follow=True).status_code == 404
     Invitation.objects.update(expires_at=timezone.now() + timedelta(days=1))
     assert client.get(path, follow=True).status_code == 200
-    admin_client.force_login(invitation.clinic.memberships.get(role="admin").user)
-    admin_client.post(reverse("invitation_action", args=[invitation.pk]), {"cancel": "1"})
+    clinic_admin_client.force_login(invitation.clinic.memberships.get(role="admin").user)
+    clinic_admin_client.post(reverse("invitation_action", args=[invitation.pk]), {"cancel": "1"})
     client.logout()
     assert client.get(path, follow=True).status_code == 404
     assert client.get("/accounts/invitation/made-up-token/", follow=True).status_code == 404
 
 
-def test_sending_again_replaces_the_link(admin_client, client):
-    invite(admin_client)
+def test_sending_again_replaces_the_link(clinic_admin_client, client):
+    invite(clinic_admin_client)
     invitation = Invitation.objects.get()
     old = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
-    admin_client.post(reverse("invitation_action", args=[invitation.pk]), {"resend": "1"})
+    clinic_admin_client.post(reverse("invitation_action", args=[invitation.pk]), {"resend": "1"})
     new = "/" + link_in(mail.outbox[1]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
     assert old != new
@@ -145,31 +131,31 @@ def test_sending_again_replaces_the_link(admin_client, client):
     assert client.get(new, follow=True).status_code == 200
 
 
-def test_an_existing_account_cannot_be_invited(admin_client, charlie):
-    response = invite(admin_client, email=charlie.email.upper())
+def test_an_existing_account_cannot_be_invited(clinic_admin_client, charlie):
+    response = invite(clinic_admin_client, email=charlie.email.upper())
     assert response.status_code == 200
     assert "already has an OpenHEP account" in response.content.decode()
     assert not Invitation.objects.exists() and not mail.outbox
 
 
-def test_mail_server_down_is_reported_not_a_500(admin_client, settings):
+def test_mail_server_down_is_reported_not_a_500(clinic_admin_client, settings):
     settings.MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
         }
     }
-    response = invite(admin_client)
+    response = invite(clinic_admin_client)
     assert response.status_code == 302
-    page = admin_client.get(reverse("staff")).content.decode()
+    page = clinic_admin_client.get(reverse("staff")).content.decode()
     assert "could not be sent" in page and "Send again" in page
     assert Invitation.objects.get().email == "new.therapist@clinic.example"
 
 
 def test_invited_admin_of_a_clinic_that_requires_two_factor_sets_it_up(
-    admin_client, client, clinic
+    clinic_admin_client, client, clinic
 ):
-    invite(admin_client, email="second.admin@clinic.example", role="admin")
+    invite(clinic_admin_client, email="second.admin@clinic.example", role="admin")
     clinic.require_two_factor = True
     clinic.save()
     path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
@@ -188,13 +174,13 @@ def test_invited_admin_of_a_clinic_that_requires_two_factor_sets_it_up(
     assert response.status_code == 302 and response.url.startswith(reverse("two_factor_setup"))
 
 
-def test_deactivated_member_is_signed_out_and_cannot_sign_in(admin_client, client, bob):
+def test_deactivated_member_is_signed_out_and_cannot_sign_in(clinic_admin_client, client, bob):
     from django.test import Client
 
     bobs_browser = Client()
     bobs_browser.force_login(bob)
     assert bobs_browser.get(reverse("patients:list")).status_code == 200
-    admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"active": "0"})
+    clinic_admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"active": "0"})
     bob.refresh_from_db()
     assert not bob.is_active
     response = bobs_browser.get(reverse("patients:list"))
@@ -204,46 +190,48 @@ def test_deactivated_member_is_signed_out_and_cannot_sign_in(admin_client, clien
     )
     assert response.status_code == 200  # The form again, not a redirect into the app.
     # Reactivated, they can sign in again and their work is where they left it.
-    admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"active": "1"})
+    clinic_admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"active": "1"})
     bob.refresh_from_db()
     assert bob.is_active
 
 
-def test_the_last_admin_cannot_be_demoted_or_deactivated(admin_client, admin, clinic):
+def test_the_last_admin_cannot_be_demoted_or_deactivated(clinic_admin_client, clinic_admin, clinic):
     other_admin = MembershipFactory(clinic=clinic, role=Membership.Role.ADMIN)
-    admin_client.post(
+    clinic_admin_client.post(
         reverse("member_action", args=[other_admin.pk]), {"role": Membership.Role.THERAPIST}
     )
     other_admin.refresh_from_db()
     assert other_admin.role == Membership.Role.THERAPIST  # Allowed: admin remains.
-    response = admin_client.post(
-        reverse("member_action", args=[admin.membership.pk]), {"role": "therapist"}, follow=True
+    response = clinic_admin_client.post(
+        reverse("member_action", args=[clinic_admin.membership.pk]),
+        {"role": "therapist"},
+        follow=True,
     )
     assert "at least one active admin" in response.content.decode()
-    admin.membership.refresh_from_db()
-    assert admin.membership.is_admin
-    response = admin_client.post(
-        reverse("member_action", args=[admin.membership.pk]), {"active": "0"}, follow=True
+    clinic_admin.membership.refresh_from_db()
+    assert clinic_admin.membership.is_admin
+    response = clinic_admin_client.post(
+        reverse("member_action", args=[clinic_admin.membership.pk]), {"active": "0"}, follow=True
     )
     assert "cannot deactivate your own account" in response.content.decode()
-    admin.refresh_from_db()
-    assert admin.is_active
+    clinic_admin.refresh_from_db()
+    assert clinic_admin.is_active
 
 
-def test_admin_promotes_a_therapist(admin_client, bob):
-    admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"role": "admin"})
+def test_admin_promotes_a_therapist(clinic_admin_client, bob):
+    clinic_admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"role": "admin"})
     bob.membership.refresh_from_db()
     assert bob.membership.is_admin
-    response = admin_client.post(
+    response = clinic_admin_client.post(
         reverse("member_action", args=[bob.membership.pk]), {"role": "owner"}, follow=True
     )
     assert "Choose a role" in response.content.decode()
 
 
-def test_the_token_leaves_the_address_bar_at_once(admin_client, client):
+def test_the_token_leaves_the_address_bar_at_once(clinic_admin_client, client):
     """Like Django's password reset: the token moves into the session, so it is not in
     access logs of the pages that follow nor sent on as a Referer."""
-    invite(admin_client)
+    invite(clinic_admin_client)
     path = "/" + link_in(mail.outbox[0]).split("://", 1)[1].split("/", 1)[1]
     client.logout()
     response = client.get(path)
@@ -254,12 +242,12 @@ def test_the_token_leaves_the_address_bar_at_once(admin_client, client):
     assert Client().get(ACCEPT).status_code == 404
 
 
-def test_a_cancelled_or_replaced_invitation_cannot_be_sent_again(admin_client, client):
-    invite(admin_client, email="dup@clinic.example")
-    invite(admin_client, email="dup@clinic.example", role="admin")
+def test_a_cancelled_or_replaced_invitation_cannot_be_sent_again(clinic_admin_client, client):
+    invite(clinic_admin_client, email="dup@clinic.example")
+    invite(clinic_admin_client, email="dup@clinic.example", role="admin")
     first, second = Invitation.objects.order_by("pk")
     assert first.cancelled_at is not None and second.cancelled_at is None
-    response = admin_client.post(
+    response = clinic_admin_client.post(
         reverse("invitation_action", args=[first.pk]), {"resend": "1"}, follow=True
     )
     assert "was cancelled or replaced" in response.content.decode()
@@ -268,10 +256,10 @@ def test_a_cancelled_or_replaced_invitation_cannot_be_sent_again(admin_client, c
     assert len(mail.outbox) == 2
 
 
-def test_site_operators_accounts_are_not_managed_by_clinic_admins(admin_client, bob):
+def test_site_operators_accounts_are_not_managed_by_clinic_admins(clinic_admin_client, bob):
     bob.is_staff = True
     bob.save()
-    response = admin_client.post(
+    response = clinic_admin_client.post(
         reverse("member_action", args=[bob.membership.pk]), {"active": "0"}, follow=True
     )
     assert "managed by the site" in response.content.decode()
@@ -279,12 +267,12 @@ def test_site_operators_accounts_are_not_managed_by_clinic_admins(admin_client, 
     assert bob.is_active
 
 
-def test_staff_changes_are_in_the_audit_trail(admin_client, bob):
+def test_staff_changes_are_in_the_audit_trail(clinic_admin_client, bob):
     from clinic.models import AuditEntry
 
-    invite(admin_client)
-    admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"role": "admin"})
-    admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"active": "0"})
+    invite(clinic_admin_client)
+    clinic_admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"role": "admin"})
+    clinic_admin_client.post(reverse("member_action", args=[bob.membership.pk]), {"active": "0"})
     entries = list(
         AuditEntry.objects.filter(action="staff").order_by("pk").values_list("target", "detail")
     )
@@ -294,7 +282,7 @@ def test_staff_changes_are_in_the_audit_trail(admin_client, bob):
         (f"member {bob.email}", "Role set to clinic admin"),
         (f"member {bob.email}", "Deactivated"),
     ]
-    page = admin_client.get(reverse("audit_log"), {"action": "staff"}).content.decode()
+    page = clinic_admin_client.get(reverse("audit_log"), {"action": "staff"}).content.decode()
     assert "Role set to clinic admin" in page
 
 
