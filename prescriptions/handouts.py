@@ -8,6 +8,7 @@ root. Everything else (http, https, ftp, other files, redirects) is refused
 and logged, and rendering goes on without it.
 """
 
+import gc
 import logging
 import mimetypes
 import os
@@ -146,11 +147,42 @@ def stylesheet() -> CSS:
     return CSS(url=STYLESHEET, url_fetcher=HandoutURLFetcher(), font_config=font_config())
 
 
+WARM_UP_SNAPSHOT = {
+    "title": "Warm-up",
+    "advice": "Warm-up.",
+    "issued_on": "2026-01-01",
+    "log_days": ["2026-01-01"],
+    "patient": {"name": "Warm-up"},
+    "therapist": {"name": "Warm-up", "title": ""},
+    "clinic": {"name": "OpenHEP", "footer": "Warm-up.", "paper_size": "A4"},
+    "items": [
+        {
+            "name": "Warm-up",
+            "dose": "Hold 30 seconds · 3 times",
+            "dose_fields": {"times_per_day": 1},
+            "setup": "Warm-up.",
+            "steps": ["Warm-up."],
+            "cues": ["Warm-up."],
+            "cautions": ["Warm-up."],
+            "note": "Warm-up.",
+            "video_link": "https://example.org/warm-up",
+            "image": None,
+        }
+    ],
+}
+
+
 def warm_up() -> None:
-    """Parse the stylesheet and load the fonts now, and lay out one tiny page so the text
-    engine's lazy set-up is done too: called when a web worker starts (``clinic/wsgi.py``),
-    so the first patient's handout is as quick as any other."""
-    pdf_from_html('<html lang="en"><body><h1>OpenHEP</h1><p>Warm-up.</p></body></html>')
+    """Prepare everything a first handout would otherwise pay for: called when a web worker
+    starts (``clinic/wsgi.py``), so the first patient's handout is as quick as any other.
+
+    One real handout (the template, its QR code, the stylesheet, the fonts and the text
+    engine's lazy set-up), then the objects made so far are moved out of the garbage
+    collector's way: without that, the first request's full collection walks them all.
+    """
+    render_pdf(WARM_UP_SNAPSHOT, draft=True)
+    gc.collect()
+    gc.freeze()
 
 
 def render_html(snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued") -> str:

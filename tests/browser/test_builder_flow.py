@@ -68,6 +68,9 @@ def new_patient(t, first, last):
     expect(page.get_by_text(f"Patient {first} {last} added.")).to_be_visible()
     t.click(page.get_by_role("button", name="New prescription"))
     expect(page.get_by_role("heading", name=f"Program for {first} {last}")).to_be_visible()
+    # htmx (a deferred script) wires the live search up by the load event; typing before
+    # then goes unheard by it (a person would press Enter; the form works without it too).
+    page.wait_for_load_state("load")
 
 
 def wait_for_results(page, name):
