@@ -48,7 +48,6 @@ from prescriptions.services import prescription_save
 from tests.factories import (
     ExerciseFactory,
     ItemFactory,
-    MembershipFactory,
     PrescriptionFactory,
 )
 
@@ -541,12 +540,31 @@ def rows(queryset) -> list:
     return list(queryset.order_by("pk").values())
 
 
+def patients() -> list:
+    return rows(Patient.objects.all())
+
+
+def clinics() -> list:
+    return rows(Clinic.objects.all())
+
+
+def clinic_exercises() -> list:
+    return [rows(model.objects.all()) for model in (Exercise, ExerciseStep, ExerciseImage)]
+
+
+def saved(response, state, before) -> bool:
+    """A posted form is answered by a redirect (saved: True) or by the form again with
+    clear errors and nothing changed (False); never by anything else."""
+    assert response.status_code in (200, 302)
+    event(f"status {response.status_code}")
+    if response.status_code == 302:
+        return True
+    assert_clear_errors(response.context["form"])
+    assert state() == before
+    return False
+
+
 # Fixtures -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def clinic_admin(clinic):
-    return MembershipFactory(clinic=clinic, role="admin", user__email="admin@clinic.example").user
 
 
 @pytest.fixture
@@ -695,14 +713,9 @@ def test_email_handout_form_never_crashes(data):
 @given(data=patient_data)
 def test_adding_a_patient_answers_bad_input_with_form_errors(data, alice, patient):
     with example():
-        before = rows(Patient.objects.all())
+        before = patients()
         response = logged_in(alice).post(reverse("patients:create"), data)
-        assert response.status_code in (200, 302)
-        event(f"status {response.status_code}")
-        if response.status_code == 200:
-            assert_clear_errors(response.context["form"])
-            assert rows(Patient.objects.all()) == before
-        else:
+        if saved(response, patients, before):
             assert_stored_cleanly(Patient.objects.exclude(pk=patient.pk).get())
 
 
@@ -710,14 +723,9 @@ def test_adding_a_patient_answers_bad_input_with_form_errors(data, alice, patien
 @given(data=patient_data)
 def test_editing_a_patient_answers_bad_input_with_form_errors(data, alice, patient):
     with example():
-        before = rows(Patient.objects.all())
+        before = patients()
         response = logged_in(alice).post(reverse("patients:edit", args=[patient.pk]), data)
-        assert response.status_code in (200, 302)
-        event(f"status {response.status_code}")
-        if response.status_code == 200:
-            assert_clear_errors(response.context["form"])
-            assert rows(Patient.objects.all()) == before
-        else:
+        if saved(response, patients, before):
             assert_stored_cleanly(patient)
 
 
@@ -725,15 +733,10 @@ def test_editing_a_patient_answers_bad_input_with_form_errors(data, alice, patie
 @given(data=clinic_data, logo=st.none() | posted_uploads)
 def test_clinic_settings_answer_bad_input_with_form_errors(data, logo, clinic_admin, clinic):
     with example():
-        before = rows(Clinic.objects.all())
+        before = clinics()
         post = {**data, "logo": logo} if logo else data
         response = logged_in(clinic_admin).post(reverse("clinic_settings"), post)
-        assert response.status_code in (200, 302)
-        event(f"status {response.status_code}")
-        if response.status_code == 200:
-            assert_clear_errors(response.context["form"])
-            assert rows(Clinic.objects.all()) == before
-        else:
+        if saved(response, clinics, before):
             assert_stored_cleanly(clinic)
 
 
@@ -742,16 +745,10 @@ def test_clinic_settings_answer_bad_input_with_form_errors(data, logo, clinic_ad
 def test_adding_a_clinic_exercise_answers_bad_input_with_form_errors(draw, image, alice, taxonomy):
     data = draw.draw(exercise_data(taxonomy), label="data")
     with example():
-        before = [rows(model.objects.all()) for model in (Exercise, ExerciseStep, ExerciseImage)]
+        before = clinic_exercises()
         post = {**data, "image": image} if image else data
         response = logged_in(alice).post(reverse("exercises:create"), post)
-        assert response.status_code in (200, 302)
-        event(f"status {response.status_code}")
-        if response.status_code == 200:
-            assert_clear_errors(response.context["form"])
-            after = [rows(model.objects.all()) for model in (Exercise, ExerciseStep, ExerciseImage)]
-            assert after == before
-        else:
+        if saved(response, clinic_exercises, before):
             exercise = assert_stored_cleanly(Exercise.objects.get())
             for related in [*exercise.steps.all(), *exercise.images.all()]:
                 assert_stored_cleanly(related)
