@@ -3,7 +3,9 @@ clinic from an invitation, the account page. Password reset and change are
 Django's own views (see clinic/urls.py) with our templates."""
 
 import re
+from base64 import b32encode
 
+import segno
 from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -75,6 +78,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
             return redirect("account")
         return super().dispatch(request, *args, **kwargs)
 
+    @cached_property
     def device(self) -> TOTPDevice:
         # One unconfirmed device per user, reused while they set it up.
         device = TOTPDevice.objects.filter(user=self.request.user, confirmed=False).first()
@@ -83,11 +87,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         )
 
     def get_context_data(self, **kwargs):
-        from base64 import b32encode
-
-        import segno
-
-        device = self.device()
+        device = self.device
         return super().get_context_data(
             qr=segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
             # In groups of four, as authenticator apps show and accept it.
@@ -98,7 +98,7 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         )
 
     def form_valid(self, form):
-        device = self.device()
+        device = self.device
         if not device.verify_is_allowed()[0]:
             form.add_error("code", THROTTLED)
             return self.form_invalid(form)

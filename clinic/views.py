@@ -39,6 +39,7 @@ from prescriptions.selectors import (
     patient_prescriptions,
     recent_prescriptions,
 )
+from prescriptions.tasks import explain
 
 
 @never_cache
@@ -77,6 +78,13 @@ class PatientListView(ClinicStaffMixin, TemplateView):
         patients = patient_list(user=self.request.user, query=query, archived=archived)
         page = Paginator(patients, 25).get_page(data.get("page"))
         return super().get_context_data(q=query, archived=archived, page=page, **kwargs)
+
+
+def changed_fields(form) -> str:
+    """An audit detail naming the changed fields by their labels (never their values)."""
+    return "Changed: " + ", ".join(
+        str(form.fields[name].label).lower() for name in form.changed_data
+    )
 
 
 # Views that change a patient's record write the change and its audit entry in one
@@ -131,8 +139,7 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
                 request=self.request,
                 action=AuditEntry.Action.CHANGE,
                 patient=patient,
-                detail="Changed: "
-                + ", ".join(str(form.fields[name].label).lower() for name in form.changed_data),
+                detail=changed_fields(form),
             )
         messages.success(self.request, "Patient details saved.")
         return redirect(patient)
@@ -215,8 +222,7 @@ class ClinicSettingsView(ClinicAdminMixin, FormView):
                 request=self.request,
                 action=AuditEntry.Action.SETTINGS,
                 clinic=self.clinic,
-                detail="Changed: "
-                + ", ".join(str(form.fields[name].label).lower() for name in form.changed_data),
+                detail=changed_fields(form),
             )
         messages.success(self.request, "Clinic settings saved. New handouts will use them.")
         return redirect("clinic_settings")
@@ -341,8 +347,6 @@ def _staff_event(request, target: str, detail: str) -> None:
 
 
 def _send_invitation(request, invitation, token) -> None:
-    from prescriptions.tasks import explain
-
     try:
         staff.invitation_send(
             invitation=invitation,

@@ -1,4 +1,5 @@
 import io
+import re
 import socket
 import threading
 from contextlib import contextmanager
@@ -64,3 +65,10 @@ def pdf_page_images(data: bytes, *, dpi: int = 150):
             check=True,
         )
         return [Image.open(path).copy() for path in sorted(Path(folder).glob("page*.png"))]
+
+
+def emailed_path(message, route: str) -> str:
+    """The path of the link to ``route`` (e.g. ``/accounts/reset/``) in an email's body."""
+    link = re.search(rf"https?://[^/\s]+({re.escape(route)}\S+/)", message.body)
+    assert link, f"No {route} link in: {message.body}"
+    return link.group(1)
