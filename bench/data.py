@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clinic.management.commands.demo import demo_logo
 from clinic.models import Clinic, Membership, Patient, User
 from exercises.models import Exercise, ExerciseImage, ExerciseStep
+from openhep.management.commands.demo import demo_logo
 from prescriptions import services
 from prescriptions.models import Prescription, PrescriptionItem
 

@@ -115,7 +115,7 @@ def drain(port: int) -> None:
 
 
 def start_gunicorn(port: int, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "clinic.wsgi:application"]
+    command = [sys.executable, "-m", "gunicorn", "openhep.wsgi:application"]
     command += ["--workers", "2", "--bind", f"{HOST}:{port}", "--timeout", "60"]
     command += ["--log-level", "warning", "--error-logfile", str(log)]
     # Its own process group, so stopping it stops its workers too.

@@ -4,8 +4,8 @@ Every bench process (in-process measurements, the cold-start and memory
 workers, gunicorn) runs with these, so they all see the same configuration.
 """
 
-from clinic.settings import *  # noqa: F403
-from clinic.settings import STORAGES
+from openhep.settings import *  # noqa: F403
+from openhep.settings import STORAGES
 
 # The pages are measured with DEBUG off, as in production, so {% static %} needs
 # a manifest. The production backend (WhiteNoise's compressed manifest) also

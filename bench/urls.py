@@ -8,7 +8,7 @@ including loading and saving the session the load test sends).
 from django.http import HttpResponse
 from django.urls import path
 
-from clinic.urls import urlpatterns as app_urlpatterns
+from openhep.urls import urlpatterns as app_urlpatterns
 
 
 def ok(request):

@@ -3,7 +3,7 @@
 Run by bench/process.py as ``python -m bench.worker cold|memory PRESCRIPTION_ID``
 with the bench's environment (settings, database, media); prints one JSON line.
 
-  cold    boots like a gunicorn worker (importing clinic.wsgi: Django set up, the
+  cold    boots like a gunicorn worker (importing openhep.wsgi: Django set up, the
           WSGI app loaded, and whatever warm-up wsgi.py does), then renders the same
           draft handout twice: the first is what the first patient after a deploy
           or a worker restart waits for, the second is warm.
@@ -34,7 +34,7 @@ def vm_hwm_mb() -> float:
 
 
 def main(mode: str, pk: int) -> dict:
-    from clinic.wsgi import application  # noqa: F401  (django.setup(), as a worker does)
+    from openhep.wsgi import application  # noqa: F401  (django.setup(), as a worker does)
     from prescriptions.models import Prescription
     from prescriptions.services import handout_render_draft
 

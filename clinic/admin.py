@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from clinic.forms import ClinicForm
-from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
+from clinic.models import AuditEntry, Clinic, Invitation, Membership, User
 
 admin.site.site_header = "OpenHEP administration"
 admin.site.site_title = "OpenHEP administration"
@@ -46,26 +46,18 @@ class ClinicAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a clinic would take its patients, handouts and audit trail with it,
+        # past every service that records and cleans up. Closing a clinic is an
+        # operator's job (docs/operations.md), not a click.
+        return False
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "clinic", "role"]
     list_filter = ["role", "clinic"]
     autocomplete_fields = ["user", "clinic"]
-
-
-@admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "clinic", "email", "archived", "created_at"]
-    list_filter = ["clinic", "archived"]
-    search_fields = ["first_name", "last_name", "email"]
-    readonly_fields = [
-        "email_consent_at",
-        "email_consent_by",
-        "created_by",
-        "created_at",
-        "updated_at",
-    ]
 
 
 @admin.register(Invitation)

@@ -3,7 +3,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
@@ -130,11 +130,6 @@ class ExerciseAdmin(SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.import_view),
                 name="exercises_exercise_import",
             ),
-            path(
-                "<int:pk>/preview.pdf",
-                self.admin_site.admin_view(self.preview_view),
-                name="exercises_exercise_preview",
-            ),
         ]
         return extra + super().get_urls()
 
@@ -159,18 +154,6 @@ class ExerciseAdmin(SimpleHistoryAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/exercises/exercise/import.html", context)
-
-    def preview_view(self, request, pk):
-        from prescriptions.handouts import render_pdf
-        from prescriptions.selectors import exercise_preview_snapshot
-
-        if not self.has_view_permission(request):
-            return redirect("admin:index")
-        exercise = get_object_or_404(Exercise.objects.prefetch_related("steps", "images"), pk=pk)
-        pdf = render_pdf(exercise_preview_snapshot(exercise), draft=True, mark="PREVIEW")
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="preview-{exercise.slug}.pdf"'
-        return response
 
     @admin.action(description="Publish selected exercises")
     def publish(self, request, queryset):

@@ -1,47 +1,43 @@
+"""Patient data (prescriptions, handouts, deliveries) is not in the Django admin: staff
+change it only through the app's pages and services, which keep the audit trail.
+
+The admin keeps the shared program templates, and gives the library's exercise
+page a handout preview (a handout feature, so it is added here, above ``exercises``).
+"""
+
 from django.contrib import admin
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 
-from prescriptions.models import (
-    Delivery,
-    Handout,
-    Prescription,
-    PrescriptionItem,
-    ProgramTemplate,
-    TemplateItem,
-)
-
-
-class ItemInline(admin.TabularInline):
-    model = PrescriptionItem
-    extra = 0
-    autocomplete_fields = ["exercise"]
+from exercises.admin import ExerciseAdmin
+from exercises.models import Exercise
+from prescriptions.handouts import render_pdf
+from prescriptions.models import ProgramTemplate, TemplateItem
+from prescriptions.selectors import exercise_preview_snapshot
 
 
-@admin.register(Prescription)
-class PrescriptionAdmin(admin.ModelAdmin):
-    list_display = ["title", "patient", "therapist", "status", "created_at", "issued_at"]
-    list_filter = ["status", "clinic"]
-    search_fields = ["title", "patient__last_name", "patient__first_name"]
-    raw_id_fields = ["patient", "therapist"]
-    inlines = [ItemInline]
+class ExerciseWithPreviewAdmin(ExerciseAdmin):
+    def get_urls(self):
+        preview = path(
+            "<int:pk>/preview.pdf",
+            self.admin_site.admin_view(self.preview_view),
+            name="exercises_exercise_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request, pk):
+        if not self.has_view_permission(request):
+            return redirect("admin:index")
+        exercise = get_object_or_404(Exercise.objects.prefetch_related("steps", "images"), pk=pk)
+        pdf = render_pdf(exercise_preview_snapshot(exercise), draft=True, mark="PREVIEW")
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="preview-{exercise.slug}.pdf"'
+        return response
 
 
-@admin.register(Handout)
-class HandoutAdmin(admin.ModelAdmin):
-    list_display = ["prescription", "size", "sha256", "created_at"]
-    readonly_fields = ["prescription", "pdf", "sha256", "size", "snapshot", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["prescription", "recipient", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status"]
-    readonly_fields = [f.name for f in Delivery._meta.fields]
+admin.site.unregister(Exercise)
+admin.site.register(Exercise, ExerciseWithPreviewAdmin)
 
 
 class TemplateItemInline(admin.TabularInline):

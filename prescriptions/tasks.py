@@ -20,8 +20,6 @@ instant between the server's "250 accepted" and step 3.
 
 import datetime
 import logging
-import smtplib
-import socket
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
@@ -33,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
+from clinic.mail import explain, is_temporary
 from prescriptions.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -41,38 +40,6 @@ MAX_ATTEMPTS = 5
 BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 15, 60)]
 # Longer than any SMTP conversation (EMAIL_TIMEOUT applies per socket operation).
 LEASE = datetime.timedelta(minutes=5)
-
-
-def is_temporary(error: Exception) -> bool:
-    """Worth trying again later: the server was away, busy or said 4xx."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in error.recipients.values())
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return True  # A settings problem an administrator can fix; the handout is fine.
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    return isinstance(
-        error,
-        (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, socket.timeout, OSError),
-    )
-
-
-def explain(error: Exception) -> str:
-    """The failure in words a therapist can act on (no patient data)."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "The mail server refused the address. Check the patient's email address."
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return "The mail server refused our login. Ask your administrator to check EMAIL_URL."
-    if isinstance(error, smtplib.SMTPResponseException):
-        if 400 <= error.smtp_code < 500:
-            return f"The mail server was busy (it answered {error.smtp_code})."
-        return f"The mail server answered {error.smtp_code}: it did not accept the message."
-    if isinstance(
-        error,
-        (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, socket.timeout, OSError),
-    ):
-        return "The mail server could not be reached."
-    return "The email could not be sent because of an unexpected error."
 
 
 def one_line(text: str) -> str:

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +9,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from clinic.access import ClinicStaffMixin
+from clinic.access import ClinicAdminMixin, ClinicStaffMixin
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from clinic.services import audit_record
@@ -16,7 +17,9 @@ from exercises.selectors import exercise_filters, get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
 from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm, TemplateNameForm
+from prescriptions.models import Delivery
 from prescriptions.selectors import (
+    clinic_deliveries,
     get_prescription_for,
     get_prescription_to_download,
     get_template_for,
@@ -323,3 +326,19 @@ class DeliveryRetryView(PrescriptionMixin, View):
         else:
             messages.info(request, "That email is already being sent.")
         return redirect(self.prescription)
+
+
+class DeliveryLogView(ClinicAdminMixin, TemplateView):
+    """Every handout email of the clinic, newest first, for clinic admins."""
+
+    template_name = "prescriptions/deliveries.html"
+
+    def get_context_data(self, **kwargs):
+        status = self.request.GET.get("status", "")
+        if status not in Delivery.Status.values:
+            status = ""
+        deliveries = clinic_deliveries(clinic=self.clinic, status=status)
+        page = Paginator(deliveries, 50).get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            page=page, status=status, statuses=Delivery.Status.choices, **kwargs
+        )

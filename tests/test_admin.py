@@ -39,15 +39,40 @@ def test_the_library_models_are_curated_in_the_admin():
         "clinic.Clinic",
         "clinic.User",
         "clinic.Membership",
-        "clinic.Patient",
         "exercises.Exercise",
         "exercises.Region",
         "exercises.Category",
         "exercises.Equipment",
-        "prescriptions.Prescription",
-        "prescriptions.Handout",
-        "prescriptions.Delivery",
+        "prescriptions.ProgramTemplate",
     } <= registered
+
+
+PATIENT_DATA = {
+    "clinic.Patient",
+    "prescriptions.Prescription",
+    "prescriptions.PrescriptionItem",
+    "prescriptions.Handout",
+    "prescriptions.Delivery",
+}
+
+
+def test_patient_data_is_not_in_the_admin(curator_client, one_of_each):
+    """No side door: patient data changes only through the services that audit it."""
+    registered = {m._meta.label for m in admin.site._registry}
+    assert not registered & PATIENT_DATA
+    for label in PATIENT_DATA:
+        app_label, model_name = label.lower().split(".")
+        url = f"/admin/{app_label}/{model_name}/"
+        assert curator_client.get(url).status_code == 404, url
+
+
+def test_a_clinic_cannot_be_deleted_in_the_admin(curator_client, one_of_each):
+    clinic = one_of_each.clinic
+    url = reverse("admin:clinic_clinic_delete", args=[clinic.pk])
+    assert curator_client.get(url).status_code == 403
+    curator_client.post(url, {"post": "yes"})
+    assert type(clinic).objects.filter(pk=clinic.pk).exists()
+    assert type(one_of_each).objects.filter(pk=one_of_each.pk).exists()
 
 
 def test_deleting_a_prescribed_exercise_is_refused_with_a_message(curator_client, one_of_each):

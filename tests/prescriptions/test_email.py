@@ -15,8 +15,8 @@ from django.tasks import task_backends
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.mailers import mailer_from_url
 from clinic.models import Membership
+from openhep.mailers import mailer_from_url
 from prescriptions import services, tasks
 from prescriptions.models import Delivery
 from tests.helpers import free_port

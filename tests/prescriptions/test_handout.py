@@ -189,9 +189,9 @@ def test_the_web_worker_prepares_fonts_and_stylesheet_at_start(monkeypatch):
     import importlib
 
     handouts.stylesheet.cache_clear()
-    import clinic.wsgi
+    import openhep.wsgi
 
-    importlib.reload(clinic.wsgi)
+    importlib.reload(openhep.wsgi)
     assert handouts.stylesheet.cache_info().currsize == 1
 
 

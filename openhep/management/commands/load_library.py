@@ -4,7 +4,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from exercises.services import LibraryError, library_load, read_library_file
+from exercises.illustrations import load_poses
+from exercises.services import (
+    LibraryError,
+    illustrations_load,
+    library_load,
+    read_library_file,
+)
+from prescriptions.services import templates_load
 
 
 class Command(BaseCommand):
@@ -32,10 +39,6 @@ class Command(BaseCommand):
             ) from error
         self.stdout.write(self.style.SUCCESS(f"Exercise library: {report}."))
         if file == self.default_file():
-            from exercises.illustrations import load_poses
-            from exercises.services import illustrations_load
-            from prescriptions.services import templates_load
-
             drawn = illustrations_load(poses=load_poses())
             self.stdout.write(self.style.SUCCESS(f"Illustrations: {drawn} drawn or redrawn."))
 

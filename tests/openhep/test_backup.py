@@ -15,9 +15,9 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from clinic import backup
 from clinic.models import Clinic, Patient
 from exercises.models import ExerciseImage
+from openhep import backup
 from prescriptions import services
 from prescriptions.models import Handout, Prescription, PrescriptionItem
 from tests.factories import ExerciseFactory, PatientFactory, PrescriptionFactory

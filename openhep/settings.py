@@ -10,7 +10,7 @@ import fontpkg_atkinson_hyperlegible
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from clinic.mailers import mailer_from_url
+from openhep.mailers import mailer_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -42,9 +42,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Ours, lowest layer first (the import contract in pyproject.toml holds the order).
     "clinic",
     "exercises",
     "prescriptions",
+    "records",
+    "openhep",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -82,8 +85,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "clinic.urls"
-WSGI_APPLICATION = "clinic.wsgi.application"
+ROOT_URLCONF = "openhep.urls"
+WSGI_APPLICATION = "openhep.wsgi.application"
 
 TEMPLATES = [
     {
@@ -249,8 +252,8 @@ SECURE_CSP = {
 
 # Error reports (500 emails, the debug page) never show request data: a form
 # or a query string may hold a patient's details.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.logs.NoPatientDataReporterFilter"
-DEFAULT_EXCEPTION_REPORTER = "clinic.logs.NoPatientDataReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "openhep.logs.NoPatientDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "openhep.logs.NoPatientDataReporter"
 
 LOGGING = {
     "version": 1,

@@ -105,7 +105,7 @@ def test_error_reports_carry_no_patient_data(rf, settings, patient):
 
     from django.views.debug import get_exception_reporter_filter
 
-    from clinic.logs import NoPatientDataReporter
+    from openhep.logs import NoPatientDataReporter
 
     settings.DEBUG = False
     patient.notes = NOTES
@@ -132,7 +132,7 @@ def test_error_reports_carry_no_patient_data(rf, settings, patient):
     for value in (patient.last_name, patient.first_name, patient.notes):
         assert value not in text
     assert "first_name" in text  # The field names stay, for debugging.
-    assert settings.DEFAULT_EXCEPTION_REPORTER == "clinic.logs.NoPatientDataReporter"
+    assert settings.DEFAULT_EXCEPTION_REPORTER == "openhep.logs.NoPatientDataReporter"
 
 
 def test_logs_of_a_whole_flow_hold_no_patient_data(alice_client, patient, draft, caplog):

@@ -2,7 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openhep.settings")
 application = get_wsgi_application()
 
 # Fonts and the handout stylesheet are prepared once per worker, at start-up.

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from clinic import backup
+from openhep import backup
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clinic.mailers import mailer_from_url
+from openhep.mailers import mailer_from_url
 
 
 def test_smtp_url_with_starttls_and_credentials():
@@ -44,7 +44,7 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
         "PATH": "/usr/bin:/bin",
         "DEBUG": "0",
         "SECRET_KEY": "",
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DJANGO_SETTINGS_MODULE": "openhep.settings",
         "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
     }
     result = subprocess.run(
@@ -65,7 +65,7 @@ def test_secret_key_can_come_from_a_file(tmp_path):
         "PATH": "/usr/bin:/bin",
         "DEBUG": "0",
         "SECRET_KEY_FILE": str(key_file),
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DJANGO_SETTINGS_MODULE": "openhep.settings",
         "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
     }
     result = subprocess.run(
@@ -91,7 +91,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "ALLOWED_HOSTS": "hep.example.org",
         "EMAIL_URL": "smtp://mail.example.org:587/?tls=1",
         "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DJANGO_SETTINGS_MODULE": "openhep.settings",
         "STATIC_ROOT": str(tmp_path / "static"),
         "MEDIA_ROOT": str(tmp_path / "media"),
     }

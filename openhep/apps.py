@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OpenHEPConfig(AppConfig):
+    """The project package: settings and wiring, and the operations commands
+    (``backup``, ``restore``, ``demo``, ``load_library``) that reach every app."""
+
+    name = "openhep"
+    verbose_name = "OpenHEP"
