@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clinic.audit import Actor
 from clinic.models import Clinic, Membership, Patient, User
 from exercises.models import Exercise, ExerciseImage, ExerciseStep
 from openhep.management.commands.demo import demo_logo
@@ -67,7 +68,7 @@ def build() -> BenchData:
         for i, n in enumerate(HANDOUT_SIZES)
     }
     issued = prescription(patients[5], user, bundled[8:16], title="Issued program")
-    services.prescription_issue(prescription=issued, by=user)
+    services.prescription_issue(prescription=issued, actor=Actor(user))
     # More plans, so the dashboard's "recent prescriptions" list is full (15 rows).
     for i in range(20):
         prescription(patients[i % len(patients)], user, bundled[i : i + 3], title=f"Plan {i}")
@@ -97,13 +98,15 @@ def update_statistics() -> None:
 
 
 def prescription(patient, therapist, exercises, *, title) -> Prescription:
-    rx = services.prescription_create(patient=patient, therapist=therapist, title=title)
+    rx = services.prescription_create(patient=patient, actor=Actor(therapist), title=title)
     rx.advice = "Move slowly and breathe out as you stretch. Stop if anything hurts."
     rx.review_date = timezone.localdate() + datetime.timedelta(weeks=3)
     rx.log_weeks = 1  # the tick-box log page, as the demo's issued handout has
     rx.save()
     for exercise in exercises:
-        services.prescription_add_exercise(prescription=rx, exercise=exercise)
+        services.prescription_add_exercise(
+            prescription=rx, exercise=exercise, actor=Actor(rx.therapist)
+        )
     PrescriptionItem.objects.filter(prescription=rx, order=0).update(
         note="Gently: stop if you feel dizzy."
     )

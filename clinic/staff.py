@@ -17,7 +17,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import Clinic, Invitation, Membership
+from clinic.audit import Actor, audit_record
+from clinic.models import AuditEntry, Clinic, Invitation, Membership
 
 User = get_user_model()
 
@@ -30,7 +31,17 @@ def _new_token(invitation: Invitation) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, clinic: Clinic, by, form) -> tuple[Invitation, str]:
+def _staff_event(*, actor: Actor, clinic: Clinic, target: str, detail: str) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.STAFF,
+        clinic=clinic,
+        target=target,
+        detail=detail,
+    )
+
+
+def invitation_create(*, clinic: Clinic, actor: Actor, form) -> tuple[Invitation, str]:
     """Create an invitation from a valid ``InvitationForm``; returns it and the token
     for the link (only the token's hash is stored). An open invitation for the same
     address is replaced, so only the newest link works."""
@@ -40,24 +51,43 @@ def invitation_create(*, clinic: Clinic, by, form) -> tuple[Invitation, str]:
     ).update(cancelled_at=now)
     invitation = form.save(commit=False)
     invitation.clinic = clinic
-    invitation.invited_by = by
+    invitation.invited_by = actor.user
     token = _new_token(invitation)
     invitation.save()
+    _staff_event(
+        actor=actor,
+        clinic=clinic,
+        target=f"invitation {invitation.pk}",
+        detail=f"Invited {invitation.email} as {invitation.get_role_display().lower()}",
+    )
     return invitation, token
 
 
 @transaction.atomic
-def invitation_renew(*, invitation: Invitation) -> str:
+def invitation_renew(*, invitation: Invitation, actor: Actor) -> str:
     """A fresh link (the old one stops working) valid for another full period."""
     token = _new_token(invitation)
     invitation.save(update_fields=["token_hash", "expires_at"])
+    _staff_event(
+        actor=actor,
+        clinic=invitation.clinic,
+        target=f"invitation {invitation.pk}",
+        detail=f"Sent the invitation for {invitation.email} again",
+    )
     return token
 
 
-def invitation_cancel(*, invitation: Invitation) -> None:
+@transaction.atomic
+def invitation_cancel(*, invitation: Invitation, actor: Actor) -> None:
     if invitation.accepted_at is None and invitation.cancelled_at is None:
         invitation.cancelled_at = timezone.now()
         invitation.save(update_fields=["cancelled_at"])
+        _staff_event(
+            actor=actor,
+            clinic=invitation.clinic,
+            target=f"invitation {invitation.pk}",
+            detail=f"Cancelled the invitation for {invitation.email}",
+        )
 
 
 def invitation_send(*, invitation: Invitation, token: str, base_url: str) -> None:
@@ -117,7 +147,7 @@ def invitation_accept(*, invitation: Invitation, form) -> User:
 def _other_active_admins(membership: Membership) -> bool:
     return (
         Membership.objects.filter(
-            clinic_id=membership.clinic_id, role=Membership.Role.ADMIN, user__is_active=True
+            clinic=membership.clinic, role=Membership.Role.ADMIN, user__is_active=True
         )
         .exclude(pk=membership.pk)
         .exists()
@@ -136,30 +166,43 @@ def _locked(membership: Membership) -> Membership:
 
 
 @transaction.atomic
-def member_set_active(*, membership: Membership, active: bool, by) -> Membership:
+def member_set_active(*, membership: Membership, active: bool, actor: Actor) -> Membership:
     """Deactivate (they can no longer sign in; their work stays, signed with their name)
     or reactivate a member of staff."""
     membership = _locked(membership)
     user = membership.user
     if not active:
-        if user.pk == by.pk:
+        if user.pk == actor.user.pk:
             raise ValidationError("You cannot deactivate your own account.")
         if membership.is_admin and not _other_active_admins(membership):
             raise ValidationError("The clinic needs at least one active admin.")
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
+        _staff_event(
+            actor=actor,
+            clinic=membership.clinic,
+            target=f"member {user.email}",
+            detail="Reactivated" if active else "Deactivated",
+        )
     return membership
 
 
 @transaction.atomic
-def member_set_role(*, membership: Membership, role: str, by) -> Membership:
+def member_set_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
     if role not in Membership.Role.values:
         raise ValidationError("Choose a role.")
     membership = _locked(membership)
     demoting = role != Membership.Role.ADMIN and membership.is_admin
     if demoting and not _other_active_admins(membership):
         raise ValidationError("The clinic needs at least one active admin.")
-    membership.role = role
-    membership.save(update_fields=["role"])
+    if membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        _staff_event(
+            actor=actor,
+            clinic=membership.clinic,
+            target=f"member {membership.user.email}",
+            detail=f"Role set to {membership.get_role_display().lower()}",
+        )
     return membership

@@ -4,20 +4,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from clinic import staff
-from clinic.access import ClinicAdminMixin, membership_of
-from clinic.audit import changed_fields
+from clinic.access import ClinicAdminMixin
+from clinic.audit import Actor
 from clinic.forms import AuditFilterForm, ClinicForm, InvitationForm
 from clinic.mail import explain
-from clinic.models import AuditEntry, Membership
+from clinic.models import Membership
 from clinic.selectors import audit_entries, clinic_staff, users_with_two_factor
-from clinic.services import audit_record, clinic_update
+from clinic.services import clinic_update
 
 
 class ClinicSettingsView(ClinicAdminMixin, FormView):
@@ -27,16 +26,8 @@ class ClinicSettingsView(ClinicAdminMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.clinic, "user": self.request.user}
 
-    @transaction.atomic
     def form_valid(self, form):
-        clinic_update(clinic=self.clinic, by=self.request.user, form=form)
-        if form.changed_data:
-            audit_record(
-                request=self.request,
-                action=AuditEntry.Action.SETTINGS,
-                clinic=self.clinic,
-                detail=changed_fields(form),
-            )
+        clinic_update(clinic=self.clinic, actor=Actor.of(self.request), form=form)
         messages.success(self.request, "Clinic settings saved. New handouts will use them.")
         return redirect("clinic_settings")
 
@@ -62,24 +53,11 @@ class StaffView(ClinicAdminMixin, TemplateView):
         form = InvitationForm(request.POST, clinic=self.clinic)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        invitation, token = staff.invitation_create(clinic=self.clinic, by=request.user, form=form)
-        _staff_event(
-            request,
-            f"invitation {invitation.pk}",
-            f"Invited {invitation.email} as {invitation.get_role_display().lower()}",
+        invitation, token = staff.invitation_create(
+            clinic=self.clinic, actor=Actor.of(request), form=form
         )
         _send_invitation(request, invitation, token)
         return redirect("staff")
-
-
-def _staff_event(request, target: str, detail: str) -> None:
-    audit_record(
-        request=request,
-        action=AuditEntry.Action.STAFF,
-        clinic=membership_of(request.user).clinic,
-        target=target,
-        detail=detail,
-    )
 
 
 def _send_invitation(request, invitation, token) -> None:
@@ -106,7 +84,6 @@ class InvitationActionView(ClinicAdminMixin, View):
 
     def post(self, request, pk):
         invitation = get_object_or_404(self.clinic.invitations.all(), pk=pk)
-        target = f"invitation {invitation.pk}"
         if invitation.accepted_at is not None:
             messages.info(request, "That invitation has already been accepted.")
         elif invitation.cancelled_at is not None:
@@ -116,12 +93,10 @@ class InvitationActionView(ClinicAdminMixin, View):
                 "one. Invite them again if you still want them to join.",
             )
         elif "cancel" in request.POST:
-            staff.invitation_cancel(invitation=invitation)
-            _staff_event(request, target, f"Cancelled the invitation for {invitation.email}")
+            staff.invitation_cancel(invitation=invitation, actor=Actor.of(request))
             messages.success(request, f"Invitation for {invitation.email} cancelled.")
         else:
-            token = staff.invitation_renew(invitation=invitation)
-            _staff_event(request, target, f"Sent the invitation for {invitation.email} again")
+            token = staff.invitation_renew(invitation=invitation, actor=Actor.of(request))
             _send_invitation(request, invitation, token)
         return redirect("staff")
 
@@ -135,23 +110,21 @@ class MemberActionView(ClinicAdminMixin, View):
         membership = get_object_or_404(
             Membership.objects.select_related("user").filter(clinic=self.clinic), pk=pk
         )
-        who = membership.user.email
         try:
             if "role" in request.POST:
                 membership = staff.member_set_role(
-                    membership=membership, role=request.POST["role"], by=request.user
+                    membership=membership, role=request.POST["role"], actor=Actor.of(request)
                 )
                 role = membership.get_role_display().lower()
-                _staff_event(request, f"member {who}", f"Role set to {role}")
                 messages.success(request, f"{membership.user} is now {role}.")
             else:
                 active = request.POST.get("active") == "1"
-                staff.member_set_active(membership=membership, active=active, by=request.user)
+                staff.member_set_active(
+                    membership=membership, active=active, actor=Actor.of(request)
+                )
                 if active:
-                    _staff_event(request, f"member {who}", "Reactivated")
                     messages.success(request, f"{membership.user} can sign in again.")
                 else:
-                    _staff_event(request, f"member {who}", "Deactivated")
                     messages.success(
                         request,
                         f"{membership.user} is deactivated and signed out. "

@@ -11,7 +11,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.forms import clean_picture
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
-from exercises.services import LibraryError, library_export, library_load
+from exercises.services import (
+    LibraryError,
+    exercises_set_status,
+    library_export,
+    library_load,
+)
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -157,14 +162,18 @@ class ExerciseAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Publish selected exercises")
     def publish(self, request, queryset):
-        count = queryset.update(status=Exercise.Status.PUBLISHED)
+        count = exercises_set_status(
+            exercises=queryset, status=Exercise.Status.PUBLISHED, by=request.user
+        )
         self.message_user(request, f"{count} exercise(s) published.")
 
     @admin.action(
         description="Retire selected exercises (hidden from search, kept on old handouts)"
     )
     def retire(self, request, queryset):
-        count = queryset.update(status=Exercise.Status.RETIRED)
+        count = exercises_set_status(
+            exercises=queryset, status=Exercise.Status.RETIRED, by=request.user
+        )
         self.message_user(request, f"{count} exercise(s) retired.")
 
     @admin.action(description="Export selected as JSON")

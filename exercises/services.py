@@ -8,9 +8,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils.text import slugify
 
+from clinic.slugs import unique_slug
 from exercises.dose import Dose
+from exercises.illustrations import render_svg
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 
 REGIONS = [
@@ -295,12 +296,10 @@ def library_export(exercises) -> list[dict]:
     return exported
 
 
-def unique_slug(name: str, *, suffix: str = "") -> str:
-    base = slugify(f"{name} {suffix}")[:100] or "exercise"
-    slug, n = base, 2
-    while Exercise.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+def _clinic_slug(name: str, clinic) -> str:
+    return unique_slug(
+        Exercise.objects.all(), f"{name} {clinic.slug}", fallback="exercise", max_length=120
+    )
 
 
 def _set_steps(exercise: Exercise, steps: list[str]) -> None:
@@ -328,7 +327,7 @@ def clinic_exercise_save(*, form, clinic, by) -> Exercise:
     if creating:
         exercise.clinic = clinic
         exercise.status = Exercise.Status.PUBLISHED
-        exercise.slug = unique_slug(exercise.name, suffix=clinic.slug)
+        exercise.slug = _clinic_slug(exercise.name, clinic)
     exercise.updated_by = by
     exercise.save()
     form.save_m2m()
@@ -351,7 +350,7 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
     copy.pk = copy.id = None
     copy._state.adding = True
     copy.name = f"{exercise.name} (our version)"[:120]
-    copy.slug = unique_slug(exercise.name, suffix=clinic.slug)
+    copy.slug = _clinic_slug(exercise.name, clinic)
     copy.clinic = clinic
     copy.status = Exercise.Status.PUBLISHED
     copy.updated_by = by
@@ -379,16 +378,40 @@ ILLUSTRATION_CREDIT = "Illustration: OpenHEP, drawn from exercises/library/poses
 
 
 @transaction.atomic
+def exercises_set_status(*, exercises, status: str, by) -> int:
+    """Publish or retire exercises one by one, so each change is kept in the exercise's
+    history with who made it (a bulk ``update()`` would record nothing)."""
+    changed = 0
+    for exercise in Exercise.objects.select_for_update().filter(pk__in=exercises.values("pk")):
+        if exercise.status != status:
+            exercise.status = status
+            exercise.updated_by = by
+            exercise.save()
+            changed += 1
+    return changed
+
+
 def illustrations_load(*, poses: dict) -> int:
     """Give each bundled exercise its generated line drawing. Returns how many changed.
 
     The drawing becomes the main picture unless a curator chose another one.
     A drawing is replaced only when it changes (its file name carries a hash of
-    the SVG), so loading twice changes nothing.
+    the SVG), so loading twice changes nothing. Replaced files are deleted only
+    once the database change is committed; if it is not, the new files go instead.
     """
-    from exercises.illustrations import render_svg
+    written: list[str] = []
+    try:
+        return _illustrations_load(poses, written)
+    except BaseException:
+        for name in written:
+            ExerciseImage._meta.get_field("image").storage.delete(name)
+        raise
 
+
+@transaction.atomic
+def _illustrations_load(poses: dict, written: list[str]) -> int:
     changed = 0
+    stale: list[str] = []
     exercises = Exercise.objects.filter(clinic__isnull=True, slug__in=poses).prefetch_related(
         "images"
     )
@@ -401,7 +424,7 @@ def illustrations_load(*, poses: dict) -> int:
         if len(ours) == 1 and ours[0].image.name.endswith(name) and ours[0].alt_text == pose["alt"]:
             continue
         for old in ours:
-            old.image.delete(save=False)
+            stale.append(old.image.name)
             old.delete()
         curator_main = any(i.is_main for i in images if i not in ours)
         drawing = ExerciseImage(
@@ -412,6 +435,9 @@ def illustrations_load(*, poses: dict) -> int:
             order=99,
         )
         drawing.image.save(name, ContentFile(svg), save=False)
+        written.append(drawing.image.name)
         drawing.save()
         changed += 1
+    storage = ExerciseImage._meta.get_field("image").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in stale if name])
     return changed

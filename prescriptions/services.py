@@ -1,4 +1,11 @@
+"""Writes to prescriptions, templates and deliveries.
+
+Every service that changes a patient's prescription writes its audit entry in
+its own transaction, from the ``Actor`` it is given (see ``clinic.audit``).
+"""
+
 import hashlib
+import logging
 import uuid
 from datetime import timedelta
 
@@ -7,8 +14,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.text import slugify
 
+from clinic.audit import Actor, audit_record
+from clinic.models import AuditEntry
+from clinic.slugs import unique_slug
 from exercises.dose import Dose
 from exercises.models import Exercise
 from prescriptions import handouts
@@ -22,16 +31,31 @@ from prescriptions.models import (
 )
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 
+logger = logging.getLogger(__name__)
+
 DOSE_NAMES = Dose.FIELDS
+Action = AuditEntry.Action
 
 
-def prescription_create(*, patient, therapist, title: str = "") -> Prescription:
-    """A new, empty draft for a patient."""
-    prescription = Prescription(clinic=patient.clinic, patient=patient, therapist=therapist)
+def _audit(actor: Actor, prescription: Prescription, action: str, detail: str = "") -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        patient=prescription.patient,
+        target=f"prescription {prescription.pk}",
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def prescription_create(*, patient, actor: Actor, title: str = "") -> Prescription:
+    """A new, empty draft for a patient, written by ``actor`` (its therapist)."""
+    prescription = Prescription(clinic=patient.clinic, patient=patient, therapist=actor.user)
     if title:
         prescription.title = title
     prescription.full_clean()
     prescription.save()
+    _audit(actor, prescription, Action.CREATE)
     return prescription
 
 
@@ -42,7 +66,7 @@ def _require_draft(prescription: Prescription) -> None:
 
 @transaction.atomic
 def prescription_add_exercise(
-    *, prescription: Prescription, exercise: Exercise
+    *, prescription: Prescription, exercise: Exercise, actor: Actor
 ) -> PrescriptionItem:
     """Append an exercise with its default dose."""
     prescription = Prescription.objects.select_for_update().get(pk=prescription.pk)
@@ -56,13 +80,16 @@ def prescription_add_exercise(
     item.full_clean()
     item.save()
     Prescription.objects.filter(pk=prescription.pk).update(updated_at=timezone.now())
+    _audit(actor, prescription, Action.CHANGE, f"Draft: exercise {exercise.pk} added")
     return item
 
 
 @transaction.atomic
-def prescription_save(*, prescription: Prescription, form, formset) -> Prescription:
-    """Save the plan's details and items together, renumbering the items in order."""
+def prescription_save(*, prescription: Prescription, form, formset, actor: Actor) -> Prescription:
+    """Save the plan's details and items together, renumbering the items in order.
+    Recorded in the audit trail when something changed."""
     _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
+    changed = form.has_changed() or formset.has_changed()
     prescription = form.save()
     formset.save()
     kept = sorted(
@@ -72,11 +99,13 @@ def prescription_save(*, prescription: Prescription, form, formset) -> Prescript
     for position, item in enumerate(kept):
         if item.order != position:
             PrescriptionItem.objects.filter(pk=item.pk).update(order=position)
+    if changed:
+        _audit(actor, prescription, Action.CHANGE, "Draft saved")
     return prescription
 
 
 @transaction.atomic
-def prescription_move_item(*, prescription: Prescription, item_pk, up: bool) -> None:
+def prescription_move_item(*, prescription: Prescription, item_pk, up: bool, actor: Actor) -> None:
     """Swap an item with its neighbour above or below."""
     _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
     items = list(prescription.items.order_by("order", "pk"))
@@ -89,6 +118,7 @@ def prescription_move_item(*, prescription: Prescription, item_pk, up: bool) -> 
     for position, item in enumerate(items):
         if item.order != position:
             PrescriptionItem.objects.filter(pk=item.pk).update(order=position)
+    _audit(actor, prescription, Action.CHANGE, f"Draft: exercise moved {'up' if up else 'down'}")
 
 
 def handout_render_draft(*, prescription: Prescription) -> bytes:
@@ -96,38 +126,81 @@ def handout_render_draft(*, prescription: Prescription) -> bytes:
     return handouts.render_pdf(handout_snapshot(fresh), draft=True)
 
 
-@transaction.atomic
-def prescription_issue(*, prescription: Prescription, by) -> Handout:
+ISSUE_ATTEMPTS = 3
+
+
+def prescription_issue(*, prescription: Prescription, actor: Actor) -> Handout:
     """Freeze a draft: render its handout once and keep the PDF and what it printed.
 
-    The PDF, its hash and the snapshot are stored in the same transaction as
-    the status change, so a failed render leaves the draft as it was.
+    WeasyPrint runs before any lock is taken (a render takes a while; on SQLite a
+    write lock would stop the whole clinic). Then one short transaction locks the
+    draft, checks that it still says what was rendered, and stores the status, the
+    hash, the snapshot and the audit entry. If the plan changed during the render it
+    is rendered again; if the transaction fails, the stored file is removed.
+
+    Issuing an already issued prescription (a double click) returns its handout.
     """
-    _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
-    fresh = prescription_for_handout(prescription.pk)
-    if not fresh.items.all():
-        raise ValidationError("Add at least one exercise before issuing.")
-    now = timezone.now()
-    snapshot = handout_snapshot(fresh, issued_at=now)
-    pdf = handouts.render_pdf(snapshot, draft=False)
+    for _ in range(ISSUE_ATTEMPTS):
+        fresh = prescription_for_handout(prescription.pk)
+        if fresh.status == Prescription.Status.ISSUED and hasattr(fresh, "handout"):
+            return fresh.handout
+        _require_draft(fresh)
+        if not fresh.items.all():
+            raise ValidationError("Add at least one exercise before issuing.")
+        now = timezone.now()
+        snapshot = handout_snapshot(fresh, issued_at=now)
+        pdf = handouts.render_pdf(snapshot, draft=False)
+        field = Handout._meta.get_field("pdf")
+        filename = f"handout-{prescription.pk}-{uuid.uuid4().hex[:8]}.pdf"
+        name = field.storage.save(
+            field.generate_filename(Handout(prescription=fresh), filename), ContentFile(pdf)
+        )
+        try:
+            handout = _store_issued(
+                prescription, snapshot=snapshot, pdf=pdf, name=name, now=now, actor=actor
+            )
+        except BaseException:
+            field.storage.delete(name)
+            raise
+        if handout is not None and handout.pdf.name == name:
+            prescription.refresh_from_db()
+            return handout
+        field.storage.delete(name)
+        if handout is not None:
+            return handout  # Issued by a request that got there first (a double click).
+        logger.info("Prescription %s changed while its handout rendered", prescription.pk)
+    raise ValidationError(
+        "The plan kept changing while its handout was being made. Save it, then issue again."
+    )
+
+
+@transaction.atomic
+def _store_issued(
+    prescription: Prescription, *, snapshot: dict, pdf: bytes, name: str, now, actor: Actor
+) -> Handout | None:
+    """The short write of an issue; ``None`` if the draft no longer matches ``snapshot``."""
+    locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
+    if locked.status == Prescription.Status.ISSUED and hasattr(locked, "handout"):
+        return locked.handout
+    _require_draft(locked)
+    if handout_snapshot(prescription_for_handout(locked.pk), issued_at=now) != snapshot:
+        return None
     handout = Handout(
-        prescription=prescription,
+        prescription=locked,
         sha256=hashlib.sha256(pdf).hexdigest(),
         size=len(pdf),
         snapshot=snapshot,
     )
-    handout.pdf.save(
-        f"handout-{prescription.pk}-{uuid.uuid4().hex[:8]}.pdf", ContentFile(pdf), save=False
-    )
+    handout.pdf.name = name
     handout.save()
-    Prescription.objects.filter(pk=prescription.pk).update(
+    Prescription.objects.filter(pk=locked.pk).update(
         status=Prescription.Status.ISSUED, issued_at=now, updated_at=now
     )
-    if fresh.supersedes_id:
+    if locked.supersedes_id:
         Prescription.objects.filter(
-            pk=fresh.supersedes_id, status=Prescription.Status.ISSUED
+            pk=locked.supersedes_id, status=Prescription.Status.ISSUED
         ).update(status=Prescription.Status.SUPERSEDED, updated_at=now)
-    prescription.refresh_from_db()
+    _audit(actor, locked, Action.CHANGE, "Issued")
     return handout
 
 
@@ -136,31 +209,35 @@ def _next_order(prescription: Prescription) -> int:
     return 0 if last is None else last + 1
 
 
-def _append_items(items, target: Prescription, *, start: int) -> int:
-    """Copy the items of a prescription or template, with their doses and notes.
-
-    Only exercises that can still be prescribed: retired ones stay on old handouts.
-    """
-    items = [
-        i
-        for i in items.select_related("exercise")
-        if i.exercise.status == Exercise.Status.PUBLISHED
-    ]
-    PrescriptionItem.objects.bulk_create(
-        PrescriptionItem(
-            prescription=target,
-            exercise=i.exercise,
+def _copy_items(items, model, *, start: int = 0, **parent) -> int:
+    """Copy items of a prescription or template, with their doses and notes, as new
+    ``model`` rows (``PrescriptionItem`` or ``TemplateItem``) of ``parent``."""
+    model.objects.bulk_create(
+        model(
+            exercise_id=i.exercise_id,
             order=start + n,
             note=i.note,
             **{k: getattr(i, k) for k in DOSE_NAMES},
+            **parent,
         )
         for n, i in enumerate(items)
     )
     return len(items)
 
 
+def _append_items(items, target: Prescription, *, start: int) -> int:
+    """Append a prescription's or template's items to a draft: only exercises that can
+    still be prescribed (retired ones stay on old handouts)."""
+    published = [
+        i
+        for i in items.select_related("exercise")
+        if i.exercise.status == Exercise.Status.PUBLISHED
+    ]
+    return _copy_items(published, PrescriptionItem, start=start, prescription=target)
+
+
 @transaction.atomic
-def prescription_new_version(*, prescription: Prescription, by) -> Prescription:
+def prescription_new_version(*, prescription: Prescription, actor: Actor) -> Prescription:
     """A draft copy of an issued prescription to change; issuing it supersedes the original,
     which stays readable as it was. An open draft version is reused, not duplicated."""
     locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
@@ -172,7 +249,7 @@ def prescription_new_version(*, prescription: Prescription, by) -> Prescription:
     draft = Prescription.objects.create(
         clinic=locked.clinic,
         patient=locked.patient,
-        therapist=by,
+        therapist=actor.user,
         title=locked.title,
         advice=locked.advice,
         review_date=locked.review_date,
@@ -181,11 +258,12 @@ def prescription_new_version(*, prescription: Prescription, by) -> Prescription:
         supersedes=locked,
     )
     _append_items(locked.items.all(), draft, start=0)
+    _audit(actor, draft, Action.CREATE, f"New version of prescription {locked.pk}")
     return draft
 
 
 @transaction.atomic
-def prescription_copy_previous(*, prescription: Prescription) -> int:
+def prescription_copy_previous(*, prescription: Prescription, actor: Actor) -> int:
     """Append the exercises of the patient's most recent other prescription to a draft."""
     _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
     previous = (
@@ -197,13 +275,15 @@ def prescription_copy_previous(*, prescription: Prescription) -> int:
     )
     if previous is None:
         raise ValidationError("This patient has no earlier prescription to start from.")
-    return _append_items(previous.items.all(), prescription, start=_next_order(prescription))
+    count = _append_items(previous.items.all(), prescription, start=_next_order(prescription))
+    _audit(actor, prescription, Action.CHANGE, f"Draft: exercises of prescription {previous.pk}")
+    return count
 
 
 def delivery_request(
     *,
     prescription: Prescription,
-    by,
+    actor: Actor,
     request_key: uuid.UUID,
     extra_recipient: str = "",
     message: str = "",
@@ -231,12 +311,14 @@ def delivery_request(
         with transaction.atomic():
             delivery = Delivery.objects.create(
                 prescription=prescription,
-                requested_by=by,
+                requested_by=actor.user,
                 recipient=patient.email,
                 extra_recipient=extra_recipient,
                 message=message,
                 request_key=request_key,
             )
+            copies = " and a copy to a second address" if extra_recipient else ""
+            _audit(actor, prescription, Action.EMAIL, f"Handout emailed{copies}")
             transaction.on_commit(lambda: send_delivery.enqueue(delivery.pk))
     except IntegrityError:
         # The same form, submitted twice at the same moment: the other request won.
@@ -244,7 +326,7 @@ def delivery_request(
     return delivery, True
 
 
-def delivery_retry(*, delivery: Delivery, by) -> bool:
+def delivery_retry(*, delivery: Delivery, actor: Actor) -> bool:
     """Queue a failed delivery again now. Returns False if it is not failed (any more)."""
     from prescriptions.tasks import send_delivery
 
@@ -253,6 +335,7 @@ def delivery_retry(*, delivery: Delivery, by) -> bool:
             pk=delivery.pk, status__in=[Delivery.Status.FAILED, Delivery.Status.RETRY]
         ).update(status=Delivery.Status.QUEUED, next_attempt_at=None, updated_at=timezone.now())
         if updated:
+            _audit(actor, delivery.prescription, Action.EMAIL, "Email retried")
             transaction.on_commit(lambda: send_delivery.enqueue(delivery.pk))
     return bool(updated)
 
@@ -328,7 +411,7 @@ def templates_load(*, entries: list) -> int:
 
 
 @transaction.atomic
-def template_apply(*, prescription: Prescription, template: ProgramTemplate) -> int:
+def template_apply(*, prescription: Prescription, template: ProgramTemplate, actor: Actor) -> int:
     """Append a template's exercises, with its doses and notes, to a draft. Returns how many.
 
     Exercises retired since the template was made are left out.
@@ -337,37 +420,32 @@ def template_apply(*, prescription: Prescription, template: ProgramTemplate) -> 
     count = _append_items(template.items.all(), prescription, start=_next_order(prescription))
     if template.advice and not prescription.advice:
         Prescription.objects.filter(pk=prescription.pk).update(advice=template.advice)
+    _audit(actor, prescription, Action.CHANGE, f"Draft: template {template.pk} applied")
     return count
 
 
 @transaction.atomic
-def template_save_from(*, prescription: Prescription, name: str, by) -> ProgramTemplate:
-    """The draft's exercises, doses and notes as a new template of the clinic."""
+def template_save_from(*, prescription: Prescription, name: str, actor: Actor) -> ProgramTemplate:
+    """The draft's exercises, doses and notes as a new template of the clinic (clinic
+    data, not the patient's: nothing in a template names them, so no audit entry)."""
     name = " ".join(name.split())[:150]
     if not name:
         raise ValidationError("Give the template a name.")
     items = list(prescription.items.all())
     if not items:
         raise ValidationError("Add exercises before saving the plan as a template.")
-    base = slugify(name)[:140] or "template"
-    slug, n = base, 2
-    while ProgramTemplate.objects.filter(clinic=prescription.clinic, slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
+    slug = unique_slug(
+        ProgramTemplate.objects.filter(clinic=prescription.clinic),
+        name,
+        fallback="template",
+        max_length=146,
+    )
     template = ProgramTemplate.objects.create(
         clinic=prescription.clinic,
         name=name,
         slug=slug,
         advice=prescription.advice,
-        created_by=by,
+        created_by=actor.user,
     )
-    TemplateItem.objects.bulk_create(
-        TemplateItem(
-            template=template,
-            exercise=i.exercise,
-            order=n,
-            note=i.note,
-            **{k: getattr(i, k) for k in DOSE_NAMES},
-        )
-        for n, i in enumerate(items)
-    )
+    _copy_items(items, TemplateItem, template=template)
     return template

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
@@ -10,9 +9,9 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from clinic.access import ClinicAdminMixin, ClinicStaffMixin
+from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
-from clinic.services import audit_record
 from exercises.selectors import exercise_filters, get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
@@ -36,12 +35,10 @@ BUILDER_ACTIONS = (
 )
 
 
-# Views that change a prescription write the change and its audit entry in one
-# transaction. The email views do not: their task is queued on commit, and the page
-# reports what became of the email; the entry follows the delivery's own commit.
-def audit(request, prescription, action: str, detail: str = "") -> None:
+# Changes are audited by the services that make them; views record reads only.
+def audit_read(request, prescription, action: str, detail: str = "") -> None:
     audit_record(
-        request=request,
+        actor=Actor.of(request),
         action=action,
         patient=prescription.patient,
         target=f"prescription {prescription.pk}",
@@ -64,11 +61,9 @@ class PrescriptionMixin(ClinicStaffMixin):
 class PrescriptionCreateView(ClinicStaffMixin, View):
     http_method_names = ["post"]
 
-    @transaction.atomic
     def post(self, request, patient_pk):
         patient = get_patient_for(request.user, patient_pk)
-        prescription = services.prescription_create(patient=patient, therapist=request.user)
-        audit(request, prescription, Action.CREATE)
+        prescription = services.prescription_create(patient=patient, actor=Actor.of(request))
         return redirect("prescriptions:edit", pk=prescription.pk)
 
 
@@ -77,7 +72,7 @@ class PrescriptionDetailView(PrescriptionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         rx = self.prescription
-        audit(self.request, rx, Action.VIEW)
+        audit_read(self.request, rx, Action.VIEW)
         return super().get_context_data(
             prescription=rx,
             items=rx.items.all(),
@@ -99,7 +94,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         context = self.get_context_data(form=form, formset=formset)
         if request.headers.get("HX-Target") == "library-results":
             return render(request, f"{self.template_name}#library-results", context)
-        audit(request, self.prescription, Action.VIEW, "Opened in the builder")
+        audit_read(request, self.prescription, Action.VIEW, "Opened in the builder")
         return self.render_to_response(context)
 
     def _plan(self, request):
@@ -110,27 +105,31 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         context = self.get_context_data(form=form, formset=formset, htmx=True)
         return render(request, f"{self.template_name}#plan", context)
 
-    @transaction.atomic
     def post(self, request, *args, **kwargs):
+        htmx = request.headers.get("HX-Request") == "true"
         if not self.prescription.is_draft:
-            messages.error(
-                request, "This prescription has been issued and can no longer be changed."
+            error = ValidationError(
+                "This prescription has been issued and can no longer be changed."
             )
-            return redirect(self.prescription)
+            return _after_issued_elsewhere(request, self.prescription, error, htmx=htmx)
         form = PrescriptionForm(request.POST, instance=self.prescription)
         formset = ItemFormSet(
             request.POST, instance=self.prescription, queryset=self.prescription.items.all()
         )
-        htmx = request.headers.get("HX-Request") == "true"
         if not (form.is_valid() and formset.is_valid()):
             messages.error(request, "Please correct the highlighted fields.")
             context = self.get_context_data(form=form, formset=formset, htmx=htmx)
             if htmx:
                 return render(request, f"{self.template_name}#plan", context)
             return self.render_to_response(context)
-        services.prescription_save(prescription=self.prescription, form=form, formset=formset)
-        done = next((name for name in BUILDER_ACTIONS if name in request.POST), "save")
-        audit(request, self.prescription, Action.CHANGE, f"Draft: {done.replace('_', ' ')}")
+        try:
+            services.prescription_save(
+                prescription=self.prescription, form=form, formset=formset, actor=Actor.of(request)
+            )
+        except ValidationError as error:
+            # Issued by another request since this page loaded (a double click on
+            # "Save and issue"): show what was issued, not an error page.
+            return _after_issued_elsewhere(request, self.prescription, error, htmx=htmx)
         if any(action in request.POST for action in BUILDER_ACTIONS):
             try:
                 self._act(request)
@@ -157,18 +156,22 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             exercise = get_prescribable_exercise_for(
                 request.user, object_id(request.POST["add_exercise"])
             )
-            services.prescription_add_exercise(prescription=rx, exercise=exercise)
+            services.prescription_add_exercise(
+                prescription=rx, exercise=exercise, actor=Actor.of(request)
+            )
             messages.success(request, f"Added {exercise.name}.")
             return
         if "apply_template" in request.POST:
             if not request.POST.get("template"):
                 raise ValidationError("Choose a template first.")
             template = get_template_for(request.user, object_id(request.POST["template"]))
-            count = services.template_apply(prescription=rx, template=template)
+            count = services.template_apply(
+                prescription=rx, template=template, actor=Actor.of(request)
+            )
             messages.success(request, f"Added {count} exercises from “{template.name}”.")
             return
         if "copy_previous" in request.POST:
-            count = services.prescription_copy_previous(prescription=rx)
+            count = services.prescription_copy_previous(prescription=rx, actor=Actor.of(request))
             messages.success(request, f"Added {count} exercises from the previous prescription.")
             return
         if "reorder" in request.POST:
@@ -178,13 +181,16 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             if not name.is_valid():
                 raise ValidationError(name.errors["template_name"])
             template = services.template_save_from(
-                prescription=rx, name=name.cleaned_data["template_name"], by=request.user
+                prescription=rx, name=name.cleaned_data["template_name"], actor=Actor.of(request)
             )
             messages.success(request, f"Saved as your clinic's template “{template.name}”.")
             return
         item_pk, _, direction = request.POST["move"].partition(":")
         services.prescription_move_item(
-            prescription=self.prescription, item_pk=item_pk, up=direction == "up"
+            prescription=self.prescription,
+            item_pk=item_pk,
+            up=direction == "up",
+            actor=Actor.of(request),
         )
 
     def get_context_data(self, **kwargs):
@@ -209,13 +215,23 @@ def object_id(value: str) -> int:
     return int(value)
 
 
+def _after_issued_elsewhere(request, prescription, error, *, htmx: bool):
+    prescription.refresh_from_db()
+    if "issue" in request.POST and prescription.status == prescription.Status.ISSUED:
+        messages.info(request, "This prescription is issued. The handout is ready.")
+    else:
+        messages.error(request, " ".join(error.messages))
+    if htmx:
+        return HttpResponse(headers={"HX-Redirect": prescription.get_absolute_url()})
+    return redirect(prescription)
+
+
 def _issue(request, prescription):
     try:
-        services.prescription_issue(prescription=prescription, by=request.user)
+        services.prescription_issue(prescription=prescription, actor=Actor.of(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("prescriptions:edit", pk=prescription.pk)
-    audit(request, prescription, Action.CHANGE, "Issued")
     messages.success(request, "Prescription issued. The handout is ready to print or email.")
     return redirect(prescription)
 
@@ -225,16 +241,14 @@ class PrescriptionNewVersionView(PrescriptionMixin, View):
 
     http_method_names = ["post"]
 
-    @transaction.atomic
     def post(self, request, pk):
         try:
             draft = services.prescription_new_version(
-                prescription=self.prescription, by=request.user
+                prescription=self.prescription, actor=Actor.of(request)
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(self.prescription)
-        audit(request, draft, Action.CREATE, f"New version of prescription {self.prescription.pk}")
         messages.info(request, "A new version to change. Issuing it replaces the current one.")
         return redirect("prescriptions:edit", pk=draft.pk)
 
@@ -242,7 +256,6 @@ class PrescriptionNewVersionView(PrescriptionMixin, View):
 class PrescriptionIssueView(PrescriptionMixin, View):
     http_method_names = ["post"]
 
-    @transaction.atomic
     def post(self, request, pk):
         return _issue(request, self.prescription)
 
@@ -255,7 +268,7 @@ class HandoutView(ClinicStaffMixin, View):
         rx = get_prescription_to_download(request.user, pk)
         # Named by id: downloads folders get synced and shared, names would go with them.
         filename = f"handout-{rx.pk}.pdf"
-        audit(request, rx, Action.PRINT, "Draft preview" if rx.is_draft else "Handout PDF")
+        audit_read(request, rx, Action.PRINT, "Draft preview" if rx.is_draft else "Handout PDF")
         if rx.is_draft:
             pdf = services.handout_render_draft(prescription=rx)
             response = HttpResponse(pdf, content_type="application/pdf")
@@ -281,7 +294,7 @@ class EmailHandoutView(PrescriptionMixin, View):
         try:
             delivery, created = services.delivery_request(
                 prescription=self.prescription,
-                by=request.user,
+                actor=Actor.of(request),
                 request_key=form.cleaned_data["request_key"],
                 extra_recipient=form.cleaned_data["extra_recipient"],
                 message=form.cleaned_data["message"],
@@ -289,9 +302,6 @@ class EmailHandoutView(PrescriptionMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(self.prescription)
-        if created:
-            copies = " and a copy to a second address" if delivery.extra_recipient else ""
-            audit(request, self.prescription, Action.EMAIL, f"Handout emailed{copies}")
         report_delivery(request, delivery, created=created)
         return redirect(self.prescription)
 
@@ -320,8 +330,7 @@ class DeliveryRetryView(PrescriptionMixin, View):
 
     def post(self, request, pk, delivery_pk):
         delivery = get_object_or_404(self.prescription.deliveries.all(), pk=delivery_pk)
-        if services.delivery_retry(delivery=delivery, by=request.user):
-            audit(request, self.prescription, Action.EMAIL, "Email retried")
+        if services.delivery_retry(delivery=delivery, actor=Actor.of(request)):
             report_delivery(request, delivery)
         else:
             messages.info(request, "That email is already being sent.")

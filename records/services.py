@@ -15,8 +15,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Patient
-from clinic.services import audit_record
 from exercises.dose import Dose, plural
 from prescriptions.models import Handout, Prescription
 
@@ -96,9 +96,11 @@ def _handout_member(rx: Prescription) -> str:
     return f"handouts/prescription-{rx.pk}.pdf"
 
 
-def patient_export_archive(*, patient: Patient) -> bytes:
+def patient_export_archive(*, patient: Patient, actor: Actor) -> bytes:
     """A zip of everything held on ``patient``: ``patient.json`` and the issued handouts
-    exactly as stored. Built in memory: one patient's handouts are a few megabytes."""
+    exactly as stored. Built in memory: one patient's handouts are a few megabytes.
+    The export is recorded before it is built, so the archive's access log shows it."""
+    audit_record(actor=actor, action=AuditEntry.Action.EXPORT, patient=patient)
     prescriptions = (
         Prescription.objects.filter(patient=patient)
         .select_related("therapist", "handout")
@@ -154,7 +156,7 @@ def patient_export_archive(*, patient: Patient) -> bytes:
 
 
 @transaction.atomic
-def patient_erase(*, patient: Patient, request) -> dict:
+def patient_erase(*, patient: Patient, actor: Actor) -> dict:
     """Erase ``patient`` and everything held on them. The audit trail stays, with the
     patient's id only. Handout files are deleted once the database change is committed."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -163,7 +165,7 @@ def patient_erase(*, patient: Patient, request) -> dict:
     )
     count = Prescription.objects.filter(patient=patient).count()
     audit_record(
-        request=request,
+        actor=actor,
         action=AuditEntry.Action.ERASE,
         patient=patient,
         detail=f"{plural(count, 'prescription')} and {plural(len(files), 'handout PDF')} erased",

@@ -3,7 +3,6 @@ and emails, changes, consent, archive, export and erasure; the dashboard."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -12,12 +11,11 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import ClinicAdminMixin, ClinicStaffMixin
-from clinic.audit import changed_fields
+from clinic.audit import Actor, audit_record
 from clinic.forms import EraseForm, PatientForm
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for, patient_list
 from clinic.services import (
-    audit_record,
     patient_create,
     patient_record_consent,
     patient_set_archived,
@@ -59,10 +57,6 @@ class PatientListView(ClinicStaffMixin, TemplateView):
         return super().get_context_data(q=query, archived=archived, page=page, **kwargs)
 
 
-# Views that change a patient's record write the change and its audit entry in one
-# transaction (``@transaction.atomic``): neither is kept without the other.
-
-
 class PatientCreateView(ClinicStaffMixin, FormView):
     template_name = "records/patient_form.html"
     form_class = PatientForm
@@ -70,10 +64,8 @@ class PatientCreateView(ClinicStaffMixin, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "clinic": self.clinic}
 
-    @transaction.atomic
     def form_valid(self, form):
-        patient = patient_create(clinic=self.clinic, by=self.request.user, form=form)
-        audit_record(request=self.request, action=AuditEntry.Action.CREATE, patient=patient)
+        patient = patient_create(clinic=self.clinic, actor=Actor.of(self.request), form=form)
         messages.success(self.request, f"Patient {patient.full_name} added.")
         return redirect(patient)
 
@@ -93,7 +85,7 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
     def get(self, request, *args, **kwargs):
         # The form shows the whole record: opening it is viewing it.
         audit_record(
-            request=request,
+            actor=Actor.of(request),
             action=AuditEntry.Action.VIEW,
             patient=self.patient,
             detail="Opened the edit form",
@@ -103,16 +95,8 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(patient=self.patient, **kwargs)
 
-    @transaction.atomic
     def form_valid(self, form):
-        patient = patient_update(patient=self.patient, by=self.request.user, form=form)
-        if form.changed_data:
-            audit_record(
-                request=self.request,
-                action=AuditEntry.Action.CHANGE,
-                patient=patient,
-                detail=changed_fields(form),
-            )
+        patient = patient_update(patient=self.patient, actor=Actor.of(self.request), form=form)
         messages.success(self.request, "Patient details saved.")
         return redirect(patient)
 
@@ -122,7 +106,7 @@ class PatientDetailView(ClinicStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         patient = get_patient_for(self.request.user, kwargs["pk"])
-        audit_record(request=self.request, action=AuditEntry.Action.VIEW, patient=patient)
+        audit_record(actor=Actor.of(self.request), action=AuditEntry.Action.VIEW, patient=patient)
         return super().get_context_data(
             patient=patient,
             prescriptions=patient_prescriptions(patient=patient),
@@ -136,17 +120,10 @@ class PatientArchiveView(ClinicStaffMixin, View):
 
     http_method_names = ["post"]
 
-    @transaction.atomic
     def post(self, request, pk):
         patient = get_patient_for(request.user, pk)
         archived = request.POST.get("archived") == "1"
-        patient_set_archived(patient=patient, archived=archived, by=request.user)
-        audit_record(
-            request=request,
-            action=AuditEntry.Action.CHANGE,
-            patient=patient,
-            detail="Archived" if archived else "Restored from the archive",
-        )
+        patient_set_archived(patient=patient, archived=archived, actor=Actor.of(request))
         if archived:
             messages.success(request, f"{patient.full_name} archived. Their records are kept.")
         else:
@@ -159,19 +136,12 @@ class PatientConsentView(ClinicStaffMixin, View):
 
     http_method_names = ["post"]
 
-    @transaction.atomic
     def post(self, request, pk):
         patient = get_patient_for(request.user, pk)
         if not patient.email:
             messages.error(request, "Add the patient's email address first.")
             return redirect("patients:edit", pk=patient.pk)
-        patient_record_consent(patient=patient, by=request.user)
-        audit_record(
-            request=request,
-            action=AuditEntry.Action.CHANGE,
-            patient=patient,
-            detail="Consent to email handouts recorded",
-        )
+        patient_record_consent(patient=patient, actor=Actor.of(request))
         messages.success(request, f"Consent to email handouts recorded for {patient.full_name}.")
         target = request.POST.get("next", "")
         if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -186,8 +156,7 @@ class PatientExportView(ClinicAdminMixin, View):
 
     def post(self, request, pk):
         patient = get_patient_for(request.user, pk)
-        archive = patient_export_archive(patient=patient)
-        audit_record(request=request, action=AuditEntry.Action.EXPORT, patient=patient)
+        archive = patient_export_archive(patient=patient, actor=Actor.of(request))
         response = HttpResponse(archive, content_type="application/zip")
         # The file name carries the id only: downloads folders get synced and shared.
         stamp = timezone.localdate().isoformat()
@@ -214,7 +183,7 @@ class PatientEraseView(ClinicAdminMixin, FormView):
 
     def get(self, request, *args, **kwargs):
         audit_record(
-            request=request,
+            actor=Actor.of(request),
             action=AuditEntry.Action.VIEW,
             patient=self.patient,
             detail="Opened the erase page",
@@ -230,7 +199,7 @@ class PatientEraseView(ClinicAdminMixin, FormView):
 
     def form_valid(self, form):
         patient_id = self.patient.pk
-        erased = patient_erase(patient=self.patient, request=self.request)
+        erased = patient_erase(patient=self.patient, actor=Actor.of(self.request))
         messages.success(
             self.request,
             f"Patient {patient_id} erased with {counted(erased['prescriptions'], 'prescription')} "

@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from clinic.audit import Actor
 from clinic.models import Membership
 from prescriptions import services
 from tests.factories import (
@@ -130,12 +131,14 @@ def exercises(db):
 def draft(patient, alice, exercises):
     rx = PrescriptionFactory(patient=patient, therapist=alice, title="Hips and back")
     for exercise in exercises:
-        services.prescription_add_exercise(prescription=rx, exercise=exercise)
+        services.prescription_add_exercise(
+            prescription=rx, exercise=exercise, actor=Actor(rx.therapist)
+        )
     return rx
 
 
 @pytest.fixture
 def issued(draft, alice):
-    services.prescription_issue(prescription=draft, by=alice)
+    services.prescription_issue(prescription=draft, actor=Actor(alice))
     draft.refresh_from_db()
     return draft

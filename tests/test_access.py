@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from clinic.access import ClinicAdminMixin
+from clinic.audit import Actor
 from clinic.models import Invitation, Membership
 from prescriptions import services
 from prescriptions.models import Delivery
@@ -62,7 +63,9 @@ def admin_only(url) -> bool:
 @pytest.fixture
 def objects(patient, alice, clinic):
     rx = PrescriptionFactory(patient=patient, therapist=alice)
-    services.prescription_add_exercise(prescription=rx, exercise=ExerciseFactory())
+    services.prescription_add_exercise(
+        prescription=rx, exercise=ExerciseFactory(), actor=Actor(rx.therapist)
+    )
     private = ExerciseFactory(name="Clinic private", clinic=clinic)
     delivery = Delivery.objects.create(
         prescription=rx, recipient=patient.email, status=Delivery.Status.FAILED

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 
+from clinic.audit import Actor
 from prescriptions import services
 from tests.factories import ExerciseFactory, PrescriptionFactory
 
@@ -17,8 +18,10 @@ def curator_client(client, django_user_model):
 @pytest.fixture
 def one_of_each(patient, alice):
     rx = PrescriptionFactory(patient=patient, therapist=alice)
-    services.prescription_add_exercise(prescription=rx, exercise=ExerciseFactory())
-    services.prescription_issue(prescription=rx, by=alice)
+    services.prescription_add_exercise(
+        prescription=rx, exercise=ExerciseFactory(), actor=Actor(rx.therapist)
+    )
+    services.prescription_issue(prescription=rx, actor=Actor(alice))
     return rx
 
 

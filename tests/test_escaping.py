@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clinic.audit import Actor
 from clinic.models import Membership
 from prescriptions import services
 from tests.factories import MembershipFactory
@@ -49,7 +50,7 @@ def test_hostile_text_is_escaped_on_every_page(hostile_world, alice_client, pati
         "erase": hostile_world.get(reverse("patients:erase", args=[patient.pk])),
         "account": alice_client.get(reverse("account")),
     }
-    services.prescription_issue(prescription=draft, by=draft.therapist)
+    services.prescription_issue(prescription=draft, actor=Actor(draft.therapist))
     pages["prescription"] = alice_client.get(reverse("prescriptions:detail", args=[draft.pk]))
     for name, response in pages.items():
         assert response.status_code == 200, name

@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from clinic.audit import Actor
 from clinic.forms import ClinicForm, PatientForm
 from clinic.models import Clinic, Patient
 from clinic.services import clinic_update, patient_create, patient_update
@@ -613,9 +614,9 @@ def test_patient_form_never_crashes_and_stores_what_it_cleaned(data, edit, clini
             assert_clear_errors(form)
             return
         if edit:
-            saved = patient_update(patient=instance, by=alice, form=form)
+            saved = patient_update(patient=instance, actor=Actor(alice), form=form)
         else:
-            saved = patient_create(clinic=clinic, by=alice, form=form)
+            saved = patient_create(clinic=clinic, actor=Actor(alice), form=form)
         assert_round_trip(saved, form)
 
 
@@ -629,7 +630,9 @@ def test_clinic_form_never_crashes_and_stores_what_it_cleaned(data, logo, clinic
         if not form.is_valid():
             assert_clear_errors(form)
             return
-        assert_round_trip(clinic_update(clinic=form.instance, by=clinic_admin, form=form), form)
+        assert_round_trip(
+            clinic_update(clinic=form.instance, actor=Actor(clinic_admin), form=form), form
+        )
 
 
 @PROFILE
@@ -674,7 +677,12 @@ def test_builder_forms_never_crash_and_store_what_they_cleaned(draw, plan):
             return
         before = set(fresh.items.values_list("pk", flat=True))
         deleted = {item_form.instance.pk for item_form in formset.deleted_forms}
-        assert_round_trip(prescription_save(prescription=fresh, form=form, formset=formset), form)
+        assert_round_trip(
+            prescription_save(
+                prescription=fresh, form=form, formset=formset, actor=Actor(fresh.therapist)
+            ),
+            form,
+        )
         after = set(fresh.items.values_list("pk", flat=True))
         assert after == before - deleted, "only the plan's own items are kept or deleted"
         claimed = Counter(item_form.instance.pk for item_form in formset.forms)

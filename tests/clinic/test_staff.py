@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.audit import Actor
 from clinic.models import Invitation, Membership, User
 from tests.factories import MembershipFactory
 from tests.helpers import emailed_path
@@ -310,9 +311,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch):
 
     if connection.vendor != "postgresql":
         # SQLite has no row locks; its database-wide write lock serialises the two.
-        staff.member_set_role(membership=first, role="therapist", by=second.user)
+        staff.member_set_role(membership=first, role="therapist", actor=Actor(second.user))
         with pytest.raises(ValidationError):
-            staff.member_set_role(membership=second, role="therapist", by=first.user)
+            staff.member_set_role(membership=second, role="therapist", actor=Actor(first.user))
         assert Membership.objects.filter(clinic=clinic, role="admin").count() == 1
         return
     monkeypatch.setattr(staff, "_other_active_admins", slow_check)
@@ -322,7 +323,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch):
     def demote(membership, by):
         start.wait()
         try:
-            staff.member_set_role(membership=membership, role="therapist", by=by)
+            staff.member_set_role(membership=membership, role="therapist", actor=Actor(by))
             outcomes.append("demoted")
         except Exception as error:  # noqa: BLE001
             outcomes.append(type(error).__name__)

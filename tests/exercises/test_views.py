@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from clinic.audit import Actor
 from tests.factories import ExerciseFactory
 
 
@@ -125,8 +126,8 @@ def test_retired_exercises_leave_search_but_not_old_prescriptions(
 
     psoas = Exercise.objects.get(slug="psoas-stretch-standing")
     rx = Prescription.objects.create(clinic=patient.clinic, patient=patient, therapist=alice)
-    services.prescription_add_exercise(prescription=rx, exercise=psoas)
-    services.prescription_issue(prescription=rx, by=alice)
+    services.prescription_add_exercise(prescription=rx, exercise=psoas, actor=Actor(rx.therapist))
+    services.prescription_issue(prescription=rx, actor=Actor(alice))
     Exercise.objects.filter(pk=psoas.pk).update(status="retired")
     assert "Standing psoas stretch" not in names_for(alice_client, q="psoas")
     page = alice_client.get(reverse("prescriptions:detail", args=[rx.pk])).content.decode()

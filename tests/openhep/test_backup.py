@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from clinic.audit import Actor
 from clinic.models import Clinic, Patient
 from exercises.models import ExerciseImage
 from openhep import backup
@@ -47,10 +48,14 @@ def records(clinic, alice, patient):
     )
     issued = PrescriptionFactory(patient=patient, therapist=alice, title="Hips and back")
     for exercise in (stretch, bridge):
-        services.prescription_add_exercise(prescription=issued, exercise=exercise)
-    services.prescription_issue(prescription=issued, by=alice)
+        services.prescription_add_exercise(
+            prescription=issued, exercise=exercise, actor=Actor(issued.therapist)
+        )
+    services.prescription_issue(prescription=issued, actor=Actor(alice))
     draft = PrescriptionFactory(patient=patient, therapist=alice, title="Next week")
-    services.prescription_add_exercise(prescription=draft, exercise=bridge)
+    services.prescription_add_exercise(
+        prescription=draft, exercise=bridge, actor=Actor(draft.therapist)
+    )
     return issued
 
 

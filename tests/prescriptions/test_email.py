@@ -15,6 +15,7 @@ from django.tasks import task_backends
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.audit import Actor
 from clinic.models import Membership
 from openhep.mailers import mailer_from_url
 from prescriptions import services, tasks
@@ -208,7 +209,9 @@ def test_server_down_then_up_retries_and_sends_once(alice_client, issued, smtp_s
 
 def test_temporary_failures_stop_after_the_limit(issued, alice, smtp_server, db_tasks):
     smtp_server.stop()
-    delivery, _ = services.delivery_request(prescription=issued, by=alice, request_key=uuid.uuid4())
+    delivery, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
     for _ in range(tasks.MAX_ATTEMPTS + 2):
         run_worker()
     delivery.refresh_from_db()
@@ -244,7 +247,9 @@ def test_without_a_worker_a_failure_offers_retry_and_retry_sends(alice_client, i
 
 
 def test_a_worker_that_died_mid_send_is_picked_up_and_sends_once(issued, alice, smtp, db_tasks):
-    delivery, _ = services.delivery_request(prescription=issued, by=alice, request_key=uuid.uuid4())
+    delivery, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
     # A worker claimed it and died before the server accepted anything.
     assert tasks.claim(delivery.pk) is not None
     from django_tasks_db.models import DBTaskResult
@@ -351,11 +356,11 @@ def test_service_refuses_a_draft_directly(draft, alice):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.delivery_request(prescription=draft, by=alice, request_key=uuid.uuid4())
+        services.delivery_request(prescription=draft, actor=Actor(alice), request_key=uuid.uuid4())
 
 
 def test_clinic_admins_see_the_clinics_email_log(client, alice, bob, charlie, issued, smtp):
-    services.delivery_request(prescription=issued, by=alice, request_key=uuid.uuid4())
+    services.delivery_request(prescription=issued, actor=Actor(alice), request_key=uuid.uuid4())
     url = reverse("delivery_log")
     client.force_login(bob)
     assert client.get(url).status_code == 403

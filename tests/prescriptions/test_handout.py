@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from weasyprint import HTML
 
+from clinic.audit import Actor
 from exercises.models import ExerciseImage
 from prescriptions import handouts, services
 from prescriptions.selectors import get_prescription_for, handout_snapshot
@@ -82,7 +83,7 @@ def test_a_failed_render_leaves_the_draft_untouched(draft, alice, monkeypatch):
 
     monkeypatch.setattr(handouts, "render_pdf", broken)
     with pytest.raises(RuntimeError):
-        services.prescription_issue(prescription=draft, by=alice)
+        services.prescription_issue(prescription=draft, actor=Actor(alice))
     draft.refresh_from_db()
     assert draft.status == "draft" and draft.issued_at is None
     assert not hasattr(draft, "handout") or draft.handout is None

@@ -7,6 +7,7 @@ import zxingcpp
 from django.core.files.base import ContentFile
 from django.test import override_settings
 
+from clinic.audit import Actor
 from prescriptions import handouts, services
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 from tests.clinic.test_images import picture
@@ -99,7 +100,7 @@ def test_footer_shows_page_count_clinic_text_and_issue_date(issued):
 def test_clinic_logo_is_printed_and_later_branding_changes_do_not_touch_issued(draft, alice):
     clinic = draft.clinic
     clinic.logo.save("logo.png", ContentFile(picture("PNG", size=(300, 100)).read()), save=True)
-    handout = services.prescription_issue(prescription=draft, by=alice)
+    handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
     stored = handout.pdf.read()
     assert len(pdf_reader(stored).pages[0].images) == 1
     clinic.logo.delete(save=True)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
+from clinic.audit import Actor
 from clinic.models import Clinic, Membership, Patient, User
 from exercises.models import Exercise
 from prescriptions import services
@@ -119,7 +120,7 @@ class Command(BaseCommand):
             return
         exercises = {e.slug: e for e in Exercise.objects.filter(slug__in=[s for s, _ in items])}
         with transaction.atomic():
-            rx = services.prescription_create(patient=patient, therapist=therapist, title=title)
+            rx = services.prescription_create(patient=patient, actor=Actor(therapist), title=title)
             rx.advice = advice
             rx.review_date = timezone.localdate() + datetime.timedelta(weeks=3)
             rx.log_weeks = 1 if issue else 0
@@ -128,13 +129,15 @@ class Command(BaseCommand):
             for slug, extra in items:
                 if slug not in exercises:
                     continue
-                item = services.prescription_add_exercise(prescription=rx, exercise=exercises[slug])
+                item = services.prescription_add_exercise(
+                    prescription=rx, exercise=exercises[slug], actor=Actor(rx.therapist)
+                )
                 if extra:
                     for key, value in extra.items():
                         setattr(item, key, value)
                     item.save()
             if issue:
-                services.prescription_issue(prescription=rx, by=therapist)
+                services.prescription_issue(prescription=rx, actor=Actor(therapist))
 
 
 def demo_logo() -> bytes:
