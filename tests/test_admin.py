@@ -98,6 +98,10 @@ def test_bulk_publish_and_retire(curator_client):
     curator_client.post(url, {"action": "retire", "_selected_action": [drafts[0].pk]})
     drafts[0].refresh_from_db()
     assert drafts[0].status == "retired"
+    # Each change is in the exercise's history, with who made it.
+    history = list(drafts[0].history.order_by("history_date"))
+    assert [h.status for h in history] == ["draft", "published", "retired"]
+    assert history[-1].history_user.email == "curator@site.example"
 
 
 def test_import_a_good_file_then_a_bad_one(curator_client, tmp_path):

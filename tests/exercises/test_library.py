@@ -156,3 +156,35 @@ def test_a_curators_main_picture_stays_main(library, tmp_path):
     illustrations_load(poses=load_poses())
     main = psoas.images.get(is_main=True)
     assert main.pk == photo.pk and psoas.images.count() == 2
+
+
+def test_a_failed_redraw_keeps_the_old_drawings_and_leaves_no_new_files(library, monkeypatch):
+    """Replaced drawings are deleted only after the commit; a failure keeps them."""
+    import copy
+
+    from exercises.illustrations import load_poses
+    from exercises.models import ExerciseImage
+    from exercises.services import ILLUSTRATION_CREDIT, illustrations_load
+
+    poses = load_poses()
+    illustrations_load(poses=poses)
+    storage = ExerciseImage._meta.get_field("image").storage
+    before = {i.image.name for i in ExerciseImage.objects.filter(credit=ILLUSTRATION_CREDIT)}
+    changed = copy.deepcopy(poses)
+    for pose in changed.values():
+        pose["alt"] += " (redrawn)"
+    save, saved = ExerciseImage.save, []
+
+    def fail_on_the_third(self, *args, **kwargs):
+        if len(saved) == 2:
+            raise RuntimeError("disk full")
+        saved.append(self.image.name)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExerciseImage, "save", fail_on_the_third)
+    with pytest.raises(RuntimeError):
+        illustrations_load(poses=changed)
+    after = {i.image.name for i in ExerciseImage.objects.filter(credit=ILLUSTRATION_CREDIT)}
+    assert after == before
+    assert all(storage.exists(name) for name in before)
+    assert saved and not any(storage.exists(name) for name in saved if name not in before)

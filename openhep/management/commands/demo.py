@@ -4,13 +4,15 @@ import io
 import fontpkg_atkinson_hyperlegible
 from django.core.files.base import ContentFile
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from clinic.audit import Actor
+from clinic.forms import PatientForm
 from clinic.models import Clinic, Membership, Patient, User
+from clinic.services import patient_create
 from exercises.models import Exercise
 from prescriptions import services
 from prescriptions.models import Prescription
@@ -91,22 +93,25 @@ class Command(BaseCommand):
             therapist = users[Membership.Role.THERAPIST]
             patients = {}
             for first, last, preferred, born, email, consent in PATIENTS:
-                patient, created = Patient.objects.get_or_create(
-                    clinic=clinic,
-                    first_name=first,
-                    last_name=last,
-                    defaults={
-                        "preferred_name": preferred,
-                        "date_of_birth": born,
-                        "email": email,
-                        "email_consent": consent,
-                        "created_by": therapist,
-                    },
-                )
-                if created and consent:
-                    patient.email_consent_at = timezone.now()
-                    patient.email_consent_by = therapist
-                    patient.save()
+                patient = Patient.objects.filter(
+                    clinic=clinic, first_name=first, last_name=last
+                ).first()
+                if patient is None:
+                    # Through the service, as the patient form does: audited like any other.
+                    form = PatientForm(
+                        {
+                            "first_name": first,
+                            "last_name": last,
+                            "preferred_name": preferred,
+                            "date_of_birth": born.isoformat() if born else "",
+                            "email": email,
+                            **({"email_consent": "on"} if consent else {}),
+                        },
+                        clinic=clinic,
+                    )
+                    if not form.is_valid():
+                        raise CommandError(f"Demo patient {first}: {form.errors.as_text()}")
+                    patient = patient_create(clinic=clinic, actor=Actor(therapist), form=form)
                 patients[first] = patient
         for (first, title, advice, items), issue in ((ISSUED, True), (DRAFT, False)):
             self._prescription(patients[first], therapist, title, advice, items, issue=issue)
@@ -130,14 +135,15 @@ class Command(BaseCommand):
                 if slug not in exercises:
                     continue
                 item = services.prescription_add_exercise(
-                    prescription=rx, exercise=exercises[slug], actor=Actor(rx.therapist)
+                    prescription=rx, exercise=exercises[slug], actor=Actor(therapist)
                 )
                 if extra:
                     for key, value in extra.items():
                         setattr(item, key, value)
                     item.save()
-            if issue:
-                services.prescription_issue(prescription=rx, actor=Actor(therapist))
+        if issue:
+            # Outside the transaction above: issuing renders first, then locks briefly.
+            services.prescription_issue(prescription=rx, actor=Actor(therapist))
 
 
 def demo_logo() -> bytes:

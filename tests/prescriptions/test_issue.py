@@ -1,0 +1,114 @@
+"""Issuing: WeasyPrint runs before any lock, the write is short and re-checked, the
+stored file never outlives a failed issue, and a double click is harmless."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.urls import reverse
+
+from clinic.audit import Actor
+from clinic.models import AuditEntry
+from prescriptions import handouts, services
+from prescriptions.models import Handout, Prescription
+from tests.prescriptions.test_builder import builder_data
+
+
+def stored_handouts(storage) -> list[str]:
+    try:
+        clinics = storage.listdir("handouts")[0]
+    except FileNotFoundError:
+        return []
+    return [
+        f"{c}/{p}/{f}"
+        for c in clinics
+        for p in storage.listdir(f"handouts/{c}")[0]
+        for f in storage.listdir(f"handouts/{c}/{p}")[1]
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_handout_renders_outside_any_transaction(draft, alice, monkeypatch):
+    """A render holds no lock: on SQLite a write lock would stop the whole clinic."""
+    seen = []
+    render = handouts.render_pdf
+
+    def watching(*args, **kwargs):
+        seen.append(connection.in_atomic_block)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(handouts, "render_pdf", watching)
+    services.prescription_issue(prescription=draft, actor=Actor(alice))
+    assert seen == [False]
+    draft.refresh_from_db()
+    assert draft.status == Prescription.Status.ISSUED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_issue_removes_its_stored_file(draft, alice, monkeypatch):
+    storage = Handout._meta.get_field("pdf").storage
+
+    def no_audit(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "_audit", no_audit)
+    with pytest.raises(RuntimeError):
+        services.prescription_issue(prescription=draft, actor=Actor(alice))
+    draft.refresh_from_db()
+    assert draft.status == Prescription.Status.DRAFT
+    assert not Handout.objects.exists()
+    assert stored_handouts(storage) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_plan_changed_during_the_render_is_rendered_again(draft, alice, monkeypatch):
+    """What is stored is what the plan says when it is frozen, never an older read."""
+    render = handouts.render_pdf
+    calls = []
+
+    def editing_meanwhile(snapshot, **kwargs):
+        if not calls:
+            draft.items.filter(order=0).update(hold_seconds=45)  # Another tab saves.
+        calls.append(snapshot)
+        return render(snapshot, **kwargs)
+
+    monkeypatch.setattr(handouts, "render_pdf", editing_meanwhile)
+    handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
+    assert len(calls) == 2
+    assert "Hold 45 seconds" in handout.snapshot["items"][0]["dose"]
+    storage = Handout._meta.get_field("pdf").storage
+    assert stored_handouts(storage) == [handout.pdf.name.removeprefix("handouts/")]
+
+
+def test_issuing_twice_returns_the_same_handout_and_one_entry(draft, alice):
+    first = services.prescription_issue(prescription=draft, actor=Actor(alice))
+    second = services.prescription_issue(prescription=draft, actor=Actor(alice))
+    assert first.pk == second.pk
+    issued = AuditEntry.objects.filter(detail="Issued", target=f"prescription {draft.pk}")
+    assert issued.count() == 1
+
+
+def test_a_double_click_on_save_and_issue_shows_the_issued_page(alice_client, draft, monkeypatch):
+    """The second click's request loaded the draft before the first one issued it."""
+    save = services.prescription_save
+
+    def first_click_wins(**kwargs):
+        services.prescription_issue(prescription=draft, actor=Actor(draft.therapist))
+        return save(**kwargs)
+
+    monkeypatch.setattr(services, "prescription_save", first_click_wins)
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(url, builder_data(draft, issue="1"))
+    assert response.status_code == 302
+    assert response.url == reverse("prescriptions:detail", args=[draft.pk])
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert texts == ["This prescription is issued. The handout is ready."]
+
+
+def test_a_later_second_click_also_lands_on_the_issued_page(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    data = builder_data(draft, issue="1")
+    assert alice_client.post(url, data).status_code == 302
+    response = alice_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("prescriptions:detail", args=[draft.pk])
+    assert Handout.objects.filter(prescription=draft).count() == 1
