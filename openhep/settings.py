@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "clinic.middleware.IdleTimeoutMiddleware",
     "clinic.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "openhep.middleware.NoStoreForStaffMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -275,3 +276,7 @@ LOGGING = {
 # Handouts then print short video links (SITE_URL/v/<exercise>) under the QR codes.
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 OPENHEP_LIBRARY_DIR = BASE_DIR / "exercises" / "library"
+# The most exercises one program or template can hold: a home program is a handful,
+# and an unbounded one could be doubled by template round trips until the builder
+# can no longer save it.
+OPENHEP_MAX_ITEMS = env.int("MAX_ITEMS_PER_PROGRAM", default=30)

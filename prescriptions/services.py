@@ -9,6 +9,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -59,6 +60,18 @@ def prescription_create(*, patient, actor: Actor, title: str = "") -> Prescripti
     return prescription
 
 
+def _require_room(current: int, adding: int) -> None:
+    """A program or template holds at most ``OPENHEP_MAX_ITEMS`` exercises."""
+    limit = settings.OPENHEP_MAX_ITEMS
+    if current + adding > limit:
+        room = max(limit - current, 0)
+        raise ValidationError(
+            f"A program can hold at most {limit} exercises. This one has {current}"
+            + (f", so there is room for {room} more." if room else ", so it is full.")
+            + " Remove some first, or start a separate program."
+        )
+
+
 def _require_draft(prescription: Prescription) -> None:
     if not prescription.is_draft:
         raise ValidationError("This prescription has been issued and can no longer be changed.")
@@ -71,6 +84,7 @@ def prescription_add_exercise(
     """Append an exercise with its default dose."""
     prescription = Prescription.objects.select_for_update().get(pk=prescription.pk)
     _require_draft(prescription)
+    _require_room(prescription.items.count(), 1)
     item = PrescriptionItem(
         prescription=prescription,
         exercise=exercise,
@@ -233,6 +247,7 @@ def _append_items(items, target: Prescription, *, start: int) -> int:
         for i in items.select_related("exercise")
         if i.exercise.status == Exercise.Status.PUBLISHED
     ]
+    _require_room(target.items.count(), len(published))
     return _copy_items(published, PrescriptionItem, start=start, prescription=target)
 
 
@@ -304,7 +319,10 @@ def delivery_request(
         raise ValidationError(
             "This patient has not agreed to receive handouts by email. Record their consent first."
         )
-    existing = Delivery.objects.filter(request_key=request_key).first()
+    # Looked up within this prescription only: a key taken from another clinic's form
+    # must not reveal that delivery or its recipient.
+    mine = Delivery.objects.filter(prescription=prescription, request_key=request_key)
+    existing = mine.first()
     if existing is not None:
         return existing, False
     try:
@@ -322,7 +340,10 @@ def delivery_request(
             transaction.on_commit(lambda: send_delivery.enqueue(delivery.pk))
     except IntegrityError:
         # The same form, submitted twice at the same moment: the other request won.
-        return Delivery.objects.get(request_key=request_key), False
+        existing = mine.first()
+        if existing is None:
+            raise ValidationError("This form has expired. Reload the page and try again.") from None
+        return existing, False
     return delivery, True
 
 
@@ -364,6 +385,11 @@ def templates_load(*, entries: list) -> int:
         missing = [i["exercise"] for i in entry["items"] if i["exercise"] not in exercises]
         if missing:
             raise ValidationError(f"Template {entry['slug']}: unknown exercise(s) {missing}")
+        if len(entry["items"]) > settings.OPENHEP_MAX_ITEMS:
+            raise ValidationError(
+                f"Template {entry['slug']}: {len(entry['items'])} exercises, "
+                f"more than the {settings.OPENHEP_MAX_ITEMS} a program can hold"
+            )
         wanted_items = []
         for order, item in enumerate(entry["items"]):
             exercise = exercises[item["exercise"]]
@@ -434,6 +460,7 @@ def template_save_from(*, prescription: Prescription, name: str, actor: Actor) -
     items = list(prescription.items.all())
     if not items:
         raise ValidationError("Add exercises before saving the plan as a template.")
+    _require_room(0, len(items))
     slug = unique_slug(
         ProgramTemplate.objects.filter(clinic=prescription.clinic),
         name,

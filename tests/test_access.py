@@ -145,3 +145,31 @@ def test_colleague_in_the_same_clinic_gets_in(client, bob, clinic, objects, name
     if response.status_code == 405:
         response = client.post(url)
     assert response.status_code in (200, 302)
+
+
+NO_STORE_PAGES = [
+    "dashboard",
+    "patients:list",
+    "patients:detail",
+    "patients:edit",
+    "prescriptions:detail",
+    "prescriptions:edit",
+    "prescriptions:handout",
+    "exercises:list",
+    "audit_log",
+]
+
+
+@pytest.mark.parametrize("name", NO_STORE_PAGES)
+def test_pages_with_patient_data_are_not_kept_in_the_browser_cache(
+    client, clinic_admin, objects, name
+):
+    client.force_login(clinic_admin)
+    kwargs = {}
+    if name.startswith("patients:") and name != "patients:list":
+        kwargs = {"pk": objects["patient"].pk}
+    elif name.startswith("prescriptions:"):
+        kwargs = {"pk": objects["prescription"].pk}
+    response = client.get(reverse(name, kwargs=kwargs))
+    assert response.status_code == 200, name
+    assert "no-store" in response["Cache-Control"], name

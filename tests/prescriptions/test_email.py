@@ -372,3 +372,24 @@ def test_clinic_admins_see_the_clinics_email_log(client, alice, bob, charlie, is
     Membership.objects.filter(user=charlie).update(role="admin")
     client.force_login(charlie)
     assert "Jordan Ellis" not in client.get(url).content.decode()
+
+
+def test_a_request_key_from_another_clinic_reveals_nothing(issued, alice, charlie, other_clinic):
+    """Clinic B posting clinic A's key learns neither that the email exists nor to whom."""
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import PatientFactory, PrescriptionFactory
+
+    key = uuid.uuid4()
+    services.delivery_request(prescription=issued, actor=Actor(alice), request_key=key)
+    theirs = PrescriptionFactory(
+        patient=PatientFactory(clinic=other_clinic, email="b@patient.example"),
+        therapist=charlie,
+        status="issued",
+        issued_at=timezone.now(),
+    )
+    with pytest.raises(ValidationError) as error:
+        services.delivery_request(prescription=theirs, actor=Actor(charlie), request_key=key)
+    assert issued.patient.email not in str(error.value)
+    assert "expired" in str(error.value)
+    assert Delivery.objects.filter(prescription=theirs).count() == 0

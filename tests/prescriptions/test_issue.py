@@ -112,3 +112,40 @@ def test_a_later_second_click_also_lands_on_the_issued_page(alice_client, draft)
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse("prescriptions:detail", args=[draft.pk])
     assert Handout.objects.filter(prescription=draft).count() == 1
+
+
+def test_a_program_holds_at_most_the_limit(settings, draft, alice, exercises):
+    """Template round trips cannot double a plan without end (13: 16 requests, 256 items)."""
+    from django.core.exceptions import ValidationError
+
+    settings.OPENHEP_MAX_ITEMS = 4
+    actor = Actor(alice)
+    services.prescription_add_exercise(prescription=draft, exercise=exercises[0], actor=actor)
+    with pytest.raises(ValidationError, match="at most 4 exercises. This one has 4, so it is full"):
+        services.prescription_add_exercise(prescription=draft, exercise=exercises[1], actor=actor)
+    template = services.template_save_from(prescription=draft, name="Four", actor=actor)
+    with pytest.raises(ValidationError, match="so it is full"):
+        services.template_apply(prescription=draft, template=template, actor=actor)
+    assert draft.items.count() == 4
+
+
+def test_the_builder_says_why_an_exercise_was_not_added(settings, alice_client, draft, exercises):
+    settings.OPENHEP_MAX_ITEMS = 3
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    response = alice_client.post(
+        url, builder_data(draft, add_exercise=str(exercises[0].pk)), follow=True
+    )
+    assert response.status_code == 200
+    assert "A program can hold at most 3 exercises" in response.content.decode()
+    assert draft.items.count() == 3
+
+
+def test_a_template_apply_that_would_overflow_adds_nothing(settings, draft, alice):
+    from django.core.exceptions import ValidationError
+
+    settings.OPENHEP_MAX_ITEMS = 5
+    actor = Actor(alice)
+    template = services.template_save_from(prescription=draft, name="Three", actor=actor)
+    with pytest.raises(ValidationError, match="room for 2 more"):
+        services.template_apply(prescription=draft, template=template, actor=actor)
+    assert draft.items.count() == 3
