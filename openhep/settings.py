@@ -182,6 +182,9 @@ if STATIC_ROOT.parent == VAR_DIR:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# The folders of MEDIA_ROOT anyone may fetch: library pictures and clinic logos.
+# Everything else (handouts) is private, served only by audited, clinic-scoped views.
+OPENHEP_PUBLIC_MEDIA = ["exercises/", "clinics/logos/"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

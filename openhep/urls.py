@@ -1,12 +1,10 @@
 """The whole site's URLs: each app brings its own, the project puts them together."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
 from exercises.views import video_redirect
-from openhep.views import healthz
+from openhep.views import healthz, public_media
 from prescriptions.views import DeliveryLogView
 from records.views import DashboardView
 
@@ -20,8 +18,6 @@ urlpatterns = [
     path("v/<slug:slug>", video_redirect, name="video"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Only the public part of media (pictures, logos); see openhep.views.public_media.
+    path("media/<path:path>", public_media, name="media"),
 ]
-
-if settings.DEBUG:
-    # Development only; in production the web server or object storage serves media.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -20,7 +20,8 @@ SKIP_NAMESPACES = {"admin"}
 # a handout's QR code (patients never log in; it reveals only a video address).
 # The links sent by email to join a clinic and to reset a password: their token is
 # the credential (tests/clinic/test_staff.py and test_accounts.py).
-PUBLIC_ROUTES = {"video", "invitation_accept", "password_reset_confirm"}
+# Library pictures and logos (tests/openhep/test_media.py walks every stored file).
+PUBLIC_ROUTES = {"video", "invitation_accept", "password_reset_confirm", "media"}
 
 
 def object_routes(patterns=None, namespace=""):

@@ -192,6 +192,7 @@ NO_PATIENT_DATA = {
     "prescriptions:handout": "reads (audited as a print)",
     "video": "a public redirect to a video",
     "healthz": "a probe",
+    "media": "public pictures and logos, read only",
 }
 
 
