@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: refuses an oversized request from its headers.
+    "openhep.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,8 +197,14 @@ STORAGES = {
         )
     },
 }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body accepted (a 5 MB picture or library file and the form
+# around it). Larger ones are refused from their Content-Length, before any byte is
+# read or written to disk (openhep.middleware); without a Content-Length the upload
+# stops at the same size. Set the proxy's body limit to the same value.
+OPENHEP_MAX_REQUEST_BYTES = env.int("MAX_REQUEST_MB", default=6) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = OPENHEP_MAX_REQUEST_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["openhep.middleware.LimitedUploadHandler"]
 
 # Email: Django 6.1 mailers, configured by one URL.
 MAILERS = {
