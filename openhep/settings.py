@@ -107,6 +107,11 @@ TEMPLATES = [
     },
 ]
 
+# The cache holds draft previews and the per-user preview limit. Local memory by
+# default; a shared cache (CACHE_URL=redis://127.0.0.1:6379/1) makes the limit hold
+# across processes and servers.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -291,3 +296,6 @@ OPENHEP_LIBRARY_DIR = BASE_DIR / "exercises" / "library"
 # and an unbounded one could be doubled by template round trips until the builder
 # can no longer save it.
 OPENHEP_MAX_ITEMS = env.int("MAX_ITEMS_PER_PROGRAM", default=30)
+# Draft previews drawn at once in one process (threads); each user draws one at a
+# time. Over either limit the preview says "busy, try again" instead of queueing.
+OPENHEP_PREVIEWS_PER_PROCESS = env.int("PREVIEWS_PER_PROCESS", default=2)

@@ -270,7 +270,14 @@ class HandoutView(ClinicStaffMixin, View):
         filename = f"handout-{rx.pk}.pdf"
         audit_read(request, rx, Action.PRINT, "Draft preview" if rx.is_draft else "Handout PDF")
         if rx.is_draft:
-            pdf = services.handout_render_draft(prescription=rx)
+            try:
+                pdf = services.handout_preview(prescription=rx, user=request.user)
+            except services.RenderBusy as busy:
+                response = render(
+                    request, "prescriptions/preview_busy.html", {"reason": str(busy)}, status=503
+                )
+                response["Retry-After"] = "5"
+                return response
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="draft-{filename}"'
             return response

@@ -149,3 +149,47 @@ def test_a_template_apply_that_would_overflow_adds_nothing(settings, draft, alic
     with pytest.raises(ValidationError, match="room for 2 more"):
         services.template_apply(prescription=draft, template=template, actor=actor)
     assert draft.items.count() == 3
+
+
+def test_a_draft_preview_is_rendered_once_per_content(alice_client, draft, monkeypatch):
+    render, calls = handouts.render_pdf, []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(handouts, "render_pdf", counting)
+    url = reverse("prescriptions:handout", args=[draft.pk])
+    first = alice_client.get(url)
+    second = alice_client.get(url)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and len(calls) == 1
+    draft.items.filter(order=0).update(hold_seconds=50)  # A changed plan renders again.
+    assert b"50 seconds" not in first.content
+    assert alice_client.get(url).status_code == 200 and len(calls) == 2
+
+
+def test_a_second_preview_while_one_renders_is_told_to_wait(alice_client, draft, alice):
+    """Previews never queue: a user already drawing one, or a process with every
+    slot taken, gets a clear 'busy' page (20 parallel previews once starved /healthz)."""
+    from django.core.cache import cache
+
+    cache.add(f"openhep:preview-busy:{alice.pk}", 1)
+    response = alice_client.get(reverse("prescriptions:handout", args=[draft.pk]))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "still being drawn" in response.content.decode()
+    cache.delete(f"openhep:preview-busy:{alice.pk}")
+
+
+def test_a_busy_process_refuses_instead_of_queueing(alice_client, draft, monkeypatch):
+    import threading
+
+    slots = threading.BoundedSemaphore(1)
+    slots.acquire()  # Another request is drawing.
+    monkeypatch.setattr(services, "_process_slots", slots)
+    response = alice_client.get(reverse("prescriptions:handout", args=[draft.pk]))
+    assert response.status_code == 503
+    assert "Several previews" in response.content.decode()
+    slots.release()
+    assert alice_client.get(reverse("prescriptions:handout", args=[draft.pk])).status_code == 200
