@@ -20,11 +20,13 @@ instant between the server's "250 accepted" and step 3.
 
 import datetime
 import logging
-from email.utils import formataddr, make_msgid, parseaddr
+import socket
+import time
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.tasks import default_task_backend, task
 from django.template.loader import render_to_string
@@ -40,6 +42,9 @@ MAX_ATTEMPTS = 5
 BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 15, 60)]
 # Longer than any SMTP conversation (EMAIL_TIMEOUT applies per socket operation).
 LEASE = datetime.timedelta(minutes=5)
+# After a send, how long to keep trying to record it while the database is away
+# (seconds between tries; 62 s in all, well inside the lease).
+RECORD_RETRY_PAUSES = (1, 2, 4, 8, 15, 32)
 
 
 def one_line(text: str) -> str:
@@ -80,13 +85,22 @@ def build_message(delivery: Delivery) -> EmailMultiAlternatives:
         to=[delivery.recipient],
         cc=[delivery.extra_recipient] if delivery.extra_recipient else None,
         reply_to=[reply_to] if reply_to else None,
-        headers={"Message-ID": make_msgid(domain=from_address.partition("@")[2] or None)},
+        headers={"Message-ID": message_id(delivery, from_address)},
     )
     message.attach_alternative(render_to_string("emails/handout.html", context), "text/html")
     with prescription.handout.pdf.open("rb") as pdf:
         filename = f"{slugify(prescription.title)[:60] or 'home-exercise-program'}.pdf"
         message.attach(filename, pdf.read(), "application/pdf")
     return message
+
+
+def message_id(delivery: Delivery, from_address: str) -> str:
+    """The same Message-ID on every attempt of one delivery: if a send is repeated
+    (the database was lost between the server's "250" and our record of it),
+    receiving servers and mail programs that de-duplicate see one message."""
+    domain = from_address.partition("@")[2] or socket.getfqdn()
+    key = delivery.request_key.hex[:16] if delivery.request_key else "0"
+    return f"<openhep.delivery.{delivery.pk}.{key}@{domain}>"
 
 
 def claimable(now) -> Q:
@@ -161,12 +175,24 @@ def send_delivery(delivery_id: int) -> str:
             delivery, status=Delivery.Status.FAILED, next_attempt_at=None, last_error=words[:300]
         )
         return Delivery.Status.FAILED
-    record(
-        delivery,
-        status=Delivery.Status.SENT,
-        sent_at=timezone.now(),
-        next_attempt_at=None,
-        last_error="",
-        message_id=message.extra_headers["Message-ID"],
-    )
+    sent_at = timezone.now()
+    for pause in (*RECORD_RETRY_PAUSES, None):
+        # The server has the message: try hard to write that down, or the lease runs
+        # out and the message goes again (with the same Message-ID).
+        try:
+            record(
+                delivery,
+                status=Delivery.Status.SENT,
+                sent_at=sent_at,
+                next_attempt_at=None,
+                last_error="",
+                message_id=message.extra_headers["Message-ID"],
+            )
+            break
+        except (OperationalError, InterfaceError):
+            if pause is None:
+                raise
+            logger.warning("Delivery %s sent; database unreachable, retrying", delivery.pk)
+            connection.close()
+            time.sleep(pause)
     return Delivery.Status.SENT

@@ -393,3 +393,100 @@ def test_a_request_key_from_another_clinic_reveals_nothing(issued, alice, charli
     assert issued.patient.email not in str(error.value)
     assert "expired" in str(error.value)
     assert Delivery.objects.filter(prescription=theirs).count() == 0
+
+
+def test_every_attempt_of_a_delivery_carries_the_same_message_id(issued, alice, settings):
+    """A repeated send (database lost after the server's 250) is one message to a
+    receiving server that de-duplicates."""
+    settings.DEFAULT_FROM_EMAIL = "OpenHEP <handouts@openhep.example>"
+    delivery, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
+    first = tasks.build_message(delivery).extra_headers["Message-ID"]
+    again = tasks.build_message(Delivery.objects.get(pk=delivery.pk)).extra_headers["Message-ID"]
+    assert first == again
+    assert first.startswith(f"<openhep.delivery.{delivery.pk}.") and first.endswith(
+        "@openhep.example>"
+    )
+    other, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
+    assert tasks.build_message(other).extra_headers["Message-ID"] != first
+
+
+def test_a_sent_email_is_recorded_after_a_short_database_outage(
+    issued, alice, smtp, db_tasks, monkeypatch
+):
+    """The server accepted the message; the database comes back within the retry window:
+    the delivery is recorded as sent and nothing is sent twice."""
+    from django.db import OperationalError
+
+    delivery, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
+    record, failures = tasks.record, []
+
+    def flaky(d, **changes):
+        if changes.get("status") == Delivery.Status.SENT and len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+        return record(d, **changes)
+
+    monkeypatch.setattr(tasks, "record", flaky)
+    monkeypatch.setattr(tasks.time, "sleep", lambda seconds: None)
+    run_worker()
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    assert len(smtp.envelopes) == 1 and len(failures) == 2
+
+
+def test_the_worker_survives_a_database_outage(issued, alice, smtp, db_tasks, monkeypatch):
+    """The stock worker exits when the database goes away; ours waits, reconnects with
+    back-off and goes on to send what is queued."""
+    from django.db import OperationalError
+    from django_tasks_db.models import DBTaskResultQuerySet
+
+    from openhep.management.commands import db_worker
+
+    services.delivery_request(prescription=issued, actor=Actor(alice), request_key=uuid.uuid4())
+    get_locked, outages, pauses = DBTaskResultQuerySet.get_locked, [], []
+
+    def down_twice(self):
+        if len(outages) < 2:
+            outages.append(1)
+            raise OperationalError("could not connect to server: Connection refused")
+        return get_locked(self)
+
+    monkeypatch.setattr(DBTaskResultQuerySet, "get_locked", down_twice)
+    monkeypatch.setattr(db_worker, "pause_for", pauses.append)
+    run_worker()
+    assert pauses == [1, 1]  # Back-off restarts once the database answers again.
+    assert Delivery.objects.get().status == Delivery.Status.SENT
+    assert len(smtp.envelopes) == 1
+
+
+def test_a_task_cut_off_by_an_outage_is_marked_failed_not_left_running(db_tasks):
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from openhep.management.commands.db_worker import ResilientWorker
+
+    queued = tasks.send_delivery.enqueue(12345)
+    DBTaskResult.objects.filter(pk=queued.id).update(
+        status=TaskResultStatus.RUNNING, worker_ids=["w-1"]
+    )
+    worker = ResilientWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="w-1",
+        excluded_queue_names=[],
+    )
+    assert worker.release_orphans() == 1
+    row = DBTaskResult.objects.get(pk=queued.id)
+    assert row.status == TaskResultStatus.FAILED
+    assert "lost the database" in row.traceback
+    assert worker.release_orphans() == 0  # Nothing of its own left running.
