@@ -1,8 +1,11 @@
+import base64
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
 from exercises.dose import Dose
@@ -243,3 +246,21 @@ class ExerciseImage(models.Model):
 
     def __str__(self):
         return self.alt_text
+
+
+def video_signature(exercise: Exercise) -> str:
+    """The short signature in a clinic exercise's printed video link (``/v/<slug>/<sig>``):
+    only that clinic's handouts carry it, so a private exercise's slug cannot be probed.
+    48 bits: short enough to type from paper, far too many to guess."""
+    digest = salted_hmac(
+        "openhep.video-link", f"{exercise.pk}:{exercise.slug}", algorithm="sha256"
+    ).digest()
+    return base64.urlsafe_b64encode(digest[:6]).decode()
+
+
+def is_known_video_host(host: str) -> bool:
+    """A host on ``OPENHEP_VIDEO_HOSTS`` (or a subdomain of one): redirected to directly."""
+    host = host.lower().rstrip(".")
+    return any(
+        host == known or host.endswith("." + known) for known in settings.OPENHEP_VIDEO_HOSTS
+    )

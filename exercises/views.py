@@ -1,13 +1,16 @@
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import constant_time_compare
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import ClinicStaffMixin
 from exercises.forms import ExerciseForm
-from exercises.models import Exercise
+from exercises.models import Exercise, is_known_video_host, video_signature
 from exercises.selectors import (
     exercise_filters,
     exercise_search_page,
@@ -100,12 +103,31 @@ class ExerciseCopyView(ClinicStaffMixin, View):
 
 
 @cache_control(public=True, max_age=3600)
-def video_redirect(request, slug):
+def video_redirect(request, slug, signature=""):
     """The short link printed under a handout's QR code. Public: patients never log in,
-    and it reveals only an exercise's video address, never patient data."""
+    and it reveals only an exercise's video address, never patient data.
+
+    A clinic's own exercise answers only with the signature its handout printed (so
+    its slugs cannot be probed). Known video hosts are redirected to; any other
+    address gets a page that names where the link goes, so the installation's
+    domain never silently forwards to an address a user typed.
+    """
     exercise = get_object_or_404(
         Exercise.objects.exclude(status=Exercise.Status.DRAFT).exclude(video_url=""), slug=slug
     )
-    if not exercise.video_url.startswith(("https://", "http://")):
+    if exercise.clinic_id is not None and not constant_time_compare(
+        signature, video_signature(exercise)
+    ):
         raise Http404("No video for this exercise.")
-    return HttpResponseRedirect(exercise.video_url)
+    if exercise.clinic_id is None and signature:
+        raise Http404("No video for this exercise.")
+    destination = urlsplit(exercise.video_url)
+    if destination.scheme not in ("https", "http") or not destination.hostname:
+        raise Http404("No video for this exercise.")
+    if is_known_video_host(destination.hostname):
+        return HttpResponseRedirect(exercise.video_url)
+    return render(
+        request,
+        "exercises/video_leave.html",
+        {"exercise": exercise, "url": exercise.video_url, "host": destination.hostname},
+    )

@@ -296,6 +296,12 @@ OPENHEP_LIBRARY_DIR = BASE_DIR / "exercises" / "library"
 # and an unbounded one could be doubled by template round trips until the builder
 # can no longer save it.
 OPENHEP_MAX_ITEMS = env.int("MAX_ITEMS_PER_PROGRAM", default=30)
+# Video hosts a handout's short link (/v/<exercise>) redirects to directly; any other
+# address gets a page naming where the link goes, and a button to continue.
+OPENHEP_VIDEO_HOSTS = env.list(
+    "VIDEO_HOSTS",
+    default=["youtube.com", "youtu.be", "youtube-nocookie.com", "vimeo.com"],
+)
 # Draft previews drawn at once in one process (threads); each user draws one at a
 # time. Over either limit the preview says "busy, try again" instead of queueing.
 OPENHEP_PREVIEWS_PER_PROCESS = env.int("PREVIEWS_PER_PROCESS", default=2)

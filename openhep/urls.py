@@ -16,6 +16,7 @@ urlpatterns = [
     path("exercises/", include("exercises.urls")),
     path("prescriptions/", include("prescriptions.urls")),
     path("v/<slug:slug>", video_redirect, name="video"),
+    path("v/<slug:slug>/<str:signature>", video_redirect, name="video_signed"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # Only the public part of media (pictures, logos); see openhep.views.public_media.

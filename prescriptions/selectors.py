@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.access import clinic_of
-from exercises.models import ExerciseImage, ExerciseStep
+from exercises.models import ExerciseImage, ExerciseStep, video_signature
 from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
 
 SNAPSHOT_VERSION = 1
@@ -91,6 +91,8 @@ def video_link(exercise) -> str:
     if not exercise.video_url:
         return ""
     if settings.SITE_URL:
+        if exercise.clinic_id is not None:
+            return f"{settings.SITE_URL}/v/{exercise.slug}/{video_signature(exercise)}"
         return f"{settings.SITE_URL}/v/{exercise.slug}"
     return exercise.video_url
 

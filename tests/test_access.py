@@ -21,7 +21,13 @@ SKIP_NAMESPACES = {"admin"}
 # The links sent by email to join a clinic and to reset a password: their token is
 # the credential (tests/clinic/test_staff.py and test_accounts.py).
 # Library pictures and logos (tests/openhep/test_media.py walks every stored file).
-PUBLIC_ROUTES = {"video", "invitation_accept", "password_reset_confirm", "media"}
+PUBLIC_ROUTES = {
+    "video",
+    "video_signed",
+    "invitation_accept",
+    "password_reset_confirm",
+    "media",
+}
 
 
 def object_routes(patterns=None, namespace=""):

@@ -191,6 +191,7 @@ NO_PATIENT_DATA = {
     "prescriptions:detail": "reads (audited as a view)",
     "prescriptions:handout": "reads (audited as a print)",
     "video": "a public redirect to a video",
+    "video_signed": "a public redirect to a clinic's video",
     "healthz": "a probe",
     "media": "public pictures and logos, read only",
 }

@@ -57,11 +57,51 @@ def test_search_query_count_does_not_grow_with_results(alice_client, django_asse
         alice_client.get(reverse("exercises:list"))
 
 
-def test_short_video_link_redirects_anyone_to_the_video(client, db):
-    ExerciseFactory(name="Calf raise", video_url="https://videos.clinic.example/calf-raise")
+def test_short_video_link_redirects_anyone_to_a_known_video_host(client, db):
+    ExerciseFactory(name="Calf raise", video_url="https://www.youtube.com/watch?v=calf-raise")
     response = client.get("/v/calf-raise")
     assert response.status_code == 302
-    assert response.url == "https://videos.clinic.example/calf-raise"
+    assert response.url == "https://www.youtube.com/watch?v=calf-raise"
+
+
+def test_any_other_address_gets_a_page_naming_where_it_goes(client, db):
+    """The installation's domain never silently forwards to an address someone typed."""
+    ExerciseFactory(name="Calf raise", video_url="https://videos.clinic.example/calf-raise")
+    response = client.get("/v/calf-raise")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "videos.clinic.example" in page
+    assert 'href="https://videos.clinic.example/calf-raise"' in page
+    assert not response.has_header("Location")
+
+
+@pytest.mark.parametrize("host", ["youtube.com.evil.example", "evil-youtube.com", "vimeo.co"])
+def test_look_alike_hosts_are_not_trusted(client, db, host):
+    ExerciseFactory(name="Calf raise", video_url=f"https://{host}/watch")
+    assert client.get("/v/calf-raise").status_code == 200  # The page, not a redirect.
+
+
+def test_a_clinics_own_exercise_answers_only_with_its_printed_signature(
+    client, db, clinic, settings
+):
+    from exercises.models import video_signature
+    from prescriptions.selectors import video_link
+
+    settings.SITE_URL = "https://hep.northside.example"
+    private = ExerciseFactory(
+        name="Our calf raise", clinic=clinic, video_url="https://youtu.be/our-calf"
+    )
+    assert client.get(f"/v/{private.slug}").status_code == 404  # Slugs cannot be probed.
+    assert client.get(f"/v/{private.slug}/AAAAAAAA").status_code == 404
+    printed = video_link(private)
+    assert printed == f"https://hep.northside.example/v/{private.slug}/{video_signature(private)}"
+    response = client.get(printed.removeprefix(settings.SITE_URL))
+    assert response.status_code == 302 and response.url == "https://youtu.be/our-calf"
+
+
+def test_a_shared_exercise_with_a_made_up_signature_is_404(client, db):
+    ExerciseFactory(name="Calf raise", video_url="https://youtu.be/calf")
+    assert client.get("/v/calf-raise/anything").status_code == 404
 
 
 @pytest.mark.parametrize(
