@@ -27,6 +27,7 @@ from prescriptions.selectors import (
     patient_prescriptions,
     recent_prescriptions,
 )
+from records.forms import PatientSearchForm
 from records.services import patient_erase, patient_export_archive
 
 
@@ -50,11 +51,17 @@ class PatientListView(ClinicStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         data = self.request.POST if self.request.method == "POST" else self.request.GET
-        query = data.get("q", "").strip()[:100] if self.request.method == "POST" else ""
-        archived = data.get("archived") == "1"
+        form = PatientSearchForm(data)
+        form.is_valid()
+        clean = {name: form.cleaned_data.get(name) for name in ("q", "archived")}
+        # Search words only from a post: a patient's name in a URL ends up in logs.
+        query = (clean["q"] or "") if self.request.method == "POST" else ""
+        archived = bool(clean["archived"])
         patients = patient_list(user=self.request.user, query=query, archived=archived)
         page = Paginator(patients, 25).get_page(data.get("page"))
-        return super().get_context_data(q=query, archived=archived, page=page, **kwargs)
+        return super().get_context_data(
+            q=query, archived=archived, page=page, search_errors=form.errors.get("q"), **kwargs
+        )
 
 
 class PatientCreateView(ClinicStaffMixin, FormView):

@@ -196,3 +196,19 @@ def test_patient_list_pages(alice_client, clinic):
     page = alice_client.get(reverse("patients:list")).content.decode()
     assert "Page 1 of 2" in page
     assert "Page 2 of 2" in alice_client.get(reverse("patients:list"), {"page": 2}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "words", ["Jor\x00dan", "x" * 5000, "\x00"], ids=["nul", "long", "only-nul"]
+)
+def test_a_bad_search_is_a_message_not_a_500(alice_client, patient, words):
+    response = alice_client.post(reverse("patients:list"), {"q": words})
+    assert response.status_code == 200
+    assert 'class="invalid-feedback"' in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["380000000000000000000", "\x00", "-1", "abc"])
+def test_any_page_number_shows_a_page(alice_client, patient, page):
+    response = alice_client.post(reverse("patients:list"), {"q": "", "page": page})
+    assert response.status_code == 200
+    assert patient.last_name in response.content.decode()
