@@ -25,6 +25,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import staff
+from clinic.access import client_ip
 from clinic.forms import InvitationAcceptForm, PasswordConfirmForm, TwoFactorCodeForm
 from clinic.middleware import TwoFactorMiddleware, has_device
 
@@ -216,7 +217,9 @@ class InvitationAcceptView(View):
         form = InvitationAcceptForm(request.POST, invitation=self.invitation)
         if form.is_valid():
             try:
-                user = staff.invitation_accept(invitation=self.invitation, form=form)
+                user = staff.invitation_accept(
+                    invitation=self.invitation, form=form, ip=client_ip(request)
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:

@@ -122,8 +122,9 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, form) -> User:
-    """Create the invited person's account and membership; the link is spent."""
+def invitation_accept(*, invitation: Invitation, form, ip: str | None = None) -> User:
+    """Create the invited person's account and membership; the link is spent. The new
+    member is the actor of the audit entry (from ``ip``, the address they joined from)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open(timezone.now()):
         raise ValidationError("This invitation has already been used or has expired.")
@@ -141,6 +142,12 @@ def invitation_accept(*, invitation: Invitation, form) -> User:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    _staff_event(
+        actor=Actor(user=user, ip=ip),
+        clinic=invitation.clinic,
+        target=f"invitation {invitation.pk}",
+        detail=f"Joined as {invitation.get_role_display().lower()}",
+    )
     return user
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.audit import Actor
-from clinic.models import Invitation, Membership, User
+from clinic.models import AuditEntry, Invitation, Membership, User
 from tests.factories import MembershipFactory
 from tests.helpers import emailed_path
 
@@ -73,6 +73,9 @@ def test_invitation_email_link_creates_the_account_once(clinic_admin_client, cli
     assert user.membership.title == "Physio"
     assert user.check_password("a-long-enough-passphrase")
     assert client.get(reverse("dashboard")).status_code == 200  # Signed in.
+    joined = AuditEntry.objects.get(detail="Joined as therapist")
+    assert (joined.actor, joined.action, joined.clinic) == (user, AuditEntry.Action.STAFF, clinic)
+    assert joined.ip_address == "127.0.0.1"
 
     # The link is spent.
     client.logout()
