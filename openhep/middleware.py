@@ -42,9 +42,9 @@ class RequestSizeLimitMiddleware:
             page = render_to_string(
                 "413.html", {"limit_mb": settings.OPENHEP_MAX_REQUEST_BYTES // (1024 * 1024)}
             )
-            response = HttpResponse(page, status=413)
-            response["Connection"] = "close"  # The unread body is not drained.
-            return response
+            # The unread body is the server's to discard (gunicorn closes the
+            # connection); a WSGI app may not set Connection itself.
+            return HttpResponse(page, status=413)
         return self.get_response(request)
 
 
