@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 from django_otp import user_has_device
 
 from clinic.access import membership_of
@@ -25,8 +26,8 @@ TOUCH_EVERY = 60
 
 def _leave(request, to: str) -> HttpResponse:
     """Redirect, also for htmx requests (which would otherwise swap the page into a panel)."""
-    if request.headers.get("HX-Request") == "true":
-        return HttpResponse(headers={"HX-Redirect": to})
+    if request.htmx:
+        return HttpResponseClientRedirect(to)
     return redirect(to)
 
 

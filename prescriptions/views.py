@@ -7,6 +7,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
+from django_htmx.http import HttpResponseClientRedirect
 
 from clinic.access import ClinicAdminMixin, ClinicStaffMixin
 from clinic.audit import Actor, audit_record
@@ -92,7 +93,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         form = PrescriptionForm(instance=self.prescription)
         formset = ItemFormSet(instance=self.prescription, queryset=self.prescription.items.all())
         context = self.get_context_data(form=form, formset=formset)
-        if request.headers.get("HX-Target") == "library-results":
+        if request.htmx.target == "library-results":
             return render(request, f"{self.template_name}#library-results", context)
         audit_read(request, self.prescription, Action.VIEW, "Opened in the builder")
         return self.render_to_response(context)
@@ -102,7 +103,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         self.prescription = get_prescription_for(request.user, self.prescription.pk)
         form = PrescriptionForm(instance=self.prescription)
         formset = ItemFormSet(instance=self.prescription, queryset=self.prescription.items.all())
-        context = self.get_context_data(form=form, formset=formset, htmx=True)
+        context = self.get_context_data(form=form, formset=formset)
         return render(request, f"{self.template_name}#plan", context)
 
     def post(self, request, *args, **kwargs):
@@ -118,8 +119,8 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         )
         if not (form.is_valid() and formset.is_valid()):
             messages.error(request, "Please correct the highlighted fields.")
-            context = self.get_context_data(form=form, formset=formset, htmx=htmx)
-            if htmx:
+            context = self.get_context_data(form=form, formset=formset)
+            if request.htmx:
                 return render(request, f"{self.template_name}#plan", context)
             return self.render_to_response(context)
         try:
@@ -135,7 +136,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
                 self._act(request)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
-            if htmx:
+            if request.htmx:
                 return self._plan(request)
             return redirect(f"{request.path}?{request.GET.urlencode()}#plan")
         if "issue" in request.POST:
@@ -143,9 +144,9 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         else:
             messages.success(request, "Draft saved.")
             response = redirect(self.prescription)
-        if htmx:
+        if request.htmx:
             # Leaving the builder: a full page load of where the redirect points.
-            return HttpResponse(headers={"HX-Redirect": response.url})
+            return HttpResponseClientRedirect(response.url)
         return response
 
     def _act(self, request):
