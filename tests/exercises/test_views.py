@@ -1,3 +1,4 @@
+import factory
 import pytest
 from django.urls import reverse
 
@@ -173,3 +174,13 @@ def test_retired_exercises_leave_search_but_not_old_prescriptions(
     page = alice_client.get(reverse("prescriptions:detail", args=[rx.pk])).content.decode()
     assert "Standing psoas stretch" in page
     assert alice_client.get(psoas.get_absolute_url()).status_code == 200
+
+
+def test_page_links_keep_the_search_and_filters(alice_client, db):
+    ExerciseFactory.create_batch(30, name=factory.Sequence(lambda n: f"Calf stretch {n}"))
+    ExerciseFactory(name="Calf stretch lying", position="lying-back")
+    url = reverse("exercises:list")
+    page = alice_client.get(url, {"q": "calf stretch", "position": "standing"}).content.decode()
+    assert 'href="?q=calf+stretch&amp;position=standing&amp;page=2">Next' in page
+    page = alice_client.get(url, {"q": "calf", "page": "2", "position": "standing"}).content
+    assert 'href="?q=calf&amp;page=1&amp;position=standing">Previous' in page.decode()
