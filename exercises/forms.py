@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from clinic.forms import clean_picture
 from exercises.dose import Dose
 from exercises.models import Category, Equipment, Exercise, Region, lines
+from exercises.selectors import taxonomy_choices
 
 DOSE = list(Dose.FIELDS)
 DOSE_COUNTS = [name for name in DOSE if name != "side"]
@@ -149,3 +150,84 @@ class ExerciseForm(forms.ModelForm):
         if not any(cleaned.get(name) for name in ("hold_seconds", "reps", "sets")):
             self.add_error("hold_seconds", "Give at least a hold time or a number of times.")
         return cleaned
+
+
+def _select(label: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": f"Unknown {label.lower()}: showing all."},
+    )
+
+
+class LibrarySearchForm(forms.Form):
+    """The library's search box and filters, read from the query string
+    (``?q=…&region=…&category=…&equipment=…&position=…&page=…``).
+
+    A value that names nothing (an old link, an edited URL) is an error shown
+    beside its field and is left out of the search: never a 500, and the
+    database never sees it. The regions, categories and equipment are offered
+    by slug, read once each for both the check and the drop-down.
+    """
+
+    TERMS = ("q", "region", "category", "equipment", "position")
+    # The search words are cut to this length, not refused: each word is tested
+    # on every row, so a pasted paragraph must not cost more than a sentence.
+    MAX_QUERY = 100
+
+    q = forms.CharField(
+        label="Search exercises",
+        required=False,
+        widget=forms.SearchInput(
+            attrs={
+                "class": "form-control",
+                "placeholder": "Search: name, muscle, problem (e.g. psoas, hip flexor)",
+            }
+        ),
+    )
+    region = _select("Body region")
+    category = _select("Category")
+    equipment = _select("Equipment")
+    position = _select("Position")
+    # Carried by the page links, not by the form: a new search starts at page 1.
+    # Not a number reads as page 1, as Paginator.get_page reads it.
+    page = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, **kwargs):
+        # Ids without the "id_" prefix: the builder's live search listens to "#q".
+        super().__init__(data, auto_id="%s", **kwargs)
+        taxonomy = taxonomy_choices()
+        for name, anything in (
+            ("region", "All regions"),
+            ("category", "All categories"),
+            ("equipment", "Any equipment"),
+        ):
+            self.fields[name].choices = [("", anything), *taxonomy[name]]
+        self.fields["position"].choices = [("", "Any position"), *Exercise.Position.choices]
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"][: self.MAX_QUERY]
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:  # Bootstrap shows a field's error next to an .is-invalid
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+    def terms(self) -> dict[str, str]:
+        """The search words and filters that are valid; one in error counts as not given."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {name: cleaned.get(name) or "" for name in self.TERMS}
+
+    @property
+    def page_number(self) -> int | None:
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get("page")
+
+    @property
+    def is_filtered(self) -> bool:
+        """Anything typed or chosen, valid or not (so there is something to clear)."""
+        return any(self.data.get(name) for name in self.TERMS)

@@ -21,6 +21,8 @@ from clinic.access import clinic_of
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 
 SEARCH_FIELDS = ("name", "aliases", "summary", "indications")
+# The largest OFFSET our databases take (a signed 64-bit integer).
+MAX_ROWS = 2**63 - 1
 
 
 def search_text() -> Concat:
@@ -126,7 +128,9 @@ def exercise_search_page(
         number = int(number)
     except (TypeError, ValueError):
         number = 1  # as get_page: not a number, the first page
-    if number < 1:
+    if number < 1 or number * per_page > MAX_ROWS:
+        # Before the first page, or past any table a database can hold (an OFFSET that
+        # large is an error): the last page, as get_page gives it, after a COUNT.
         return paginator.get_page(number)
     start = (number - 1) * per_page
     window = (
@@ -148,12 +152,12 @@ def exercise_search_page(
     return Page([rows[pk] for pk in ids if pk in rows], number, paginator)
 
 
-def exercise_filters() -> dict:
+def taxonomy_choices() -> dict[str, list[tuple[str, str]]]:
+    """(slug, name) of every region, category and piece of equipment, in their order."""
     return {
-        "regions": Region.objects.all(),
-        "categories": Category.objects.all(),
-        "equipment": Equipment.objects.all(),
-        "positions": Exercise.Position.choices,
+        "region": list(Region.objects.values_list("slug", "name")),
+        "category": list(Category.objects.values_list("slug", "name")),
+        "equipment": list(Equipment.objects.values_list("slug", "name")),
     }
 
 

@@ -9,46 +9,32 @@ from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import ClinicStaffMixin
-from exercises.forms import ExerciseForm
+from exercises.forms import ExerciseForm, LibrarySearchForm
 from exercises.models import Exercise, is_known_video_host, video_signature
-from exercises.selectors import (
-    exercise_filters,
-    exercise_search_page,
-    get_clinic_exercise_for,
-    get_exercise_for,
-)
+from exercises.selectors import exercise_search_page, get_clinic_exercise_for, get_exercise_for
 from exercises.services import clinic_exercise_save, exercise_copy_to_clinic
-
-SEARCH_PARAMS = ("q", "region", "category", "equipment", "position")
-
-
-def search_params(request) -> dict:
-    return {name: request.GET.get(name, "").strip()[:100] for name in SEARCH_PARAMS}
 
 
 def search_page(request, clinic, per_page: int = 24):
-    params = search_params(request)
+    """The library's search form, read from the query string, and the page of results."""
+    form = LibrarySearchForm(request.GET)
+    terms = form.terms()
     page = exercise_search_page(
         clinic=clinic,
-        number=request.GET.get("page"),
+        number=form.page_number,
         per_page=per_page,
-        query=params["q"],
-        region=params["region"],
-        category=params["category"],
-        equipment=params["equipment"],
-        position=params["position"],
+        query=terms.pop("q"),
+        **terms,
     )
-    return params, page
+    return form, page
 
 
 class ExerciseListView(ClinicStaffMixin, TemplateView):
     template_name = "exercises/list.html"
 
     def get_context_data(self, **kwargs):
-        params, page = search_page(self.request, self.clinic)
-        return super().get_context_data(
-            params=params, page=page, filters=exercise_filters(), **kwargs
-        )
+        search_form, page = search_page(self.request, self.clinic)
+        return super().get_context_data(search_form=search_form, page=page, **kwargs)
 
 
 class ExerciseDetailView(ClinicStaffMixin, TemplateView):

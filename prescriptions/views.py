@@ -13,7 +13,7 @@ from clinic.access import ClinicAdminMixin, ClinicStaffMixin
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
-from exercises.selectors import exercise_filters, get_prescribable_exercise_for
+from exercises.selectors import get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
 from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm, TemplateNameForm
@@ -195,13 +195,12 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         )
 
     def get_context_data(self, **kwargs):
-        params, page = search_page(self.request, self.clinic, per_page=12)
+        search_form, page = search_page(self.request, self.clinic, per_page=12)
         in_plan = {item.exercise_id for item in self.prescription.items.all()}
         return super().get_context_data(
             prescription=self.prescription,
-            params=params,
+            search_form=search_form,
             page=page,
-            filters=exercise_filters(),
             in_plan=in_plan,
             templates=templates_for(self.request.user),
             **kwargs,

@@ -45,7 +45,10 @@ def described(page) -> tuple:
 
 
 @pytest.mark.parametrize("query", ["stretch", "STRETCH", "stretch hip", "", "nothing-like-it"])
-@pytest.mark.parametrize("number", [None, "", "1", "2", "3", "4", "99", "0", "-1", "abc", "2.0"])
+@pytest.mark.parametrize(
+    "number",
+    [None, "", "1", "2", "3", "4", "99", "0", "-1", "abc", "2.0", str(2**62), str(10**30)],
+)
 def test_page_is_what_paginator_gives(stretches, query, number):
     page = exercise_search_page(clinic=None, number=number, per_page=PER_PAGE, query=query)
     assert described(page) == as_paginator(query, number)

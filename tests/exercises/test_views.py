@@ -184,3 +184,59 @@ def test_page_links_keep_the_search_and_filters(alice_client, db):
     assert 'href="?q=calf+stretch&amp;position=standing&amp;page=2">Next' in page
     page = alice_client.get(url, {"q": "calf", "page": "2", "position": "standing"}).content
     assert 'href="?q=calf&amp;page=1&amp;position=standing">Previous' in page.decode()
+
+
+@pytest.fixture
+def neck_and_calf(db):
+    from exercises.models import Region
+
+    neck = Region.objects.create(slug="neck", name="Neck")
+    ExerciseFactory(name="Neck tilt", position="sitting").regions.add(neck)
+    ExerciseFactory(name="Calf raise", position="standing")
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"region": "nowhere"}, "Unknown body region: showing all."),
+        ({"region": "neck\x00"}, "Unknown body region: showing all."),
+        ({"category": "9" * 40}, "Unknown category: showing all."),
+        ({"equipment": "<b>band</b>"}, "Unknown equipment: showing all."),
+        ({"position": "upside-down"}, "Unknown position: showing all."),
+        ({"q": "neck\x00"}, "Null characters are not allowed."),
+    ],
+)
+def test_a_search_term_that_names_nothing_is_left_out_with_a_message(
+    alice_client, neck_and_calf, params, error
+):
+    response = alice_client.get(reverse("exercises:list"), params)
+    assert response.status_code == 200
+    assert f'<div class="invalid-feedback" id="{next(iter(params))}_error">{error}</div>' in (
+        response.content.decode()
+    )
+    assert {e.name for e in response.context["page"]} == {"Neck tilt", "Calf raise"}
+
+
+def test_the_valid_filters_still_apply_beside_one_in_error(alice_client, neck_and_calf):
+    assert names_for(alice_client, region="nowhere", position="sitting") == ["Neck tilt"]
+    assert names_for(alice_client, region="neck", position="sitting") == ["Neck tilt"]
+    assert names_for(alice_client, region="neck", position="standing") == []
+
+
+@pytest.mark.parametrize("q", ["", "a"])
+@pytest.mark.parametrize(("number", "shown"), [("abc", 1), ("0", 2), (str(10**30), 2), ("2", 2)])
+def test_any_page_number_gives_a_page(alice_client, db, q, number, shown):
+    ExerciseFactory.create_batch(30, name=factory.Sequence(lambda n: f"Calf raise {n}"))
+    response = alice_client.get(reverse("exercises:list"), {"q": q, "page": number})
+    assert response.status_code == 200
+    assert response.context["page"].number == shown
+
+
+def test_the_builder_library_answers_a_bad_filter_without_a_500(alice_client, draft):
+    response = alice_client.get(
+        reverse("prescriptions:edit", args=[draft.pk]),
+        {"q": "x\x00", "region": "nowhere", "page": str(10**30)},
+        headers={"HX-Request": "true", "HX-Target": "library-results"},
+    )
+    assert response.status_code == 200
+    assert 'id="library-results"' in response.content.decode()
