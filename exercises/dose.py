@@ -1,6 +1,24 @@
-"""A dose written for patients: "Hold 30 seconds · 3 times · each side · twice a day"."""
+"""A dose: what makes one valid, and how it reads for patients
+("Hold 30 seconds · 3 times · each side · twice a day").
+
+The rule lives here only. The model fields take their validators from
+``count_validators`` and ``DoseFields.clean()`` calls ``Dose.validate``, so the
+staff forms, the builder, the Django admin and the library loader (which all
+run the model's validation) check the same thing and say it in the same words.
+"""
 
 from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+# Every dose field but the side is a count: a whole number from 1 (0 would mean
+# nothing) to a most that no home exercise goes past.
+MOST = {"hold_seconds": 3600, "reps": 500, "sets": 20, "times_per_day": 12, "days_per_week": 7}
+COUNTS = tuple(MOST)
+# A dose says how much at least one way: a hold, a number of times or of sets.
+AMOUNT = ("hold_seconds", "reps", "sets")
+NO_AMOUNT = "Give at least a hold time or a number of times."
 
 SEPARATOR = " · "
 SIDE_WORDS = {"each": "each side", "left": "left side", "right": "right side"}
@@ -26,6 +44,12 @@ class Dose:
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.FIELDS}
 
+    def validate(self) -> None:
+        """Raise ``ValidationError`` (on the hold field) when the dose gives no amount.
+        Each count's own range is checked by its field's ``count_validators``."""
+        if not any(getattr(self, name) for name in AMOUNT):
+            raise ValidationError({"hold_seconds": NO_AMOUNT}, code="no_amount")
+
     def parts(self) -> list[str]:
         parts = []
         if self.hold_seconds:
@@ -46,6 +70,10 @@ class Dose:
 
     def __str__(self) -> str:
         return SEPARATOR.join(self.parts())
+
+
+def count_validators(name: str) -> list:
+    return [MinValueValidator(1), MaxValueValidator(MOST[name])]
 
 
 def plural(count: int, word: str) -> str:

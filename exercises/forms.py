@@ -1,15 +1,13 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
 from django import forms
-from django.core.validators import MinValueValidator
 
 from clinic.forms import clean_picture
-from exercises.dose import Dose
+from exercises.dose import COUNTS, Dose, count_validators
 from exercises.models import Category, Equipment, Exercise, Region, lines
 from exercises.selectors import taxonomy_choices
 
 DOSE = list(Dose.FIELDS)
-DOSE_COUNTS = [name for name in DOSE if name != "side"]
 
 
 # The largest id any of our databases stores: a bigger one must not reach a query.
@@ -35,14 +33,12 @@ class TaxonomyField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
-def at_least_one(form, names) -> None:
-    """Dose counts start at 1: the model fields are "positive", which lets 0 through,
-    and a dose of 0 means nothing."""
-    for name in names:
+def dose_inputs(form) -> None:
+    """The form's dose counts check the dose rule's range themselves (the model field
+    would give them "0 or more"), so a bad number gets the rule's message at once."""
+    for name in COUNTS:
         field = form.fields[name]
-        field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)] + [
-            MinValueValidator(1)
-        ]
+        field.validators = count_validators(name)
         field.widget.attrs.update({"inputmode": "numeric", "min": 1})
 
 
@@ -105,7 +101,7 @@ class ExerciseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["steps"] = "\n".join(s.text for s in self.instance.steps.all())
-        at_least_one(self, DOSE_COUNTS)
+        dose_inputs(self)
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field("name"),
@@ -147,8 +143,6 @@ class ExerciseForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("image") and not cleaned.get("image_alt"):
             self.add_error("image_alt", "Describe the picture for patients who cannot see it.")
-        if not any(cleaned.get(name) for name in ("hold_seconds", "reps", "sets")):
-            self.add_error("hold_seconds", "Give at least a hold time or a number of times.")
         return cleaned
 
 

@@ -2,13 +2,12 @@ import base64
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
-from exercises.dose import Dose
+from exercises.dose import Dose, count_validators
 
 
 class Side(models.TextChoices):
@@ -22,33 +21,28 @@ class DoseFields(models.Model):
     """The six dose fields: an exercise's default dose, or a prescription item's own."""
 
     hold_seconds = models.PositiveSmallIntegerField(
-        "hold (sec)",
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        "hold (sec)", null=True, blank=True, validators=count_validators("hold_seconds")
     )
     reps = models.PositiveSmallIntegerField(
-        "times", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(500)]
+        "times", null=True, blank=True, validators=count_validators("reps")
     )
     sets = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(20)]
+        null=True, blank=True, validators=count_validators("sets")
     )
     side = models.CharField(max_length=5, choices=Side, default=Side.NONE)
     times_per_day = models.PositiveSmallIntegerField(
-        "times a day",
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        "times a day", null=True, blank=True, validators=count_validators("times_per_day")
     )
     days_per_week = models.PositiveSmallIntegerField(
-        "days a week",
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(7)],
+        "days a week", null=True, blank=True, validators=count_validators("days_per_week")
     )
 
     class Meta:
         abstract = True
+
+    def clean(self):
+        super().clean()
+        self.dose.validate()
 
     @property
     def dose(self) -> Dose:

@@ -110,13 +110,9 @@ def _wanted_fields(entry: dict) -> dict:
         cautions="\n".join(entry.get("cautions", [])),
         position=entry["position"],
         difficulty=entry["difficulty"],
-        hold_seconds=dose.get("hold_seconds"),
-        reps=dose.get("reps"),
-        sets=dose.get("sets"),
-        side=dose.get("side") or "none",
-        times_per_day=dose.get("times_per_day"),
-        days_per_week=dose.get("days_per_week"),
     )
+    # Checked by the model's validation (full_clean): the one dose rule, in exercises.dose.
+    values.update({name: dose.get(name) for name in DOSE_KEYS}, side=dose.get("side") or "none")
     return values
 
 

@@ -5,7 +5,7 @@ from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 
 from exercises.dose import Dose
-from exercises.forms import DOSE_COUNTS, at_least_one
+from exercises.forms import dose_inputs
 from prescriptions.models import Prescription, PrescriptionItem
 
 DOSE_FIELDS = list(Dose.FIELDS)
@@ -36,6 +36,8 @@ class PrescriptionForm(forms.ModelForm):
 
 
 class ItemForm(forms.ModelForm):
+    """One exercise of the plan: its dose (checked by the dose rule, in the model) and note."""
+
     class Meta:
         model = PrescriptionItem
         fields = [*DOSE_FIELDS, "note", "order"]
@@ -46,16 +48,10 @@ class ItemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        at_least_one(self, DOSE_COUNTS)
+        dose_inputs(self)
 
     def dose_fields(self):
         return [self[name] for name in DOSE_FIELDS]
-
-    def clean(self):
-        cleaned = super().clean()
-        if not any(cleaned.get(name) for name in ("hold_seconds", "reps", "sets")):
-            raise forms.ValidationError("Give at least a hold time or a number of times.")
-        return cleaned
 
 
 # Edits the plan's items only: exercises are added by the builder's buttons, so a post

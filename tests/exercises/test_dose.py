@@ -1,6 +1,12 @@
-import pytest
+import json
 
-from exercises.dose import Dose
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from exercises.dose import NO_AMOUNT, Dose
+from tests.exercises.test_library import LIBRARY
+from tests.factories import ExerciseFactory
 
 
 @pytest.mark.parametrize(
@@ -29,3 +35,62 @@ def test_dose_reads_as_plain_words(dose, words):
 
 def test_one_set_is_not_mentioned():
     assert "set" not in str(Dose(reps=10, sets=1))
+
+
+@pytest.mark.parametrize(
+    "dose", [Dose(hold_seconds=5), Dose(reps=1), Dose(sets=2), Dose(reps=3, side="each")]
+)
+def test_a_dose_with_an_amount_is_valid(dose):
+    dose.validate()
+
+
+@pytest.mark.parametrize("dose", [Dose(), Dose(side="each", times_per_day=2, days_per_week=7)])
+def test_a_dose_without_an_amount_is_refused_on_the_hold_field(dose):
+    with pytest.raises(ValidationError) as caught:
+        dose.validate()
+    assert caught.value.message_dict == {"hold_seconds": [NO_AMOUNT]}
+
+
+NO_AMOUNT_DOSE = {"hold_seconds": None, "reps": None, "sets": None, "times_per_day": 2}
+
+
+def test_the_staff_form_the_builder_the_admin_and_the_library_share_the_rule(
+    alice_client, draft, django_user_model, client
+):
+    """One rule, one message, wherever a dose is written."""
+    from exercises.services import library_problems
+    from tests.exercises.test_clinic_exercises import exercise_data
+    from tests.prescriptions.test_builder import builder_data
+
+    # The clinic's own exercise form.
+    blank = {name: "" for name in ("hold_seconds", "reps", "sets")}
+    response = alice_client.post(reverse("exercises:create"), exercise_data(**blank))
+    assert response.context["form"].errors["hold_seconds"] == [NO_AMOUNT]
+    # The builder's items.
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    items = {f"items-0-{name}": "" for name in blank}
+    response = alice_client.post(url, builder_data(draft, **items))
+    assert response.context["formset"].forms[0].errors["hold_seconds"] == [NO_AMOUNT]
+    # The library file (it used to load an exercise with no amount).
+    entry = json.loads(LIBRARY.read_text())[0]
+    entry.update(related=[], dose=NO_AMOUNT_DOSE)
+    assert library_problems([entry]) == [f"Row 1 ({entry['slug']}): hold_seconds: {NO_AMOUNT}"]
+    # The Django admin (it used to save one).
+    exercise = ExerciseFactory(name="Calf raise")
+    curator = django_user_model.objects.create_superuser("curator@site.example", "pw-curator-1")
+    client.force_login(curator)
+    url = reverse("admin:exercises_exercise_change", args=[exercise.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if not isinstance(value, list | tuple)
+    }
+    data.update(blank)
+    for inline in ("steps", "images"):
+        data.update({f"{inline}-TOTAL_FORMS": "0", f"{inline}-INITIAL_FORMS": "0"})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["hold_seconds"] == [NO_AMOUNT]
+    exercise.refresh_from_db()
+    assert exercise.hold_seconds == 30
