@@ -107,12 +107,11 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         return render(request, f"{self.template_name}#plan", context)
 
     def post(self, request, *args, **kwargs):
-        htmx = request.headers.get("HX-Request") == "true"
         if not self.prescription.is_draft:
             error = ValidationError(
                 "This prescription has been issued and can no longer be changed."
             )
-            return _after_issued_elsewhere(request, self.prescription, error, htmx=htmx)
+            return _after_issued_elsewhere(request, self.prescription, error)
         form = PrescriptionForm(request.POST, instance=self.prescription)
         formset = ItemFormSet(
             request.POST, instance=self.prescription, queryset=self.prescription.items.all()
@@ -130,7 +129,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         except ValidationError as error:
             # Issued by another request since this page loaded (a double click on
             # "Save and issue"): show what was issued, not an error page.
-            return _after_issued_elsewhere(request, self.prescription, error, htmx=htmx)
+            return _after_issued_elsewhere(request, self.prescription, error)
         if any(action in request.POST for action in BUILDER_ACTIONS):
             try:
                 self._act(request)
@@ -215,14 +214,14 @@ def object_id(value: str) -> int:
     return int(value)
 
 
-def _after_issued_elsewhere(request, prescription, error, *, htmx: bool):
+def _after_issued_elsewhere(request, prescription, error):
     prescription.refresh_from_db()
     if "issue" in request.POST and prescription.status == prescription.Status.ISSUED:
         messages.info(request, "This prescription is issued. The handout is ready.")
     else:
         messages.error(request, " ".join(error.messages))
-    if htmx:
-        return HttpResponse(headers={"HX-Redirect": prescription.get_absolute_url()})
+    if request.htmx:
+        return HttpResponseClientRedirect(prescription.get_absolute_url())
     return redirect(prescription)
 
 

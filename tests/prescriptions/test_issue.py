@@ -114,6 +114,15 @@ def test_a_later_second_click_also_lands_on_the_issued_page(alice_client, draft)
     assert Handout.objects.filter(prescription=draft).count() == 1
 
 
+def test_a_later_second_click_through_htmx_loads_the_issued_page(alice_client, draft):
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    data = builder_data(draft, issue="1")
+    assert alice_client.post(url, data).status_code == 302
+    response = alice_client.post(url, data, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and not response.has_header("Location")
+    assert response["HX-Redirect"] == reverse("prescriptions:detail", args=[draft.pk])
+
+
 def test_a_program_holds_at_most_the_limit(settings, draft, alice, exercises):
     """Template round trips cannot double a plan without end (13: 16 requests, 256 items)."""
     from django.core.exceptions import ValidationError
