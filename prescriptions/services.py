@@ -481,7 +481,7 @@ def templates_load(*, entries: list) -> int:
             setattr(template, key, value)
         template.save()
         template.items.all().delete()
-        TemplateItem.objects.bulk_create(
+        items = [
             TemplateItem(
                 template=template,
                 exercise_id=pk,
@@ -490,7 +490,15 @@ def templates_load(*, entries: list) -> int:
                 **dict(zip(DOSE_NAMES, dose, strict=True)),
             )
             for pk, order, note, dose in wanted_items
-        )
+        ]
+        for item in items:
+            try:
+                item.full_clean(exclude=["template", "exercise"])
+            except ValidationError as error:
+                raise ValidationError(
+                    f"Template {entry['slug']}, item {item.order + 1}: {' '.join(error.messages)}"
+                ) from error
+        TemplateItem.objects.bulk_create(items)
         changed += 1
     return changed
 

@@ -202,3 +202,22 @@ def test_a_busy_process_refuses_instead_of_queueing(alice_client, draft, monkeyp
     assert "Several previews" in response.content.decode()
     slots.release()
     assert alice_client.get(reverse("prescriptions:handout", args=[draft.pk])).status_code == 200
+
+
+def test_a_bundled_template_with_a_bad_dose_is_refused_by_the_one_dose_rule(exercises):
+    from django.core.exceptions import ValidationError
+
+    entry = {
+        "slug": "bad-dose",
+        "name": "Bad dose",
+        "items": [
+            {
+                "exercise": exercises[0].slug,
+                "dose": {"hold_seconds": None, "reps": None, "sets": None},
+            }
+        ],
+    }
+    exercises[0].clinic = None
+    exercises[0].save()
+    with pytest.raises(ValidationError, match="Template bad-dose, item 1"):
+        services.templates_load(entries=[entry])
