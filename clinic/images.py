@@ -38,7 +38,7 @@ def normalise_image(upload, *, max_side: int = MAX_SIDE) -> SimpleUploadedFile:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             kind = image.format
             if kind not in ALLOWED:
                 raise ValidationError(

@@ -1,4 +1,5 @@
 import hashlib
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -100,13 +101,15 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A member of staff. Logs in with an email address; patients never log in."""
 
-    username = None
+    # Django's documented way to drop the inherited field; the stubs type it as str.
+    username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # The stubs expect auth's UserManager (username first); email login needs its own.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["email"]

@@ -9,7 +9,6 @@ from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -18,9 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.audit import Actor, audit_record
-from clinic.models import AuditEntry, Clinic, Invitation, Membership
-
-User = get_user_model()
+from clinic.models import AuditEntry, Clinic, Invitation, Membership, User
 
 
 def _new_token(invitation: Invitation) -> str:

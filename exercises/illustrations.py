@@ -31,6 +31,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 POSES_PATH = Path(__file__).resolve().parent / "library" / "poses.json"
@@ -49,7 +50,7 @@ TOP_KEYS = {"alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "pr
 
 # Prop type -> (required fields, optional fields); each field names its kind.
 # Types match the equipment slugs in exercises.json so tests can cross-check them.
-PROPS = {
+PROPS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "wall": ({"x": "x"}, {"side": ("left", "right", "back"), "top": "y", "width": "len"}),
     "doorway": ({"x": "x"}, {"top": "y"}),
     "chair": ({"x": "x", "y": "y"}, {"facing": ("left", "right", "front"), "back": "bool"}),
@@ -359,7 +360,8 @@ def _ghost(pose: dict) -> list[str]:
                 out.append(_polyline(line, **style))
     if "head" in over:
         out.append(_polyline([joints["neck"], joints["head"]], **style))
-        out.append(_circle(*joints["head"], HEAD_R, **{**style, "stroke_width": 3}))
+        hx, hy = joints["head"]
+        out.append(_circle(hx, hy, HEAD_R, **{**style, "stroke_width": 3}))
     return out
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 
 from clinic.slugs import unique_slug
@@ -134,7 +135,7 @@ def library_problems(entries) -> list[str]:
         if not isinstance(entry, dict):
             problems.append(f"{where}: not an exercise object.")
             continue
-        slug = entry.get("slug")
+        slug = entry.get("slug") or ""
         where = f"Row {row} ({slug or 'no slug'})"
         for key in ("slug", "name", "summary", "steps", "position", "difficulty"):
             if not entry.get(key):
@@ -255,9 +256,9 @@ def library_load(*, entries: list) -> LoadReport:
         loaded[slug] = exercise
     for entry in entries:
         exercise = loaded[entry["slug"]]
-        wanted = {loaded[s].pk for s in entry.get("related", [])}
-        if {e.pk for e in exercise.related.all()} != wanted:
-            exercise.related.set(wanted)
+        related = {loaded[s].pk for s in entry.get("related", [])}
+        if {e.pk for e in exercise.related.all()} != related:
+            exercise.related.set(related)
             if entry["slug"] not in report.created:
                 report.updated.add(entry["slug"])
     return report
@@ -364,7 +365,7 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
                 order=image.order,
             )
             clone.image.save(
-                image.image.name.rsplit("/", 1)[-1], ContentFile(handle.read()), save=False
+                (image.image.name or "").rsplit("/", 1)[-1], ContentFile(handle.read()), save=False
             )
             clone.save()
     return copy
@@ -395,19 +396,24 @@ def illustrations_load(*, poses: dict) -> int:
     the SVG), so loading twice changes nothing. Replaced files are deleted only
     once the database change is committed; if it is not, the new files go instead.
     """
-    written: list[str] = []
+    written: list[str | None] = []
     try:
         return _illustrations_load(poses, written)
     except BaseException:
-        for name in written:
-            ExerciseImage._meta.get_field("image").storage.delete(name)
+        _delete_files(ExerciseImage._meta.get_field("image").storage, written)
         raise
 
 
+def _delete_files(storage: Storage, names: list[str | None]) -> None:
+    for name in names:
+        if name:
+            storage.delete(name)
+
+
 @transaction.atomic
-def _illustrations_load(poses: dict, written: list[str]) -> int:
+def _illustrations_load(poses: dict, written: list[str | None]) -> int:
     changed = 0
-    stale: list[str] = []
+    stale: list[str | None] = []
     exercises = Exercise.objects.filter(clinic__isnull=True, slug__in=poses).prefetch_related(
         "images"
     )
@@ -417,7 +423,11 @@ def _illustrations_load(poses: dict, written: list[str]) -> int:
         name = f"illustration-{hashlib.sha256(svg).hexdigest()[:12]}.svg"
         images = list(exercise.images.all())
         ours = [i for i in images if i.credit == ILLUSTRATION_CREDIT]
-        if len(ours) == 1 and ours[0].image.name.endswith(name) and ours[0].alt_text == pose["alt"]:
+        if (
+            len(ours) == 1
+            and (ours[0].image.name or "").endswith(name)
+            and ours[0].alt_text == pose["alt"]
+        ):
             continue
         for old in ours:
             stale.append(old.image.name)
@@ -435,5 +445,5 @@ def _illustrations_load(poses: dict, written: list[str]) -> int:
         drawing.save()
         changed += 1
     storage = ExerciseImage._meta.get_field("image").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in stale if name])
+    transaction.on_commit(lambda: _delete_files(storage, stale))
     return changed

@@ -202,7 +202,7 @@ def _read_snapshot(
         if opts.proxy or not opts.managed or opts.db_table not in tables:
             continue
         for field in opts.concrete_fields:
-            if isinstance(field, models.FileField):
+            if isinstance(field, models.FileField) and field.column:
                 # Identifiers from our own models, quoted by the backend.
                 column, table = quote(field.column), quote(opts.db_table)
                 sql = f"SELECT DISTINCT {column} FROM {table} WHERE {column} <> ''"  # noqa: S608

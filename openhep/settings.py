@@ -180,7 +180,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
-STATICFILES_DIRS = [
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [
     BASE_DIR / "static",
     # Atkinson Hyperlegible (designed for low vision) from its PyPI package.
     ("fonts/atkinson", fontpkg_atkinson_hyperlegible.ROOT / "files"),

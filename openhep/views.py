@@ -27,7 +27,7 @@ def public_media(request, path: str):
     (docs/configuration.md); the same rule applies there."""
     if not is_public_media(path):
         raise Http404("No such file.")
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response = serve(request, path, document_root=str(settings.MEDIA_ROOT))
     response["Cache-Control"] = "public, max-age=86400"
     return response
 

@@ -65,7 +65,9 @@ ItemFormSet = forms.inlineformset_factory(
 class TemplateNameForm(forms.Form):
     """The name typed beside "Save as template"; the service tidies it and asks for one."""
 
-    template_name = forms.CharField(required=False)
+    # The form metaclass moves declared fields off the class, so Form.template_name
+    # (the form's own template) is untouched; the stubs cannot know that.
+    template_name = forms.CharField(required=False)  # type: ignore[assignment]
 
 
 class EmailHandoutForm(forms.Form):

@@ -171,5 +171,11 @@ def patient_erase(*, patient: Patient, actor: Actor) -> dict:
         detail=f"{plural(count, 'prescription')} and {plural(len(files), 'handout PDF')} erased",
     )
     patient.delete()
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in files if name])
+    transaction.on_commit(lambda: _delete_files(files))
     return {"prescriptions": count, "handouts": len(files)}
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)

@@ -77,5 +77,5 @@ class Command(stock.Command):
 
     def handle(self, *args, **options):
         # The stock command builds its worker from this module-level name.
-        stock.Worker = ResilientWorker  # type: ignore[misc]
+        stock.Worker = ResilientWorker
         return super().handle(*args, **options)

@@ -40,7 +40,7 @@ PATIENTS = [
     ("Priya", "Raman", "", datetime.date(1993, 6, 2), "", False),
     ("Tom", "Becker", "", datetime.date(1978, 11, 20), "tom.becker@patient.example", False),
 ]
-ISSUED = (
+ISSUED: tuple[str, str, str, list[tuple[str, dict[str, str]]]] = (
     "Jordan",
     "Hip flexors and lower back",
     "Do these after a warm shower or a short walk. Move slowly and breathe out as you stretch.",
