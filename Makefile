@@ -1,4 +1,5 @@
 # OpenHEP: `make run` serves the app with the demo clinic; `make test` runs the suite.
+# `make help` lists every target (the text after `##` on each target's line).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -7,13 +8,18 @@ UV := .tools/bin/uv
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes in parallel (pytest-xdist): `auto` is one per core; 0 runs in this process.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+# The suite always runs with production's defaults (DEBUG off), whatever .env says.
+TEST_ENV := DEBUG=0 SECRET_KEY=$${SECRET_KEY:-tests-only-not-secret}
+# Commands a developer runs by hand: development mode unless DEBUG is set.
+DEV_ENV := DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail}
 
 .PHONY: help install run test test-browser lint format bench clean
 
-help:
-	@echo "make run    install, migrate, load the library and the demo clinic, serve on http://$(HOST):$(PORT)"
-	@echo "make test   install and run the whole test suite (SQLite, or DATABASE_URL)"
-	@echo "make lint   ruff check and format check"
+help: ## list the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z.-]+:.*## / { printf "make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(UV):
 	@command -v python$(PYTHON_VERSION) >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || \
@@ -28,32 +34,45 @@ $(UV):
 	@$(PY) -c "import weasyprint" 2>/dev/null || { echo "WeasyPrint cannot load its system libraries: install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)." >&2; exit 1; }
 	@touch $@
 
-install: .venv/.synced
+install: .venv/.synced ## install uv into .tools/ and the locked dependencies into .venv/
 
-run: install
-	@DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail} $(PY) manage.py migrate --no-input
-	@DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail} $(PY) manage.py load_library
-	@DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail} $(PY) manage.py demo
+# Written once, never overwritten: delete .env to get a new one.
+.env: | .venv/.synced ## write a development .env (DEBUG=1, a new SECRET_KEY) if there is none
+	@$(PY) -c 'import os, secrets; fd = os.open(".env", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600); \
+	  os.write(fd, ("# Local development only (written by make run). See .env.example.\nDEBUG=1\nSECRET_KEY=" + secrets.token_urlsafe(50) + "\n").encode())'
+	@echo "Wrote .env for local development (DEBUG=1 and a new SECRET_KEY): manage.py commands now work here."
+
+run: install .env ## install, migrate, load the library and the demo clinic, serve on http://127.0.0.1:8000 (HOST, PORT)
+	@$(DEV_ENV) $(PY) manage.py migrate --no-input
+	@$(DEV_ENV) $(PY) manage.py load_library
+	@$(DEV_ENV) $(PY) manage.py demo
 	@echo "Emails are written to var/mail/ (set EMAIL_URL to use a real SMTP server)."
 	@echo "Open http://$(HOST):$(PORT)/accounts/login/ and log in with a login above."
-	@DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail} $(PY) manage.py runserver $(HOST):$(PORT)
+	@$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
-	@SECRET_KEY=$${SECRET_KEY:-tests-only-not-secret} $(PY) -m pytest $(PYTEST_ARGS)
+test: install ## install and run the whole suite in parallel (SQLite, or DATABASE_URL); PYTEST_ARGS adds options
+	@$(TEST_ENV) $(PYTEST) $(PYTEST_ARGS)
 
-test-browser: install
-	@SECRET_KEY=$${SECRET_KEY:-tests-only-not-secret} $(PY) -m pytest -m browser $(PYTEST_ARGS)
+test-browser: install ## only the browser tests (Playwright and Chromium)
+	@$(TEST_ENV) $(PYTEST) -m browser $(PYTEST_ARGS)
 
-lint: install
-	@.venv/bin/ruff check .
-	@.venv/bin/ruff format --check .
+lint: install ## ruff, ruff format, djlint, mypy, the import contract, makemigrations --check
+	@echo "== ruff check" && .venv/bin/ruff check .
+	@echo "== ruff format --check" && .venv/bin/ruff format --check .
+	@echo "== djlint --check (template formatting)" && .venv/bin/djlint templates --check
+	@echo "== djlint --lint (template rules)" && .venv/bin/djlint templates --lint
+	@echo "== mypy (django-stubs)" && DEBUG=1 .venv/bin/mypy
+	@echo "== lint-imports (the import contract)" && .venv/bin/lint-imports --no-logo
+	@echo "== makemigrations --check" && DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	@echo "== lint passed"
 
-format: install
+format: install ## rewrite Python (ruff) and templates (djlint) in the house style
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
+	@.venv/bin/djlint templates --reformat --quiet
 
-bench: install
+bench: install ## run the benchmarks (bench/README.md)
 	@DATABASE_URL="$(DATABASE_URL)" $(PY) -m bench.run
 
-clean:
-	rm -rf .venv .tools .pytest_cache
+clean: ## remove the installed tools, the virtualenv and the caches (never .env or var/)
+	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
