@@ -71,7 +71,7 @@ class BenchDatabase:
 
 
 def configure(database_url: str, workdir: Path) -> None:
-    """The environment clinic/settings.py reads, for this process and every child."""
+    """The environment openhep/settings.py reads, for this process and every child."""
     (workdir / "media").mkdir()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
