@@ -10,6 +10,7 @@ from clinic.audit import Actor
 from clinic.models import AuditEntry
 from prescriptions import handouts, services
 from prescriptions.models import Handout, Prescription
+from prescriptions.services import previews, programs
 from tests.prescriptions.test_builder import builder_data
 
 
@@ -50,7 +51,7 @@ def test_a_failed_issue_removes_its_stored_file(draft, alice, monkeypatch):
     def no_audit(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_audit", no_audit)
+    monkeypatch.setattr(programs, "_audit", no_audit)
     with pytest.raises(RuntimeError):
         services.prescription_issue(prescription=draft, actor=Actor(alice))
     draft.refresh_from_db()
@@ -196,7 +197,7 @@ def test_a_busy_process_refuses_instead_of_queueing(alice_client, draft, monkeyp
 
     slots = threading.BoundedSemaphore(1)
     slots.acquire()  # Another request is drawing.
-    monkeypatch.setattr(services, "_process_slots", slots)
+    monkeypatch.setattr(previews, "_process_slots", slots)
     response = alice_client.get(reverse("prescriptions:handout", args=[draft.pk]))
     assert response.status_code == 503
     assert "Several previews" in response.content.decode()

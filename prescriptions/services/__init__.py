@@ -1,0 +1,42 @@
+"""Writes to prescriptions, templates and deliveries, by topic; the public services
+are all importable from here (``from prescriptions import services``)."""
+
+from prescriptions.services.deliveries import (
+    deliveries_requeue,
+    delivery_request,
+    delivery_retry,
+)
+from prescriptions.services.previews import RenderBusy, handout_preview, handout_render_draft
+from prescriptions.services.program_templates import (
+    template_apply,
+    template_save_from,
+    templates_load,
+)
+from prescriptions.services.programs import (
+    prescription_add_exercise,
+    prescription_copy_previous,
+    prescription_create,
+    prescription_issue,
+    prescription_move_item,
+    prescription_new_version,
+    prescription_save,
+)
+
+__all__ = [
+    "RenderBusy",
+    "deliveries_requeue",
+    "delivery_request",
+    "delivery_retry",
+    "handout_preview",
+    "handout_render_draft",
+    "prescription_add_exercise",
+    "prescription_copy_previous",
+    "prescription_create",
+    "prescription_issue",
+    "prescription_move_item",
+    "prescription_new_version",
+    "prescription_save",
+    "template_apply",
+    "template_save_from",
+    "templates_load",
+]
