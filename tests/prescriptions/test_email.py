@@ -218,6 +218,27 @@ def test_temporary_failures_stop_after_the_limit(issued, alice, smtp_server, db_
     assert (delivery.status, delivery.attempts) == ("failed", tasks.MAX_ATTEMPTS)
 
 
+def test_a_settings_mismatch_fails_at_once_with_words_an_admin_can_act_on(
+    issued, alice, smtp_server, db_tasks, settings
+):
+    # EMAIL_URL asks for STARTTLS; this server does not offer it. Retrying cannot help.
+    settings.MAILERS = {
+        "default": mailer_from_url(f"smtp://127.0.0.1:{smtp_server.port}/?tls=1", timeout=5)
+    }
+    delivery, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
+    for _ in range(3):
+        run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.last_error == (
+        "The mail server does not offer STARTTLS, which EMAIL_URL asks for. "
+        "Ask your administrator to check EMAIL_URL."
+    )
+    assert not smtp_server.recorder.envelopes
+
+
 def test_4xx_is_temporary_5xx_is_permanent():
     import smtplib
 
