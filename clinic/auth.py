@@ -5,7 +5,8 @@ from django.contrib.auth.backends import ModelBackend
 
 
 class EmailBackend(ModelBackend):
-    """Django's model backend, with the user's clinic loaded in the same query.
+    """Django's model backend, with the user's clinic loaded in the same query. The
+    address is matched whatever its letter case (``UserManager.get_by_natural_key``).
 
     Every staff page needs the user, their membership and their clinic; one
     join instead of three queries per request.
@@ -18,3 +19,10 @@ class EmailBackend(ModelBackend):
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+def axes_username(request, credentials=None) -> str:
+    """The address django-axes counts failures against, lower-cased: otherwise each
+    spelling (``Alice@…``, ``ALICE@…``) would get its own five tries at one account."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    return (source.get("username") or "").strip().lower()

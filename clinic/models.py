@@ -5,7 +5,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.urls import reverse
 
 
@@ -78,12 +80,29 @@ class Clinic(models.Model):
 
 
 class UserManager(BaseUserManager):
+    """Addresses are stored lower-cased and matched without regard to case: mail
+    systems treat ``Mixed.Case@…`` and ``mixed.case@…`` as one mailbox, so OpenHEP
+    treats them as one account (unique on ``Lower("email")``)."""
+
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email):
+        return super().normalize_email(email).lower()
+
+    def with_email(self, email: str):
+        """The account(s) with ``email`` in any letter case; compared by the database's
+        LOWER() on both sides, as the unique constraint compares them."""
+        return self.filter(Exact(Lower("email"), Lower(Value(email or ""))))
+
+    def get_by_natural_key(self, username):
+        # Signing in, password checks and createsuperuser all come through here.
+        return self.with_email(username).get()
 
     def _create_user(self, email, password, **extra):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -113,6 +132,14 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_ci_unique",
+                violation_error_message="An account with this email address already exists "
+                "(addresses are the same whatever their letter case).",
+            )
+        ]
 
     def __str__(self):
         return self.get_full_name() or self.email

@@ -125,7 +125,7 @@ def invitation_accept(*, invitation: Invitation, form, ip: str | None = None) ->
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_open(timezone.now()):
         raise ValidationError("This invitation has already been used or has expired.")
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if User.objects.with_email(invitation.email).exists():
         raise ValidationError("This address already has an OpenHEP account. Sign in instead.")
     user = User.objects.create_user(
         email=invitation.email,

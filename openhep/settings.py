@@ -148,6 +148,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The login form posts "username" (Django's form); axes would look for "email".
 AXES_USERNAME_FORM_FIELD = "username"
+# Counted per address whatever its letter case, as sign-in matches it.
+AXES_USERNAME_CALLABLE = "clinic.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: none,

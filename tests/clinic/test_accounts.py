@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import middleware
 from clinic.access import client_ip
-from clinic.models import Membership
+from clinic.models import Membership, User
 from tests.factories import PASSWORD, MembershipFactory
 from tests.helpers import emailed_path
 
@@ -329,3 +329,96 @@ def test_idle_sign_out_of_a_form_post_comes_back_to_the_dashboard(client, alice,
     response = client.post(reverse("patients:edit", args=[patient.pk]), {"first_name": "X"})
     assert response.status_code == 302
     assert response.url == reverse("login") + "?next=/"
+
+
+# E-mail addresses are one account whatever their letter case
+
+
+NO_INLINES = {"membership-TOTAL_FORMS": "0", "membership-INITIAL_FORMS": "0"}
+
+
+def test_sign_in_with_the_address_in_another_letter_case(client, clinic):
+    user = User.objects.create_user("Mixed.Case@Clinic.example", PASSWORD)
+    assert user.email == "mixed.case@clinic.example"
+    for typed in ("mixed.case@clinic.example", "MIXED.CASE@CLINIC.EXAMPLE", " Mixed.Case@…"):
+        browser = Client()
+        response = browser.post(reverse("login"), {"username": typed, "password": PASSWORD})
+        if typed.endswith("…"):
+            assert response.status_code == 200  # Not an address at all: a wrong login.
+            continue
+        assert response.status_code == 302, typed
+        assert browser.session["_auth_user_id"] == str(user.pk)
+
+
+def test_an_account_made_in_the_admin_signs_in_in_any_case(client, django_user_model):
+    curator = django_user_model.objects.create_superuser("curator@site.example", "pw-curator-1")
+    client.force_login(curator)
+    response = client.post(
+        reverse("admin:clinic_user_add"),
+        {"email": "New.Person@Clinic.example", "password1": PASSWORD, "password2": PASSWORD}
+        | NO_INLINES,
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(email="new.person@clinic.example").exists()
+    browser = Client()
+    response = browser.post(
+        reverse("login"), {"username": "new.person@clinic.example", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_a_second_account_differing_only_in_case_is_a_form_error(client, alice, django_user_model):
+    curator = django_user_model.objects.create_superuser("curator@site.example", "pw-curator-1")
+    client.force_login(curator)
+    response = client.post(
+        reverse("admin:clinic_user_add"),
+        {"email": "ALICE@Clinic.Example", "password1": PASSWORD, "password2": PASSWORD}
+        | NO_INLINES,
+    )
+    assert response.status_code == 200
+    assert "with this Email address already exists" in response.content.decode()
+    assert User.objects.with_email("alice@clinic.example").count() == 1
+    # Changing another account's address to Alice's in another case: the same.
+    bob = MembershipFactory(user__email="bob@clinic.example").user
+    response = client.post(
+        reverse("admin:clinic_user_change", args=[bob.pk]),
+        {
+            "email": "Alice@clinic.example",
+            "first_name": "Bob",
+            "last_name": "",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        }
+        | NO_INLINES,
+    )
+    assert response.status_code == 200
+    assert "with this Email address already exists" in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.email == "bob@clinic.example"
+
+
+def test_the_database_refuses_a_second_account_differing_only_in_case(alice):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(email="Alice@Clinic.Example")
+
+
+def test_lockout_counts_every_letter_case_of_an_address_as_one(client, alice):
+    for typed in (
+        "alice@clinic.example",
+        "Alice@clinic.example",
+        "ALICE@clinic.example",
+        "alice@CLINIC.example",
+        "aLiCe@clinic.example",
+    ):
+        response = client.post(reverse("login"), {"username": typed, "password": "wrong"})
+    assert response.status_code == 429
+    assert sign_in(client, alice).status_code == 429
+
+
+def test_password_reset_finds_the_account_in_any_case(client, alice):
+    client.post(reverse("password_reset"), {"email": "ALICE@Clinic.Example"})
+    [message] = mail.outbox
+    assert message.to == ["alice@clinic.example"]
