@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -25,6 +27,8 @@ from prescriptions.selectors import (
     get_template_for,
     templates_for,
 )
+
+logger = logging.getLogger(__name__)
 
 BUILDER_ACTIONS = (
     "add_exercise",
@@ -280,11 +284,15 @@ class HandoutView(ClinicStaffMixin, View):
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="draft-{filename}"'
             return response
+        try:
+            pdf = rx.handout.pdf.open("rb")
+        except FileNotFoundError:
+            logger.error("Handout file of prescription %s is missing from storage", rx.pk)
+            return render(
+                request, "prescriptions/handout_missing.html", {"prescription": rx}, status=404
+            )
         return FileResponse(
-            rx.handout.pdf.open("rb"),
-            content_type="application/pdf",
-            filename=filename,
-            as_attachment=False,
+            pdf, content_type="application/pdf", filename=filename, as_attachment=False
         )
 
 

@@ -60,6 +60,22 @@ def test_issued_handout_is_stored_and_served_byte_for_byte(alice_client, issued)
     ]
 
 
+def test_a_missing_handout_file_is_a_clear_page_and_an_error_in_the_log(
+    alice_client, issued, caplog
+):
+    default_storage.delete(issued.handout.pdf.name)
+    with caplog.at_level(logging.ERROR, logger="prescriptions.views"):
+        response = alice_client.get(reverse("prescriptions:handout", args=[issued.pk]))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "The stored handout file is missing" in page
+    assert "restore it from a backup" in page
+    [record] = [r for r in caplog.records if r.name == "prescriptions.views"]
+    assert record.levelno == logging.ERROR
+    assert f"prescription {issued.pk}" in record.getMessage()
+    assert "Jordan" not in record.getMessage()
+
+
 def test_library_edits_never_change_an_issued_handout(alice_client, issued, exercises):
     before = b"".join(
         alice_client.get(reverse("prescriptions:handout", args=[issued.pk])).streaming_content
