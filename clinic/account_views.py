@@ -7,6 +7,7 @@ from base64 import b32encode
 
 import segno
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -24,10 +25,16 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic import staff
+from clinic import staff, throttle
 from clinic.access import client_ip
-from clinic.forms import InvitationAcceptForm, PasswordConfirmForm, TwoFactorCodeForm
+from clinic.forms import (
+    InvitationAcceptForm,
+    PasswordConfirmForm,
+    PasswordResetForm,
+    TwoFactorCodeForm,
+)
 from clinic.middleware import TwoFactorMiddleware, has_device
+from clinic.tasks import send_password_reset
 
 THROTTLED = "Too many wrong codes in a row: wait a little, then enter the newest code in your app."
 
@@ -232,6 +239,41 @@ class InvitationAcceptView(View):
                 )
                 return redirect("dashboard")
         return render(request, self.template_name, {"form": form, "invitation": self.invitation})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with limits per address and per client address, and the email sent
+    by a task (``clinic.tasks``): the request does the same for every address."""
+
+    form_class = PasswordResetForm
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        minutes = settings.PASSWORD_RESET_LIMIT_MINUTES
+        # Both counted every time, so neither limit says whether the address has an account.
+        within = [
+            throttle.hit(
+                throttle.cache_key("password-reset-ip", client_ip(self.request) or ""),
+                limit=settings.PASSWORD_RESET_LIMIT_PER_IP,
+                window=minutes * 60,
+            ),
+            throttle.hit(
+                throttle.cache_key("password-reset-address", email),
+                limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS,
+                window=minutes * 60,
+            ),
+        ]
+        if not all(within):
+            form.add_error(
+                None,
+                "Too many password reset requests for this address or from your network. "
+                f"A link already sent still works; otherwise try again in {minutes} minutes.",
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        send_password_reset.enqueue(
+            email=email, base_url=settings.SITE_URL or self.request.build_absolute_uri("/")[:-1]
+        )
+        return redirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Field, Layout, Row, Submit
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import SetPasswordMixin
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
@@ -229,6 +230,14 @@ class InvitationAcceptForm(SetPasswordMixin, forms.Form):
         )
         self.validate_password_for_user(user)
         return cleaned
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, finding the account as signing in does (any letter case)."""
+
+    def get_users(self, email):
+        users = User.objects.with_email(email).filter(is_active=True)
+        return (user for user in users if user.has_usable_password())
 
 
 class TwoFactorCodeForm(forms.Form):

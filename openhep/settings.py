@@ -110,9 +110,9 @@ TEMPLATES = [
     },
 ]
 
-# The cache holds draft previews and the per-user preview limit. Local memory by
-# default; a shared cache (CACHE_URL=redis://127.0.0.1:6379/1) makes the limit hold
-# across processes and servers.
+# The cache holds draft previews, the per-user preview limit and the password reset
+# counts. Local memory by default; a shared cache (CACHE_URL=redis://127.0.0.1:6379/1)
+# makes the limits hold across processes and servers.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 DATABASES = {
@@ -157,6 +157,11 @@ AXES_CLIENT_IP_CALLABLE = "clinic.access.client_ip"
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 # Password reset links work for this long (Django's default is 3 days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+# Password reset requests: at most so many per typed address and per client address
+# in PASSWORD_RESET_LIMIT_MINUTES (counted in the cache, see CACHE_URL).
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=5)
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=20)
+PASSWORD_RESET_LIMIT_MINUTES = env.int("PASSWORD_RESET_LIMIT_MINUTES", default=60)
 # Two-factor sign-in: the name authenticator apps show beside the account.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OpenHEP")
 # Staff invitations work for this many days.

@@ -1,4 +1,6 @@
 import pytest
+from asgiref.local import Local
+from django.tasks import task_backends
 from django.test import Client
 
 from clinic.audit import Actor
@@ -43,6 +45,21 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def reset_task_backends():
+    task_backends._settings = None
+    task_backends.__dict__.pop("settings", None)
+    task_backends._connections = Local(False)
+
+
+@pytest.fixture
+def db_tasks(settings):
+    """The production task backend: django-tasks-db, with tasks run by its db_worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    reset_task_backends()
+    yield
+    reset_task_backends()
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 """Signing in: lockout, password reset by email, idle sign-out, two-factor codes."""
 
+import re
 import time
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
@@ -77,6 +79,64 @@ def test_password_reset_does_not_reveal_unknown_addresses(client, db):
     response = client.post(reverse("password_reset"), {"email": "nobody@nowhere.example"})
     assert response.status_code == 302 and response.url == reverse("password_reset_done")
     assert not mail.outbox
+
+
+def test_password_reset_is_limited_per_address_the_same_whether_it_exists(client, alice, settings):
+    settings.PASSWORD_RESET_LIMIT_PER_ADDRESS = 3
+    url = reverse("password_reset")
+    answers = {}
+    for address in ("alice@clinic.example", "nobody@nowhere.example"):
+        for _ in range(3):
+            assert client.post(url, {"email": address}).status_code == 302
+        # Letter case does not make a new address.
+        response = client.post(url, {"email": address.upper()})
+        assert response.status_code == 429
+        page = response.content.decode()
+        assert "Too many password reset requests" in page and "try again in 60 minutes" in page
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+        answers[address] = page.replace(address.upper(), "ADDRESS")
+    assert answers["alice@clinic.example"] == answers["nobody@nowhere.example"]
+    assert len(mail.outbox) == 3  # Alice's three; the refused request sent nothing.
+
+
+def test_password_reset_is_limited_per_client_address(client, alice, settings):
+    settings.PASSWORD_RESET_LIMIT_PER_IP = 4
+    url = reverse("password_reset")
+    for n in range(4):
+        response = client.post(url, {"email": f"someone{n}@nowhere.example"})
+        assert response.status_code == 302
+    response = client.post(url, {"email": alice.email})
+    assert response.status_code == 429 and not mail.outbox
+    # Another client is not held back by this one.
+    other = Client(REMOTE_ADDR="203.0.113.7")
+    assert other.post(url, {"email": alice.email}).status_code == 302
+    assert len(mail.outbox) == 1
+
+
+# Real commits: the task worker runs as in production, outside a test transaction.
+@pytest.mark.django_db(transaction=True)
+def test_password_reset_takes_the_same_path_for_unknown_addresses(client, alice, db_tasks):
+    """The email is sent by the task worker: the request queues one task whatever the
+    address, with the same database statements, and sends nothing itself."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    statements = {}
+    for address in ("Alice@clinic.example", "nobody@nowhere.example"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(reverse("password_reset"), {"email": address})
+        assert response.status_code == 302 and response.url == reverse("password_reset_done")
+        statements[address] = [
+            q["sql"].split(" VALUES ")[0].split(" WHERE ")[0] for q in queries.captured_queries
+        ]
+    assert statements["Alice@clinic.example"] == statements["nobody@nowhere.example"]
+    assert not mail.outbox
+    assert DBTaskResult.objects.count() == 2
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    [message] = mail.outbox
+    assert message.to == ["alice@clinic.example"]
+    assert emailed_path(message, "/accounts/reset/").startswith("/accounts/reset/")
 
 
 def test_a_new_password_lifts_a_lockout(client, alice):

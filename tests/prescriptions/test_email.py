@@ -8,10 +8,8 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from asgiref.local import Local
 from django.core.management import call_command
 from django.db import connection
-from django.tasks import task_backends
 from django.urls import reverse
 from django.utils import timezone
 
@@ -76,21 +74,6 @@ def smtp_server(settings):
 @pytest.fixture
 def smtp(smtp_server):
     return smtp_server.recorder
-
-
-def reset_task_backends():
-    task_backends._settings = None
-    task_backends.__dict__.pop("settings", None)
-    task_backends._connections = Local(False)
-
-
-@pytest.fixture
-def db_tasks(settings):
-    """The production task backend: django-tasks-db, with tasks run by its db_worker."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    reset_task_backends()
-    yield
-    reset_task_backends()
 
 
 def run_worker(*, due_now=True):
