@@ -21,17 +21,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
-from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic import staff, throttle
+from clinic import staff, throttle, two_factor
 from clinic.access import client_ip
+from clinic.audit import Actor
 from clinic.forms import (
+    ConfirmItIsYouForm,
     InvitationAcceptForm,
     PasswordConfirmForm,
     PasswordResetForm,
     TwoFactorCodeForm,
+    TwoFactorVerifyForm,
 )
 from clinic.middleware import TwoFactorMiddleware, has_device
 from clinic.tasks import send_password_reset
@@ -63,10 +66,26 @@ class AccountView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         return super().get_context_data(
-            has_device=any(devices_for_user(user, confirmed=True)),
+            has_device=two_factor.has_authenticator(user),
+            recovery_codes_left=two_factor.recovery_codes_left(user),
+            recovery_form=ConfirmItIsYouForm(user=user),
             two_factor_required=TwoFactorMiddleware.required(user),
             **kwargs,
         )
+
+
+def _show_recovery_codes(request, codes: list[str], *, turned_on: bool, next_url: str = ""):
+    """The codes, once: rendered in the answer to the POST that made them, never stored
+    anywhere they could be shown again."""
+    return render(
+        request,
+        "registration/recovery_codes.html",
+        {
+            "codes": [two_factor.format_recovery_code(code) for code in codes],
+            "turned_on": turned_on,
+            "next": next_url,
+        },
+    )
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -88,11 +107,9 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
 
     @cached_property
     def device(self) -> TOTPDevice:
-        # One unconfirmed device per user, reused while they set it up.
-        device = TOTPDevice.objects.filter(user=self.request.user, confirmed=False).first()
-        return device or TOTPDevice.objects.create(
-            user=self.request.user, name="Authenticator app", confirmed=False
-        )
+        # This session's own secret: another session (perhaps someone who knew the
+        # password) never sees the key the owner confirms.
+        return two_factor.setup_device(user=self.request.user, session=self.request.session)
 
     def get_context_data(self, **kwargs):
         device = self.device
@@ -116,24 +133,25 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
                 "That code did not match. Check the time on your phone and try the newest code.",
             )
             return self.form_invalid(form)
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        codes = two_factor.two_factor_confirm(
+            device=device, actor=Actor.of(self.request), session=self.request.session
+        )
         otp_login(self.request, device)
         has_device(self.request, fresh=True)
-        messages.success(
-            self.request,
-            "Two-factor sign-in is on. From now on you will enter a code from the app after "
-            "your password.",
-        )
-        return _next_or(self.request, "account")
+        target = self.request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, {self.request.get_host()}, self.request.is_secure()
+        ):
+            target = ""
+        return _show_recovery_codes(self.request, codes, turned_on=True, next_url=target)
 
 
 @method_decorator(never_cache, name="dispatch")
 class TwoFactorVerifyView(LoginRequiredMixin, FormView):
-    """The second step of signing in."""
+    """The second step of signing in: a code from the app, or a recovery code."""
 
     template_name = "registration/two_factor_verify.html"
-    form_class = TwoFactorCodeForm
+    form_class = TwoFactorVerifyForm
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not has_device(request, fresh=True):
@@ -146,24 +164,44 @@ class TwoFactorVerifyView(LoginRequiredMixin, FormView):
         return super().get_context_data(next=self.request.GET.get("next", ""), **kwargs)
 
     def form_valid(self, form):
-        devices = list(devices_for_user(self.request.user, confirmed=True))
+        user = self.request.user
+        recovery = form.cleaned_data["kind"] == "recovery"
+        # Only the kind of device the code is for: a code tried against the other kind
+        # would count as a failure there, and throttle the recovery codes after a few
+        # ordinary sign-ins.
+        devices = (
+            StaticDevice.objects.filter(user=user, confirmed=True)
+            if recovery
+            else TOTPDevice.objects.filter(user=user, confirmed=True)
+        )
+        devices = list(devices)
         if devices and not any(device.verify_is_allowed()[0] for device in devices):
             form.add_error("code", THROTTLED)
             return self.form_invalid(form)
-        device = match_token(self.request.user, form.cleaned_data["code"])
+        device = next((d for d in devices if d.verify_token(form.cleaned_data["code"])), None)
         if device is None:
-            form.add_error("code", "That code did not match. Try the newest code in your app.")
+            form.add_error(
+                "code",
+                "That recovery code did not match, or it was used already."
+                if recovery
+                else "That code did not match. Try the newest code in your app.",
+            )
             return self.form_invalid(form)
         otp_login(self.request, device)
+        if recovery:
+            two_factor.recovery_code_used(user=user, actor=Actor.of(self.request))
+            left = two_factor.recovery_codes_left(user)
+            messages.warning(
+                self.request,
+                f"You signed in with a recovery code; it will not work again ({left} left). "
+                "Lost your phone? Turn two-factor sign-in off and on again on your account "
+                "page to pair a new one, and make new recovery codes.",
+            )
         return _next_or(self.request, "dashboard")
 
 
-class TwoFactorRemoveView(LoginRequiredMixin, FormView):
-    template_name = "registration/two_factor_remove.html"
-    form_class = PasswordConfirmForm
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "user": self.request.user}
+class VerifiedAccountMixin(LoginRequiredMixin):
+    """Changing two-factor settings needs a session that entered its code."""
 
     def dispatch(self, request, *args, **kwargs):
         if (
@@ -172,6 +210,17 @@ class TwoFactorRemoveView(LoginRequiredMixin, FormView):
             and not request.user.is_verified()
         ):
             return redirect("two_factor_verify")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class TwoFactorRemoveView(VerifiedAccountMixin, FormView):
+    template_name = "registration/two_factor_remove.html"
+    form_class = PasswordConfirmForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and TwoFactorMiddleware.required(request.user):
             messages.error(
                 request,
@@ -182,10 +231,34 @@ class TwoFactorRemoveView(LoginRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        TOTPDevice.objects.filter(user=self.request.user).delete()
+        two_factor.two_factor_remove(user=self.request.user, actor=Actor.of(self.request))
         has_device(self.request, fresh=True)
         messages.success(self.request, "Two-factor sign-in is off for your account.")
         return redirect("account")
+
+
+@method_decorator(never_cache, name="dispatch")
+class RecoveryCodesView(VerifiedAccountMixin, FormView):
+    """A new set of recovery codes (the old ones stop working), after the password or
+    a code from the app."""
+
+    template_name = "registration/recovery_codes_new.html"
+    form_class = ConfirmItIsYouForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not has_device(request, fresh=True):
+            messages.info(request, "Recovery codes come with two-factor sign-in: set it up first.")
+            return redirect("account")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        codes = two_factor.recovery_codes_replace(
+            user=self.request.user, actor=Actor.of(self.request)
+        )
+        return _show_recovery_codes(self.request, codes, turned_on=False)
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -5,8 +5,9 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import SetPasswordMixin
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
-from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic import two_factor
 from clinic.images import normalise_image
 from clinic.models import AuditEntry, Clinic, Invitation, Patient, User
 
@@ -166,7 +167,7 @@ class ClinicForm(forms.ModelForm):
 
     def clean_require_two_factor(self):
         required = self.cleaned_data["require_two_factor"]
-        if required and self.user is not None and not user_has_device(self.user, confirmed=True):
+        if required and self.user is not None and not two_factor.has_authenticator(self.user):
             # Otherwise the admin who ticks the box is sent to set it up mid-save.
             raise forms.ValidationError(
                 "Set up two-factor sign-in for your own account first (Account, in the menu)."
@@ -254,6 +255,62 @@ class TwoFactorCodeForm(forms.Form):
         if not code.isdigit() or len(code) != 6:
             raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
         return code
+
+
+class TwoFactorVerifyForm(forms.Form):
+    """The second step of signing in: a code from the app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code from your app, or a recovery code",
+        max_length=24,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+    def clean_code(self):
+        typed = "".join(self.cleaned_data["code"].split())
+        if typed.isdigit() and len(typed) == 6:
+            self.cleaned_data["kind"] = "app"
+            return typed
+        code = two_factor.normalise_recovery_code(typed)
+        if len(code) == two_factor.RECOVERY_LENGTH and set(code) <= set(
+            two_factor.RECOVERY_ALPHABET
+        ):
+            self.cleaned_data["kind"] = "recovery"
+            return code
+        raise forms.ValidationError(
+            "Enter the 6 digits your authenticator app shows, or one of your recovery codes."
+        )
+
+
+class ConfirmItIsYouForm(forms.Form):
+    """Before making new recovery codes: the password, or a code from the app."""
+
+    secret = forms.CharField(
+        label="Your password, or the 6-digit code your app shows now",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_secret(self):
+        secret = self.cleaned_data["secret"]
+        digits = "".join(secret.split())
+        # A password is never all digits (Django's NumericPasswordValidator).
+        if digits.isdigit() and len(digits) == 6:
+            devices = TOTPDevice.objects.filter(user=self.user, confirmed=True)
+            if not any(device.verify_token(digits) for device in devices):
+                raise forms.ValidationError(
+                    "That code did not match. Try the newest code in your app."
+                )
+        elif not self.user.check_password(secret):
+            raise forms.ValidationError("That is not your password.")
+        return secret
 
 
 class PasswordConfirmForm(forms.Form):

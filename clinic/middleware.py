@@ -11,9 +11,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
-from django_otp import user_has_device
 
 from clinic.access import membership_of
+from clinic.two_factor import has_authenticator
 
 LAST_SEEN = "openhep_last_seen"
 SIGNED_IN_AT = "openhep_signed_in_at"
@@ -99,12 +99,12 @@ class TwoFactorMiddleware:
 
 
 def has_device(request, *, user=None, fresh: bool = False) -> bool:
-    """Whether the signed-in user has a confirmed authenticator, read from the database
+    """Whether the signed-in user has a confirmed authenticator app, read from the database
     at most once a minute (or now, with ``fresh``): a device added or removed in
     another session counts here within a minute, without a query on every page."""
     session = request.session
     now = int(time.time())
     if fresh or HAS_DEVICE not in session or now - session.get(HAS_DEVICE_AT, 0) >= TOUCH_EVERY:
-        session[HAS_DEVICE] = user_has_device(user or request.user, confirmed=True)
+        session[HAS_DEVICE] = has_authenticator(user or request.user)
         session[HAS_DEVICE_AT] = now
     return session[HAS_DEVICE]

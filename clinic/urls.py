@@ -61,6 +61,11 @@ urlpatterns = [
         name="two_factor_remove",
     ),
     path(
+        "accounts/two-factor/recovery-codes/",
+        account_views.RecoveryCodesView.as_view(),
+        name="two_factor_recovery_codes",
+    ),
+    path(
         "accounts/invitation/<str:token>/",
         account_views.InvitationAcceptView.as_view(),
         name="invitation_accept",

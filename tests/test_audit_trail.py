@@ -173,6 +173,7 @@ NO_PATIENT_DATA = {
     "two_factor_setup": "the user's own two-factor device",
     "two_factor_verify": "sign-in",
     "two_factor_remove": "the user's own two-factor device",
+    "two_factor_recovery_codes": "the user's own recovery codes (audited as a staff change)",
     "invitation_accept": "creates a staff account (audited as a staff change by the admin)",
     "clinic_settings": "the clinic's branding (audited as a settings change)",
     "staff": "invitations (audited as staff changes)",

@@ -70,6 +70,8 @@ def test_invite_join_two_factor_and_audit(page, browser, live_server, demo):
     newcomer.get_by_label("6-digit code").fill(current_code(device))
     newcomer.get_by_role("button", name="Turn on").click()
     expect(newcomer.get_by_text("Two-factor sign-in is on.")).to_be_visible()
+    expect(newcomer.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    expect(newcomer.locator(".recovery-codes li")).to_have_count(10)
     newcomer.get_by_role("button", name="Log out").click()
 
     # Next sign-in: the password, then the code, then the patients.
@@ -79,7 +81,7 @@ def test_invite_join_two_factor_and_audit(page, browser, live_server, demo):
     device.refresh_from_db()
     device.last_t = -1  # The code used at set-up may still be the current one.
     device.save(update_fields=["last_t"])
-    newcomer.get_by_label("6-digit code").fill(current_code(device))
+    newcomer.get_by_label("Code from your app, or a recovery code").fill(current_code(device))
     newcomer.get_by_role("button", name="Continue").click()
     expect(newcomer.get_by_role("heading", name="Patients")).to_be_visible()
     newcomer.get_by_role("link", name=re.compile("Becker")).first.click()

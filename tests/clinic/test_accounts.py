@@ -2,6 +2,7 @@
 
 import re
 import time
+from base64 import b32decode
 
 import pytest
 from django.core import mail
@@ -9,11 +10,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import middleware
 from clinic.access import client_ip
-from clinic.models import Membership, User
+from clinic.models import AuditEntry, Membership, User
 from tests.factories import PASSWORD, MembershipFactory
 from tests.helpers import emailed_path
 
@@ -254,10 +256,17 @@ def set_up_two_factor(client) -> TOTPDevice:
     device.throttling_failure_timestamp = None
     device.save()
     response = client.post(reverse("two_factor_setup"), {"code": code_for(device)})
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Two-factor sign-in is on." in response.content.decode()
     device.refresh_from_db()
     assert device.confirmed
+    device.recovery_codes = recovery_codes_in(response)
     return device
+
+
+def recovery_codes_in(response) -> list[str]:
+    """The recovery codes as the page shows them (once)."""
+    return re.findall(r"<li>([a-z0-9]{5}-[a-z0-9]{5})</li>", response.content.decode())
 
 
 def test_two_factor_is_asked_after_the_password(client, alice):
@@ -482,3 +491,156 @@ def test_password_reset_finds_the_account_in_any_case(client, alice):
     client.post(reverse("password_reset"), {"email": "ALICE@Clinic.Example"})
     [message] = mail.outbox
     assert message.to == ["alice@clinic.example"]
+
+
+# Two-factor set-up belongs to the session that shows it
+
+
+def key_on(page) -> bytes:
+    """The secret as the set-up page shows it to whoever opens it."""
+    [key] = re.findall(r'<code class="user-select-all[^"]*">([A-Z2-7 ]+)</code>', page)
+    return b32decode(key.replace(" ", ""))
+
+
+def code_from_key(key: bytes, *, steps_ahead: int = 0) -> str:
+    """What an authenticator app holding ``key`` shows (``steps_ahead`` × 30 s later)."""
+    generator = TOTP(key)
+    generator.time = time.time() + 30 * steps_ahead
+    return f"{generator.token():06d}"
+
+
+def test_a_key_seen_in_another_session_never_becomes_the_owners(alice):
+    # Someone who knows Alice's password opens set-up and notes the key...
+    attacker = Client()
+    sign_in(attacker, alice)
+    planted = key_on(attacker.get(reverse("two_factor_setup")).content.decode())
+    # ...Alice, in her own browser, sets up her phone and confirms...
+    owner = Client()
+    sign_in(owner, alice)
+    page = owner.get(reverse("two_factor_setup")).content.decode()
+    assert key_on(page) != planted
+    assert key_on(owner.get(reverse("two_factor_setup")).content.decode()) == key_on(page)
+    response = owner.post(
+        reverse("two_factor_setup"), {"code": code_from_key(key_on(page))}, follow=True
+    )
+    assert "Two-factor sign-in is on." in response.content.decode()
+    assert list(TOTPDevice.objects.filter(user=alice).values_list("confirmed", flat=True)) == [True]
+    # ...and a third session with the password and codes from the noted key gets no further.
+    third = Client()
+    assert sign_in(third, alice).status_code == 302
+    # The next time step's code: the current step's was just used by the owner, and the
+    # device would refuse it as a replay whatever its key.
+    response = third.post(
+        reverse("two_factor_verify"), {"code": code_from_key(planted, steps_ahead=1)}
+    )
+    assert "did not match" in response.content.decode()
+    response = third.get(reverse("patients:list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_verify"))
+    # Nor can the noted session confirm its key now.
+    response = attacker.post(
+        reverse("two_factor_setup"), {"code": code_from_key(planted, steps_ahead=1)}
+    )
+    assert response.status_code == 302 and response.url == reverse("two_factor_verify")
+
+
+# Recovery codes for a lost phone
+
+
+def fresh_sign_in(user) -> Client:
+    browser = Client()
+    assert sign_in(browser, user).status_code == 302
+    return browser
+
+
+def test_turning_two_factor_on_shows_ten_recovery_codes_once(alice_client, alice):
+    device = set_up_two_factor(alice_client)
+    assert len(device.recovery_codes) == 10 == len(set(device.recovery_codes))
+    page = alice_client.get(reverse("account")).content.decode()
+    assert "10 left" in page
+    assert not any(code in page for code in device.recovery_codes)
+
+
+def test_a_recovery_code_signs_in_once(alice_client, alice, clinic):
+    codes = set_up_two_factor(alice_client).recovery_codes
+    browser = fresh_sign_in(alice)
+    # As someone might type it off paper: capitals, spaces instead of the dash.
+    typed = codes[3].upper().replace("-", " ")
+    response = browser.post(reverse("two_factor_verify"), {"code": typed}, follow=True)
+    page = response.content.decode()
+    assert "You signed in with a recovery code; it will not work again (9 left)" in page
+    assert browser.get(reverse("patients:list")).status_code == 200
+    again = fresh_sign_in(alice)
+    response = again.post(reverse("two_factor_verify"), {"code": codes[3]})
+    assert "That recovery code did not match, or it was used already." in (
+        response.content.decode()
+    )
+    assert again.get(reverse("patients:list")).status_code == 302
+    assert "9 left" in browser.get(reverse("account")).content.decode()
+    assert AuditEntry.objects.filter(
+        clinic=clinic, detail="Signed in with a recovery code (9 left)"
+    ).exists()
+
+
+def test_ordinary_sign_ins_do_not_use_up_the_recovery_codes_tries(alice_client, alice):
+    device = set_up_two_factor(alice_client)
+    for _ in range(4):
+        browser = fresh_sign_in(alice)
+        device.refresh_from_db()
+        device.last_t = -1
+        device.save(update_fields=["last_t"])
+        assert browser.post(reverse("two_factor_verify"), {"code": code_for(device)}).status_code
+    browser = fresh_sign_in(alice)
+    response = browser.post(reverse("two_factor_verify"), {"code": device.recovery_codes[0]})
+    assert response.status_code == 302
+
+
+def test_new_recovery_codes_need_the_password_or_a_code_and_replace_the_old(alice_client, alice):
+    device = set_up_two_factor(alice_client)
+    url = reverse("two_factor_recovery_codes")
+    response = alice_client.post(url, {"secret": "not my password"})
+    assert "That is not your password." in response.content.decode()
+    response = alice_client.post(url, {"secret": PASSWORD})
+    new_codes = recovery_codes_in(response)
+    assert len(new_codes) == 10 and not set(new_codes) & set(device.recovery_codes)
+    assert "Your old recovery codes no longer work." in response.content.decode()
+    # With a code from the app instead of the password.
+    device.refresh_from_db()
+    device.last_t = -1
+    device.save(update_fields=["last_t"])
+    newest = recovery_codes_in(alice_client.post(url, {"secret": code_for(device)}))
+    assert len(newest) == 10
+    browser = fresh_sign_in(alice)
+    for old in (device.recovery_codes[0], new_codes[0]):
+        response = browser.post(reverse("two_factor_verify"), {"code": old})
+        assert "did not match" in response.content.decode()
+        StaticDevice.objects.filter(user=alice).update(
+            throttling_failure_count=0, throttling_failure_timestamp=None
+        )
+    assert browser.post(reverse("two_factor_verify"), {"code": newest[0]}).status_code == 302
+
+
+def test_new_recovery_codes_need_a_session_that_entered_its_code(alice_client, alice):
+    set_up_two_factor(alice_client)
+    browser = Client()
+    sign_in(browser, alice)  # Password only.
+    response = browser.post(reverse("two_factor_recovery_codes"), {"secret": PASSWORD})
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor_verify"))
+    assert StaticToken.objects.filter(device__user=alice).count() == 10
+
+
+def test_turning_two_factor_off_removes_the_recovery_codes(alice_client, alice):
+    set_up_two_factor(alice_client)
+    alice_client.post(reverse("two_factor_remove"), {"password": PASSWORD})
+    assert not StaticDevice.objects.filter(user=alice).exists()
+
+
+def test_two_factor_changes_are_in_the_clinic_audit_trail(alice_client, alice, clinic):
+    set_up_two_factor(alice_client)
+    alice_client.post(reverse("two_factor_recovery_codes"), {"secret": PASSWORD})
+    alice_client.post(reverse("two_factor_remove"), {"password": PASSWORD})
+    entries = AuditEntry.objects.filter(clinic=clinic, action="staff").order_by("pk")
+    assert [(e.actor, e.target, e.detail) for e in entries] == [
+        (alice, "member alice@clinic.example", "Turned on two-factor sign-in"),
+        (alice, "member alice@clinic.example", "Made new recovery codes"),
+        (alice, "member alice@clinic.example", "Turned off two-factor sign-in"),
+    ]
