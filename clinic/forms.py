@@ -195,9 +195,12 @@ class InvitationForm(forms.ModelForm):
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        # Only this clinic's own staff, whom the admin sees in the list anyway: whether
+        # the address has an account elsewhere on the installation is not theirs to
+        # learn, so such an invitation goes out like any other.
+        if User.objects.with_email(email).filter(membership__clinic=self.clinic).exists():
             raise forms.ValidationError(
-                "This address already has an OpenHEP account. If it is one of your staff, "
+                f"{email} is already on your clinic's staff. If they cannot sign in, "
                 "reactivate them in the list below."
             )
         return email

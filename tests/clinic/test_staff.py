@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -134,10 +135,45 @@ def test_sending_again_replaces_the_link(clinic_admin_client, client):
     assert client.get(new, follow=True).status_code == 200
 
 
-def test_an_existing_account_cannot_be_invited(clinic_admin_client, charlie):
-    response = invite(clinic_admin_client, email=charlie.email.upper())
+def test_inviting_says_the_same_whether_or_not_the_address_has_an_account(
+    clinic_admin_client, charlie
+):
+    """An admin must not learn who has an account on the installation (in other
+    clinics): an address with one and an address without get the same answer."""
+    pages = {}
+    for email in (charlie.email.upper(), "nobody.yet@elsewhere.example"):
+        response = invite(clinic_admin_client, email=email)
+        assert response.status_code == 302 and response.url == reverse("staff")
+        page = clinic_admin_client.get(response.url).content.decode()
+        assert f"Invitation sent to {email.lower()}." in page
+        pages[email] = page.replace(email.lower(), "ADDRESS")
+    assert Invitation.objects.count() == 2 and len(mail.outbox) == 2
+    # Charlie's account stays as it is: the accept page tells whoever holds the link
+    # (the address's owner) that the address has an account.
+    invitee = Client()
+    invitee.get(link_in(mail.outbox[0]))
+    response = invitee.post(
+        ACCEPT,
+        {
+            "first_name": "C",
+            "last_name": "D",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+        },
+    )
+    assert "This address already has an OpenHEP account. Sign in instead." in (
+        response.content.decode()
+    )
+    charlie.refresh_from_db()
+    assert charlie.membership.clinic.name == "Southbank Physio"
+
+
+def test_inviting_someone_already_on_the_staff_says_so(clinic_admin_client, bob):
+    response = invite(clinic_admin_client, email="BOB@clinic.example")
     assert response.status_code == 200
-    assert "already has an OpenHEP account" in response.content.decode()
+    assert "bob@clinic.example is already on your clinic&#x27;s staff" in (
+        response.content.decode()
+    )
     assert not Invitation.objects.exists() and not mail.outbox
 
 
