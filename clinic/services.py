@@ -33,16 +33,28 @@ def patient_create(*, clinic: Clinic, actor: Actor, form) -> Patient:
 
 @transaction.atomic
 def patient_update(*, patient: Patient, actor: Actor, form) -> Patient:
-    """Save a valid ``PatientForm``; consent changes record who and when."""
-    was_consenting = Patient.objects.values_list("email_consent", flat=True).get(pk=patient.pk)
+    """Save a valid ``PatientForm``; consent changes record who and when. Consent was
+    given for an address: a new address clears it, to be asked again."""
+    was_consenting, old_email = Patient.objects.values_list("email_consent", "email").get(
+        pk=patient.pk
+    )
     patient = form.save(commit=False)
+    consent_cleared = was_consenting and _new_address(old_email, patient.email)
+    if consent_cleared:
+        patient.email_consent = False
     _record_consent(patient, by=actor.user, was_consenting=was_consenting)
     patient.save()
     if form.changed_data:
-        audit_record(
-            actor=actor, action=Action.CHANGE, patient=patient, detail=changed_fields(form)
-        )
+        detail = changed_fields(form)
+        if consent_cleared and "email_consent" not in form.changed_data:
+            # The box was left ticked: say why the consent went all the same.
+            detail += "; consent to email handouts cleared (new address)"
+        audit_record(actor=actor, action=Action.CHANGE, patient=patient, detail=detail)
     return patient
+
+
+def _new_address(old: str, new: str) -> bool:
+    return old.strip().casefold() != new.strip().casefold()
 
 
 @transaction.atomic

@@ -103,8 +103,15 @@ class PatientUpdateView(ClinicStaffMixin, FormView):
         return super().get_context_data(patient=self.patient, **kwargs)
 
     def form_valid(self, form):
+        consented = form.initial.get("email_consent")
         patient = patient_update(patient=self.patient, actor=Actor.of(self.request), form=form)
         messages.success(self.request, "Patient details saved.")
+        if consented and not patient.email_consent and "email" in form.changed_data:
+            messages.warning(
+                self.request,
+                "The email address changed, so consent to email handouts was cleared: "
+                "ask the patient again before emailing them, and record it.",
+            )
         return redirect(patient)
 
 

@@ -3,7 +3,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from clinic.models import Patient
+from clinic import services
+from clinic.audit import Actor
+from clinic.models import AuditEntry, Patient
 from tests.factories import PASSWORD, PatientFactory
 
 
@@ -141,6 +143,45 @@ def test_edit_patient_and_withdraw_consent(alice_client, patient):
     patient.refresh_from_db()
     assert patient.last_name == "Ellis-Smith"
     assert patient.email_consent is False and patient.email_consent_at is None
+
+
+def test_a_new_email_address_needs_consent_asked_again(alice_client, alice, patient):
+    Patient.objects.filter(pk=patient.pk).update(email_consent=False)
+    patient.refresh_from_db()
+    services.patient_record_consent(patient=patient, actor=Actor(alice))
+    data = {
+        "first_name": "Jordan",
+        "last_name": "Ellis",
+        "email": "jordan@patient.example",
+        "email_consent": "on",
+    }
+    # Another change, or the same address in other capitals: consent stays.
+    for email in ("jordan@patient.example", "Jordan@Patient.example"):
+        alice_client.post(
+            reverse("patients:edit", args=[patient.pk]),
+            {**data, "email": email, "phone": "0400 000 000"},
+        )
+        patient.refresh_from_db()
+        assert patient.email_consent and patient.email_consent_by == alice
+    # A new address: the consent given for the old one does not carry over, even with
+    # the box left ticked as the form showed it.
+    response = alice_client.post(
+        reverse("patients:edit", args=[patient.pk]),
+        {**data, "email": "jordan.ellis@new-mail.example"},
+        follow=True,
+    )
+    patient.refresh_from_db()
+    assert patient.email == "jordan.ellis@new-mail.example"
+    assert not patient.email_consent
+    assert patient.email_consent_at is None and patient.email_consent_by is None
+    page = response.content.decode()
+    assert "The email address changed, so consent to email handouts was cleared" in page
+    entry = AuditEntry.objects.filter(patient=patient, action="change").latest("pk")
+    assert "consent to email handouts cleared" in entry.detail
+    # Consent for the new address is recorded afresh, by whoever asks.
+    services.patient_record_consent(patient=patient, actor=Actor(alice))
+    patient.refresh_from_db()
+    assert patient.email_consent and patient.email_consent_at is not None
 
 
 def test_colleague_sees_and_edits_the_same_patient(client, bob, patient):
