@@ -494,3 +494,22 @@ def test_a_task_cut_off_by_an_outage_is_marked_failed_not_left_running(db_tasks)
     assert row.status == TaskResultStatus.FAILED
     assert "lost the database" in row.traceback
     assert worker.release_orphans() == 0  # Nothing of its own left running.
+
+
+def test_a_batch_worker_gives_up_after_a_long_outage(db_tasks, monkeypatch):
+    """Cron's --batch run ends with the error; only a long-running worker waits for ever."""
+    from django.db import OperationalError
+    from django_tasks_db.models import DBTaskResultQuerySet
+
+    from openhep.management.commands import db_worker
+
+    def always_down(self):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    pauses = []
+    monkeypatch.setattr(DBTaskResultQuerySet, "get_locked", always_down)
+    monkeypatch.setattr(db_worker, "pause_for", pauses.append)
+    monkeypatch.setattr(db_worker.ResilientWorker, "release_orphans", always_down)
+    with pytest.raises(OperationalError):
+        run_worker(due_now=False)
+    assert pauses == [1, 2, 4, 8]  # Four waits, then the fifth outage ends the run.

@@ -19,6 +19,9 @@ from django_tasks_db.models import DBTaskResult
 logger = logging.getLogger("openhep.worker")
 
 MAX_PAUSE = 60
+# A --batch run (cron, tests) gives up after this many outages in a row instead of
+# waiting for ever; a long-running worker never gives up.
+BATCH_OUTAGES = 5
 OUTAGE = (OperationalError, InterfaceError)
 
 
@@ -28,14 +31,15 @@ def pause_for(seconds: float) -> None:
 
 class ResilientWorker(stock.Worker):
     def run(self) -> None:
-        pause = 1
+        pause, outages = 1, 0
         while self.running:
             try:
                 super().run()
                 return  # --batch or --max-tasks: finished normally.
             except OUTAGE as error:
-                if not self.running:
-                    return
+                outages += 1
+                if not self.running or (self.batch and outages >= BATCH_OUTAGES):
+                    raise
                 logger.warning(
                     "Worker %s: database unreachable (%s); trying again in %s s",
                     self.worker_id,
@@ -50,7 +54,7 @@ class ResilientWorker(stock.Worker):
                     self.release_orphans()
                 except OUTAGE:
                     continue  # Still away; the next round tries again.
-                pause = 1
+                pause, outages = 1, 0
 
     def release_orphans(self) -> int:
         """Tasks this worker claimed and never finished (the database went away mid-task)
