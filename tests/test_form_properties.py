@@ -869,3 +869,44 @@ def test_a_taxonomy_id_past_64_bits_is_a_form_error(alice_client, taxonomy):
     assert response.status_code == 200
     assert response.context["form"].errors["regions"] == [f"“{2**63}” is not a valid value."]
     assert not Exercise.objects.exists()
+
+
+# Searches: read through forms, so any query string or post is a page, never a 500 ----
+
+
+@PROFILE
+@given(q=mixed(words), page=numbers, archived=flags)
+def test_patient_search_answers_any_input_with_a_page(q, page, archived, alice, patient):
+    with example():
+        response = logged_in(alice).post(
+            reverse("patients:list"), {"q": q, "page": page, "archived": archived}
+        )
+        assert response.status_code == 200
+
+
+@PROFILE
+@given(
+    params=st.fixed_dictionaries(
+        {},
+        optional={
+            "q": mixed(words),
+            "region": mixed(st.sampled_from(["hip", "knee"])),
+            "category": hostile_text,
+            "equipment": hostile_text,
+            "position": hostile_text,
+            "page": numbers,
+        },
+    ),
+    builder=st.booleans(),
+)
+def test_library_search_answers_any_input_with_a_page(params, builder, alice, plan):
+    with example():
+        client = logged_in(alice)
+        if builder:  # The builder's live search asks for the results only.
+            url = reverse("prescriptions:edit", args=[plan[0].pk])
+            response = client.get(
+                url, params, headers={"HX-Request": "true", "HX-Target": "library-results"}
+            )
+        else:
+            response = client.get(reverse("exercises:list"), params)
+        assert response.status_code == 200
