@@ -126,9 +126,10 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             if request.htmx:
                 return render(request, f"{self.template_name}#plan", context)
             return self.render_to_response(context)
+        actor = Actor.of(request)  # One actor for the save and the button's action.
         try:
             services.prescription_save(
-                prescription=self.prescription, form=form, formset=formset, actor=Actor.of(request)
+                prescription=self.prescription, form=form, formset=formset, actor=actor
             )
         except ValidationError as error:
             # Issued by another request since this page loaded (a double click on
@@ -136,7 +137,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             return _after_issued_elsewhere(request, self.prescription, error)
         if any(action in request.POST for action in BUILDER_ACTIONS):
             try:
-                self._act(request)
+                self._act(request, actor)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             if request.htmx:
@@ -152,7 +153,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             return HttpResponseClientRedirect(response.url)
         return response
 
-    def _act(self, request):
+    def _act(self, request, actor: Actor):
         """The library's Add buttons, the items' up/down buttons and the template buttons
         all submit the plan form, so edits made before pressing them are saved, not lost."""
         rx = self.prescription
@@ -160,22 +161,18 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             exercise = get_prescribable_exercise_for(
                 request.user, object_id(request.POST["add_exercise"])
             )
-            services.prescription_add_exercise(
-                prescription=rx, exercise=exercise, actor=Actor.of(request)
-            )
+            services.prescription_add_exercise(prescription=rx, exercise=exercise, actor=actor)
             messages.success(request, f"Added {exercise.name}.")
             return
         if "apply_template" in request.POST:
             if not request.POST.get("template"):
                 raise ValidationError("Choose a template first.")
             template = get_template_for(request.user, object_id(request.POST["template"]))
-            count = services.template_apply(
-                prescription=rx, template=template, actor=Actor.of(request)
-            )
+            count = services.template_apply(prescription=rx, template=template, actor=actor)
             messages.success(request, f"Added {count} exercises from “{template.name}”.")
             return
         if "copy_previous" in request.POST:
-            count = services.prescription_copy_previous(prescription=rx, actor=Actor.of(request))
+            count = services.prescription_copy_previous(prescription=rx, actor=actor)
             messages.success(request, f"Added {count} exercises from the previous prescription.")
             return
         if "reorder" in request.POST:
@@ -183,9 +180,9 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         if "save_template" in request.POST:
             name = TemplateNameForm(request.POST)
             if not name.is_valid():
-                raise ValidationError(name.errors["template_name"])
+                raise ValidationError(name.errors["template_name"].as_data())
             template = services.template_save_from(
-                prescription=rx, name=name.cleaned_data["template_name"], actor=Actor.of(request)
+                prescription=rx, name=name.cleaned_data["template_name"], actor=actor
             )
             messages.success(request, f"Saved as your clinic's template “{template.name}”.")
             return
@@ -194,7 +191,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             prescription=self.prescription,
             item_pk=item_pk,
             up=direction == "up",
-            actor=Actor.of(request),
+            actor=actor,
         )
 
     def get_context_data(self, **kwargs):
