@@ -262,7 +262,8 @@ class PrescriptionIssueView(PrescriptionMixin, View):
 
 @method_decorator(never_cache, name="dispatch")
 class HandoutView(ClinicStaffMixin, View):
-    """An issued handout is served from the stored bytes; a draft is rendered fresh."""
+    """An issued handout is served from the stored bytes; a draft is drawn from the plan as
+    it is now (the preview cache holds a drawing only while the plan is unchanged)."""
 
     def get(self, request, pk):
         rx = get_prescription_to_download(request.user, pk)
