@@ -1,5 +1,8 @@
 """A dose: what makes one valid, and how it reads for patients
-("Hold 30 seconds · 3 times · each side · twice a day").
+("Hold 30 seconds · 3 repetitions · each side · twice a day").
+
+"Times" means one thing only, how often a day; a movement done again is a
+repetition ("10 repetitions, 3 sets"), so no line can be read two ways.
 
 The rule lives here only. The model fields take their validators from
 ``count_validators`` and ``DoseFields.clean()`` calls ``Dose.validate``, so the
@@ -21,7 +24,13 @@ AMOUNT = ("hold_seconds", "reps", "sets")
 NO_AMOUNT = "Give at least a hold time or a number of times."
 
 SEPARATOR = " · "
-SIDE_WORDS = {"each": "each side", "left": "left side", "right": "right side"}
+SIDE_WORDS = {"each": "each side", "left": "left side only", "right": "right side only"}
+# On the handout's card, the side has its own line, in words a patient acts on.
+SIDE_LINES = {
+    "each": "Both sides, one after the other",
+    "left": "Left side only",
+    "right": "Right side only",
+}
 TIMES_A_DAY = {1: "once a day", 2: "twice a day"}
 
 
@@ -50,15 +59,19 @@ class Dose:
         if not any(getattr(self, name) for name in AMOUNT):
             raise ValidationError({"hold_seconds": NO_AMOUNT}, code="no_amount")
 
-    def parts(self) -> list[str]:
+    def parts(self, *, side: bool = True) -> list[str]:
+        """The dose's phrases in reading order; ``side=False`` leaves the side out
+        (the handout prints it on a line of its own, ``side_line``)."""
         parts = []
         if self.hold_seconds:
             parts.append(f"Hold {duration(self.hold_seconds)}")
+        sets = f"{self.sets} sets" if self.sets and self.sets > 1 else ""
         if self.reps:
-            parts.append(plural(self.reps, "time") if self.reps > 1 else "once")
-        if self.sets and self.sets > 1:
-            parts.append(f"{self.sets} sets")
-        if self.side in SIDE_WORDS:
+            reps = plural(self.reps, "repetition")
+            parts.append(f"{reps}, {sets}" if sets else reps)
+        elif sets:
+            parts.append(sets)
+        if side and self.side in SIDE_WORDS:
             parts.append(SIDE_WORDS[self.side])
         if self.times_per_day:
             parts.append(TIMES_A_DAY.get(self.times_per_day, f"{self.times_per_day} times a day"))
@@ -70,6 +83,16 @@ class Dose:
 
     def __str__(self) -> str:
         return SEPARATOR.join(self.parts())
+
+    @property
+    def amount(self) -> str:
+        """The dose without its side: the handout's dose line."""
+        return SEPARATOR.join(self.parts(side=False))
+
+    @property
+    def side_line(self) -> str:
+        """"Left side only", "Both sides, one after the other", or "" when no side applies."""
+        return SIDE_LINES.get(self.side, "")
 
 
 def count_validators(name: str) -> list:

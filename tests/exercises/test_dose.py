@@ -14,23 +14,45 @@ from tests.factories import ExerciseFactory
     [
         (
             Dose(hold_seconds=30, reps=3, side="each", times_per_day=2),
-            "Hold 30 seconds · 3 times · each side · twice a day",
+            "Hold 30 seconds · 3 repetitions · each side · twice a day",
         ),
-        (Dose(hold_seconds=45, reps=1), "Hold 45 seconds · once"),
+        (Dose(hold_seconds=45, reps=1), "Hold 45 seconds · 1 repetition"),
         (Dose(hold_seconds=120), "Hold 2 minutes"),
         (Dose(hold_seconds=1), "Hold 1 second"),
-        (Dose(reps=12, sets=3, days_per_week=4), "12 times · 3 sets · 4 days a week"),
+        (Dose(reps=12, sets=3, days_per_week=4), "12 repetitions, 3 sets · 4 days a week"),
         (
             Dose(reps=10, side="left", times_per_day=1, days_per_week=7),
-            "10 times · left side · once a day",
+            "10 repetitions · left side only · once a day",
         ),
-        (Dose(reps=8, days_per_week=7), "8 times · every day"),
-        (Dose(reps=5, times_per_day=3, days_per_week=1), "5 times · 3 times a day · 1 day a week"),
+        (Dose(reps=8, days_per_week=7), "8 repetitions · every day"),
+        (Dose(reps=5, times_per_day=3, days_per_week=1), "5 repetitions · 3 times a day · 1 day a week"),
+        (Dose(sets=3, hold_seconds=20), "Hold 20 seconds · 3 sets"),
         (Dose(), ""),
     ],
 )
 def test_dose_reads_as_plain_words(dose, words):
     assert str(dose) == words
+
+
+def test_times_means_only_how_often_a_day():
+    """A repeated movement is a repetition; "times" is kept for "3 times a day"."""
+    words = str(Dose(reps=10, sets=3, times_per_day=3))
+    assert words == "10 repetitions, 3 sets · 3 times a day"
+    assert words.count("times") == 1
+
+
+@pytest.mark.parametrize(
+    ("side", "amount", "line"),
+    [
+        ("none", "Hold 45 seconds · 7 repetitions", ""),
+        ("each", "Hold 45 seconds · 7 repetitions", "Both sides, one after the other"),
+        ("left", "Hold 45 seconds · 7 repetitions", "Left side only"),
+        ("right", "Hold 45 seconds · 7 repetitions", "Right side only"),
+    ],
+)
+def test_the_handout_prints_the_side_on_its_own_line(side, amount, line):
+    dose = Dose(hold_seconds=45, reps=7, side=side)
+    assert (dose.amount, dose.side_line) == (amount, line)
 
 
 def test_one_set_is_not_mentioned():
