@@ -153,12 +153,13 @@ WARM_UP_SNAPSHOT = {
     "issued_on": "2026-01-01",
     "log_days": ["2026-01-01"],
     "patient": {"name": "Warm-up"},
-    "therapist": {"name": "Warm-up", "title": ""},
+    "therapist": {"name": "Warm-up", "first_name": "Warm-up", "title": ""},
     "clinic": {"name": "OpenHEP", "footer": "Warm-up.", "paper_size": "A4"},
     "items": [
         {
             "name": "Warm-up",
-            "dose": "Hold 30 seconds · 3 times",
+            "dose": "Hold 30 seconds · 3 repetitions",
+            "side": "Both sides, one after the other",
             "dose_fields": {"times_per_day": 1},
             "setup": "Warm-up.",
             "steps": ["Warm-up."],

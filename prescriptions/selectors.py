@@ -7,9 +7,12 @@ from django.utils import timezone
 
 from clinic.access import clinic_of
 from exercises.models import ExerciseImage, ExerciseStep, video_signature
+from exercises.wording import fill
 from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
 
-SNAPSHOT_VERSION = 1
+# 2: the dose line without the side, the side on its own line, {hold} filled in,
+# the therapist's first name for their note.
+SNAPSHOT_VERSION = 2
 
 
 def _items():
@@ -113,17 +116,22 @@ def clinic_deliveries(*, clinic, status: str = "") -> QuerySet[Delivery]:
 def item_snapshot(exercise, *, dose, note: str = "") -> dict:
     """One exercise card as printed. Expects ``exercise.main`` (the main image, prefetched)."""
     main = exercise.main[0] if getattr(exercise, "main", None) else None
+
+    def printed(text: str) -> str:
+        return fill(text, hold_seconds=dose.hold_seconds)
+
     return {
         "exercise_id": exercise.pk,
         "slug": exercise.slug,
         "name": exercise.name,
         "summary": exercise.summary,
-        "dose": str(dose),
+        "dose": dose.amount,
+        "side": dose.side_line,
         "dose_fields": dose.as_dict(),
-        "setup": exercise.setup,
-        "steps": [step.text for step in exercise.steps.all()],
-        "cues": exercise.cue_list,
-        "cautions": exercise.caution_list,
+        "setup": printed(exercise.setup),
+        "steps": [printed(step.text) for step in exercise.steps.all()],
+        "cues": [printed(cue) for cue in exercise.cue_list],
+        "cautions": [printed(caution) for caution in exercise.caution_list],
         "note": note,
         "video_url": exercise.video_url,
         "video_link": video_link(exercise),
@@ -145,7 +153,7 @@ def exercise_preview_snapshot(exercise) -> dict:
         "large_print": False,
         "log_days": [],
         "patient": {"name": "Patient name"},
-        "therapist": {"name": "Therapist name", "title": ""},
+        "therapist": {"name": "Therapist name", "first_name": "Therapist", "title": ""},
         "clinic": {
             "name": exercise.clinic.name if exercise.clinic else "OpenHEP exercise library",
             "phone": "",
@@ -190,6 +198,7 @@ def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
         "patient": {"name": prescription.patient.display_name},
         "therapist": {
             "name": therapist.get_full_name() or therapist.email,
+            "first_name": therapist.first_name or therapist.get_full_name() or therapist.email,
             "title": membership.title if membership else "",
         },
         "clinic": {
