@@ -91,7 +91,7 @@ class Dose:
 
     @property
     def side_line(self) -> str:
-        """"Left side only", "Both sides, one after the other", or "" when no side applies."""
+        """ "Left side only", "Both sides, one after the other", or "" when no side applies."""
         return SIDE_LINES.get(self.side, "")
 
 

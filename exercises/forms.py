@@ -6,6 +6,7 @@ from clinic.forms import clean_picture
 from exercises.dose import COUNTS, Dose, count_validators
 from exercises.models import Category, Equipment, Exercise, Region, lines
 from exercises.selectors import taxonomy_choices
+from exercises.wording import refusals
 
 DOSE = list(Dose.FIELDS)
 
@@ -134,6 +135,8 @@ class ExerciseForm(forms.ModelForm):
             raise forms.ValidationError("Write at least one step.")
         if len(steps) > 20:
             raise forms.ValidationError("Keep it to 20 steps or fewer.")
+        if messages := refusals(steps, label="Step"):
+            raise forms.ValidationError(messages, code="dose_in_text")
         return steps
 
     def clean_image(self):

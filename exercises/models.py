@@ -2,12 +2,14 @@ import base64
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
 from exercises.dose import Dose, count_validators
+from exercises.wording import refusals, refuse_dose_phrases
 
 
 class Side(models.TextChoices):
@@ -186,6 +188,23 @@ class Exercise(DoseFields):
     def get_absolute_url(self):
         return reverse("exercises:detail", args=[self.slug])
 
+    def clean(self):
+        """The dose rule (``DoseFields``) and dose-neutral texts (``exercises.wording``)."""
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field, label, texts in (
+            ("setup", "The set-up", [self.setup]),
+            ("cues", "Cue", lines(self.cues)),
+            ("cautions", "Caution", lines(self.cautions)),
+        ):
+            if messages := refusals(texts, label=label):
+                errors.setdefault(field, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def cue_list(self) -> list[str]:
         return lines(self.cues)
@@ -214,6 +233,9 @@ class ExerciseStep(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+    def clean(self):
+        refuse_dose_phrases([self.text], field="text", label="This step")
 
 
 def exercise_image_path(instance, filename):

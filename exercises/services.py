@@ -14,6 +14,7 @@ from clinic.slugs import unique_slug
 from exercises.dose import Dose
 from exercises.illustrations import render_svg
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
+from exercises.wording import refusals
 
 REGIONS = [
     ("neck", "Neck"),
@@ -180,6 +181,7 @@ def library_problems(entries) -> list[str]:
                 problems.append(f"{where}: {name}: {' '.join(messages)}")
         except (TypeError, ValueError) as error:
             problems.append(f"{where}: {error}")
+        problems.extend(f"{where}: steps: {m}" for m in refusals(entry["steps"], label="Step"))
     return problems
 
 

@@ -26,11 +26,10 @@ HOLD = "{hold}"
 NO_HOLD = "a moment"
 
 _NUMBER_WORDS = (
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty forty-five fifty sixty ninety "
-    "hundred"
-).split()
-_NUMBER = r"(?:\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r"|a few|few|several|a couple of)"
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|forty-five|fifty|sixty|ninety|hundred"
+)
+_NUMBER = rf"(?:\d+(?:[.,]\d+)?|{_NUMBER_WORDS}|a few|few|several|a couple of)"
 _UNIT = (
     r"(?:seconds?|secs?|minutes?|mins?|hours?|times|reps?|repetitions?|sets?|rounds?|"
     r"breaths?|counts?|cycles?|steps|days?|weeks?)"
@@ -60,9 +59,7 @@ PATTERNS = [
     re.compile(r"\b(?:each|both|other|opposite)\s+sides?\b(?!\s+of\b)", re.IGNORECASE),
     re.compile(r"\b(?:swap|switch|change)\s+(?:sides|over|legs|arms)\b", re.IGNORECASE),
     re.compile(r"\beach (?:leg|arm)\b", re.IGNORECASE),
-    re.compile(
-        rf"\b(?:repeat|do the same|work)\b{_SENTENCE}\b(?:other|opposite)\b", re.IGNORECASE
-    ),
+    re.compile(rf"\b(?:repeat|do the same|work)\b{_SENTENCE}\b(?:other|opposite)\b", re.IGNORECASE),
     re.compile(rf"\b(?:other|opposite)\b{_SENTENCE}\brepeat\b", re.IGNORECASE),
     # Any placeholder but {hold} is a typing mistake the patient would see.
     re.compile(r"\{(?!hold\})[^{}]*\}"),
@@ -89,15 +86,20 @@ def refusal(text: str, where: str) -> str | None:
     )
 
 
-def refuse_dose_phrases(texts: list[str], *, field: str, label: str) -> None:
-    """Raise ``ValidationError`` on ``field`` naming each line (or step) and its phrases."""
+def refusals(texts: list[str], *, label: str) -> list[str]:
+    """One message per line (or step) that states a dose or a side, naming it and its
+    phrases: "Step 5 states a dose or a side (“other side”)…"."""
     several = len(texts) > 1
-    messages = [
+    return [
         message
         for number, text in enumerate(texts, start=1)
         if (message := refusal(text, f"{label} {number}" if several else label))
     ]
-    if messages:
+
+
+def refuse_dose_phrases(texts: list[str], *, field: str, label: str) -> None:
+    """Raise ``ValidationError`` on ``field`` with ``refusals``, if there are any."""
+    if messages := refusals(texts, label=label):
         raise ValidationError({field: messages}, code="dose_in_text")
 
 
