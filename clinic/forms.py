@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import two_factor
+from clinic.colours import HEX, darkened, validate_readable
 from clinic.images import normalise_image
 from clinic.models import AuditEntry, Clinic, Invitation, Patient, User
 
@@ -164,6 +165,19 @@ class ClinicForm(forms.ModelForm):
 
     def clean_logo(self):
         return clean_picture(self.cleaned_data.get("logo"))
+
+    def clean_brand_colour(self):
+        colour = self.cleaned_data["brand_colour"]
+        if not HEX.fullmatch(colour):
+            # Checked here as well as by the model: the preview beside the form prints it.
+            raise forms.ValidationError("Enter a colour like #0f5e6e.", code="invalid")
+        try:
+            validate_readable(colour)
+        except forms.ValidationError:
+            # Shown beside the field as a preview of the shade that would pass.
+            self.suggested_colour = darkened(colour)
+            raise
+        return colour
 
     def clean_require_two_factor(self):
         required = self.cleaned_data["require_two_factor"]

@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.urls import reverse
 
+from clinic.colours import validate_readable
+
 
 class Clinic(models.Model):
     class PaperSize(models.TextChoices):
@@ -56,8 +58,11 @@ class Clinic(models.Model):
     brand_colour = models.CharField(
         max_length=7,
         default="#0f5e6e",
-        validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a colour like #0f5e6e.")],
-        help_text="Colour of headings on handouts.",
+        validators=[
+            RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a colour like #0f5e6e."),
+            validate_readable,
+        ],
+        help_text="Colour of headings on handouts: dark enough to read on white paper.",
     )
     require_two_factor = models.BooleanField(
         "require two-factor sign-in for clinic admins",

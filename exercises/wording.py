@@ -23,7 +23,7 @@ from exercises.dose import duration
 
 HOLD = "{hold}"
 # Printed for {hold} when the therapist's dose has no hold time.
-NO_HOLD = "a moment"
+NO_HOLD = "as long as feels comfortable"
 
 _NUMBER_WORDS = (
     "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"

@@ -5,6 +5,8 @@ import segno
 from django import template
 from django.utils.dateformat import format as date_format
 
+from clinic.colours import HEX, darkened
+
 register = template.Library()
 
 
@@ -17,6 +19,13 @@ def long_date(value: str | None) -> str:
         return date_format(datetime.date.fromisoformat(value), "j F Y")
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def readable_brand(colour: str | None) -> str:
+    """The brand colour for text on white: a colour saved before contrast was checked
+    prints in a darker shade of itself (``clinic.colours.darkened``), never too light."""
+    return darkened(colour) if colour and HEX.fullmatch(colour) else "#0f5e6e"
 
 
 @register.filter

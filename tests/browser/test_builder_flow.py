@@ -123,7 +123,7 @@ def issue_and_check(t, last):
     names = [i.exercise.name for i in rx.items.order_by("order")]
     assert names == ["Chin tuck", "Standing psoas stretch", "Wall sit", "Glute bridge"]
     text = pdf_text(page.request.get(f"{t.base}/prescriptions/{rx.pk}/handout.pdf").body())
-    assert "Hold 45 seconds · 2 times · each side · twice a day" in text
+    assert "Hold 45 seconds · 2 repetitions · twice a day" in text
     assert (
         text.index("Chin tuck") < text.index("Standing psoas stretch") < text.index("Glute bridge")
     )

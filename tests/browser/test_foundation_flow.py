@@ -32,7 +32,9 @@ def test_search_prescribe_download_and_email(page, live_server, demo):
     page.get_by_label("Search exercises").fill("psoas")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="Standing psoas stretch").click()
-    expect(page.get_by_text("Hold 30 seconds · 3 times · each side · twice a day")).to_be_visible()
+    expect(
+        page.get_by_text("Hold 30 seconds · 3 repetitions · each side · twice a day")
+    ).to_be_visible()
 
     # A new patient who agreed to email.
     page.get_by_role("link", name="Patients").click()
@@ -64,7 +66,8 @@ def test_search_prescribe_download_and_email(page, live_server, demo):
     response = page.request.get(f"{live_server.url}/prescriptions/{rx.pk}/handout.pdf")
     assert response.headers["content-type"] == "application/pdf"
     text = pdf_text(response.body())
-    assert "Hold 45 seconds · 3 times · each side · twice a day" in text
+    assert "Hold 45 seconds · 3 repetitions · twice a day" in text
+    assert "Both sides, one after the other" in text
     assert "Casey Nguyen" in text and "Standing quadriceps stretch" in text
 
     # Email it.

@@ -1,7 +1,11 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clinic.models import Membership
+from clinic.colours import contrast
+from clinic.models import Clinic, Membership
+from prescriptions import handouts
+from prescriptions.selectors import handout_snapshot, prescription_for_handout
 from tests.clinic.test_images import picture
 
 URL = "/clinic/settings/"
@@ -98,3 +102,42 @@ def test_email_wording_and_reply_to_are_clinic_settings(admin_client, clinic):
     assert clinic.reply_to == "team@northside.example"
     assert clinic.email_subject == "Hi {patient} Bcc: x@evil.example"
     assert clinic.email_message == "Your {program} is attached."
+
+
+@pytest.mark.parametrize(
+    ("colour", "ratio", "shade"),
+    [("#ffcc00", "1.5", "#8f7200"), ("#3cb4e6", "2.4", "#167fab"), ("#ffffff", "1.0", "#757575")],
+)
+def test_a_brand_colour_too_light_to_read_is_refused_with_a_darker_shade(
+    admin_client, clinic, colour, ratio, shade
+):
+    response = admin_client.post(URL, form_data(brand_colour=colour))
+    assert response.status_code == 200
+    assert response.context["form"].errors["brand_colour"] == [
+        f"{colour} is too light for text on white paper: its contrast is {ratio}:1 and text "
+        f"needs at least 4.5:1. {shade} is the same colour, dark enough to read."
+    ]
+    # The suggestion is shown as a handout heading would print it, beside the saved colour.
+    page = response.content.decode()
+    assert f"Suggested: {shade}" in page and f"color: {shade}" in page
+    assert contrast(shade) >= 4.5
+    clinic.refresh_from_db()
+    assert clinic.brand_colour == "#0f5e6e"
+
+
+def test_a_dark_enough_colour_is_saved_and_the_admin_refuses_a_light_one(admin_client, clinic):
+    assert admin_client.post(URL, form_data(brand_colour="#767676")).status_code == 302
+    clinic.refresh_from_db()
+    assert clinic.brand_colour == "#767676"  # 4.54:1, just over
+    # The model refuses too, so the Django admin (which runs its validation) does.
+    clinic.brand_colour = "#777777"  # 4.48:1, just under
+    with pytest.raises(ValidationError) as caught:
+        clinic.full_clean()
+    assert "too light for text on white paper" in str(caught.value.message_dict["brand_colour"])
+
+
+def test_a_light_colour_saved_before_the_check_prints_darker(draft, clinic):
+    Clinic.objects.filter(pk=clinic.pk).update(brand_colour="#ffcc00")
+    snapshot = handout_snapshot(prescription_for_handout(draft.pk))
+    assert snapshot["clinic"]["brand_colour"] == "#ffcc00"
+    assert "--brand: #8f7200;" in handouts.render_html(snapshot, draft=True)

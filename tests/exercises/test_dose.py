@@ -25,7 +25,10 @@ from tests.factories import ExerciseFactory
             "10 repetitions · left side only · once a day",
         ),
         (Dose(reps=8, days_per_week=7), "8 repetitions · every day"),
-        (Dose(reps=5, times_per_day=3, days_per_week=1), "5 repetitions · 3 times a day · 1 day a week"),
+        (
+            Dose(reps=5, times_per_day=3, days_per_week=1),
+            "5 repetitions · 3 times a day · 1 day a week",
+        ),
         (Dose(sets=3, hold_seconds=20), "Hold 20 seconds · 3 sets"),
         (Dose(), ""),
     ],

@@ -27,7 +27,7 @@ def test_bundled_library_loads_published_with_steps_and_doses(library):
     assert psoas.status == "published" and psoas.clinic is None
     assert "tight hip flexors" in psoas.indications
     assert psoas.steps.count() >= 3
-    assert str(psoas.dose) == "Hold 30 seconds · 3 times · each side · twice a day"
+    assert str(psoas.dose) == "Hold 30 seconds · 3 repetitions · each side · twice a day"
     assert "quadriceps-stretch-standing" in {e.slug for e in psoas.related.all()}
     assert {r.slug for r in psoas.regions.all()} >= {"hips-glutes"}
     for exercise in Exercise.objects.prefetch_related("steps"):

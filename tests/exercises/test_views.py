@@ -40,7 +40,7 @@ def test_search_hides_drafts_retired_and_other_clinics(alice_client, psoas, clin
 def test_exercise_page_shows_steps_and_dose(alice_client, psoas):
     page = alice_client.get(reverse("exercises:detail", args=[psoas.slug])).content.decode()
     assert "Move gently." in page
-    assert "Hold 30 seconds · 3 times · each side · twice a day" in page
+    assert "Hold 30 seconds · 3 repetitions · each side · twice a day" in page
 
 
 def test_other_clinics_private_exercise_is_404(client, charlie, clinic):

@@ -67,7 +67,7 @@ def test_dose_change_is_saved_and_printed(alice_client, draft):
     assert (first.hold_seconds, first.note) == (45, "Left side first")
     pdf = alice_client.get(reverse("prescriptions:handout", args=[draft.pk])).content
     text = pdf_text(pdf)
-    assert "Hold 45 seconds · 3 times · each side · twice a day" in text
+    assert "Hold 45 seconds · 3 repetitions · twice a day Both sides, one after the other" in text
     assert "Left side first" in text
 
 
@@ -131,9 +131,7 @@ def test_dose_changed_in_the_same_save_and_issue_is_printed(alice_client, draft)
     draft.refresh_from_db()
     assert draft.status == "issued"
     assert draft.handout.snapshot["items"][0]["dose"].startswith("Hold 45 seconds")
-    assert "Hold 45 seconds · 3 times · each side · twice a day" in pdf_text(
-        draft.handout.pdf.read()
-    )
+    assert "Hold 45 seconds · 3 repetitions · twice a day" in pdf_text(draft.handout.pdf.read())
 
 
 def test_issuing_an_empty_prescription_is_refused(alice_client, patient, alice):
