@@ -124,6 +124,14 @@ def clinic_admin_client(clinic_admin):
 
 
 @pytest.fixture
+def curator_client(client, django_user_model):
+    """A superuser who curates the shared library in the Django admin."""
+    curator = django_user_model.objects.create_superuser("curator@site.example", "pw-curator-1")
+    client.force_login(curator)
+    return client
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client

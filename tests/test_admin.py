@@ -9,13 +9,6 @@ from tests.factories import ExerciseFactory, PrescriptionFactory
 
 
 @pytest.fixture
-def curator_client(client, django_user_model):
-    curator = django_user_model.objects.create_superuser("curator@site.example", "pw-curator-1")
-    client.force_login(curator)
-    return client
-
-
-@pytest.fixture
 def one_of_each(patient, alice):
     rx = PrescriptionFactory(patient=patient, therapist=alice)
     services.prescription_add_exercise(

@@ -19,7 +19,6 @@ from tests.exercises.test_clinic_exercises import exercise_data
 from tests.exercises.test_library import LIBRARY, load
 from tests.factories import ExerciseFactory
 from tests.helpers import pdf_text
-from tests.test_admin import curator_client  # noqa: F401 (a fixture)
 
 
 @pytest.mark.parametrize(
@@ -181,8 +180,8 @@ SIDES = {
     "left": re.compile(r"\bleft\b", re.IGNORECASE),
     "right": re.compile(r"\bright\b(?![- ]angle)", re.IGNORECASE),
     "switch": re.compile(
-        r"\b(?:other|opposite|each|both) sides?\b(?! of)|\b(?:swap|switch|change) (?:sides|legs|arms)"
-        r"|\beach (?:leg|arm)\b",
+        r"\b(?:other|opposite|each|both) sides?\b(?! of)"
+        r"|\b(?:swap|switch|change) (?:sides|legs|arms)|\beach (?:leg|arm)\b",
         re.IGNORECASE,
     ),
 }

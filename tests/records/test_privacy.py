@@ -36,7 +36,7 @@ def test_export_holds_everything_and_the_handouts_as_issued(clinic_admin_client,
         "Standing quadriceps stretch",
         "Glute bridge",
     ]
-    assert rx["exercises"][2]["dose"].startswith("12 times")
+    assert rx["exercises"][2]["dose"].startswith("12 repetitions, 3 sets")
     assert rx["emails"][0]["recipient"] == "jordan@patient.example"
     pdf = archive.read(rx["handout"]["file"])
     assert hashlib.sha256(pdf).hexdigest() == issued.handout.sha256 == rx["handout"]["sha256"]
