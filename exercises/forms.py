@@ -48,7 +48,10 @@ class ExerciseForm(forms.ModelForm):
 
     steps = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="One step per line, in order.",
+        help_text=(
+            "One step per line, in order. No hold times, counts or sides: the prescription's "
+            "dose is printed on the card. Write {hold} where a step needs the hold time."
+        ),
         error_messages={"required": "Write at least one step."},
     )
     image = forms.ImageField(
