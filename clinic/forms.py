@@ -174,8 +174,8 @@ class ClinicForm(forms.ModelForm):
         try:
             validate_readable(colour)
         except forms.ValidationError:
-            # Shown beside the field as a preview of the shade that would pass.
-            self.suggested_colour = darkened(colour)
+            # Both shown beside the field, as a handout heading would print them.
+            self.refused_colour, self.suggested_colour = colour, darkened(colour)
             raise
         return colour
 

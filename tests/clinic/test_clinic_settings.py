@@ -120,6 +120,7 @@ def test_a_brand_colour_too_light_to_read_is_refused_with_a_darker_shade(
     # The suggestion is shown as a handout heading would print it, beside the saved colour.
     page = response.content.decode()
     assert f"Suggested: {shade}" in page and f"color: {shade}" in page
+    assert f"Your choice, {colour}: too light to read" in page
     assert contrast(shade) >= 4.5
     clinic.refresh_from_db()
     assert clinic.brand_colour == "#0f5e6e"
