@@ -26,7 +26,7 @@ class DoseFields(models.Model):
         "hold (sec)", null=True, blank=True, validators=count_validators("hold_seconds")
     )
     reps = models.PositiveSmallIntegerField(
-        "times", null=True, blank=True, validators=count_validators("reps")
+        "reps", null=True, blank=True, validators=count_validators("reps")
     )
     sets = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=count_validators("sets")

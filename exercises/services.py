@@ -14,7 +14,7 @@ from clinic.slugs import unique_slug
 from exercises.dose import Dose
 from exercises.illustrations import render_svg
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
-from exercises.wording import refusals
+from exercises.wording import GUIDANCE, refusals
 
 REGIONS = [
     ("neck", "Neck"),
@@ -178,10 +178,17 @@ def library_problems(entries) -> list[str]:
             Exercise(slug=slug, **_wanted_fields(entry)).full_clean(validate_unique=False)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
-                problems.append(f"{where}: {name}: {' '.join(messages)}")
+                # The guidance on dose-neutral texts is said once, at the end.
+                said = [message for message in messages if message != GUIDANCE]
+                problems.append(f"{where}: {name}: {' '.join(said)}")
         except (TypeError, ValueError) as error:
             problems.append(f"{where}: {error}")
-        problems.extend(f"{where}: steps: {m}" for m in refusals(entry["steps"], label="Step"))
+        problems.extend(
+            f"{where}: steps: {message}"
+            for message in refusals(entry["steps"], label="Step", guidance=False)
+        )
+    if any("states a dose or a side" in problem for problem in problems):
+        problems.append(GUIDANCE)
     return problems
 
 

@@ -74,27 +74,31 @@ def dose_phrases(text: str) -> list[str]:
     return [phrase for _, phrase in sorted(found)]
 
 
+GUIDANCE = (
+    "The prescription's dose and side are printed on the card: leave them out of the text, "
+    f"or write {HOLD} where the hold time belongs."
+)
+
+
 def refusal(text: str, where: str) -> str | None:
-    """The message for a text that states a dose or a side, or None when it does not."""
+    """“Step 5 states a dose or a side (“other side”).”, or None when it does not."""
     phrases = dose_phrases(text)
     if not phrases:
         return None
     named = ", ".join(f"“{phrase}”" for phrase in dict.fromkeys(phrases))
-    return (
-        f"{where} states a dose or a side ({named}). The prescription's dose and side are "
-        f"printed on the card: leave them out, or write {HOLD} where the hold time belongs."
-    )
+    return f"{where} states a dose or a side ({named})."
 
 
-def refusals(texts: list[str], *, label: str) -> list[str]:
+def refusals(texts: list[str], *, label: str, guidance: bool = True) -> list[str]:
     """One message per line (or step) that states a dose or a side, naming it and its
-    phrases: "Step 5 states a dose or a side (“other side”)…"."""
+    phrases, then (unless ``guidance=False``) what to write instead, once."""
     several = len(texts) > 1
-    return [
+    messages = [
         message
         for number, text in enumerate(texts, start=1)
         if (message := refusal(text, f"{label} {number}" if several else label))
     ]
+    return [*messages, GUIDANCE] if messages and guidance else messages
 
 
 def refuse_dose_phrases(texts: list[str], *, field: str, label: str) -> None:

@@ -12,7 +12,7 @@ from django.utils.html import strip_tags
 from exercises.dose import Dose
 from exercises.models import Exercise, ExerciseStep
 from exercises.services import library_problems
-from exercises.wording import dose_phrases, fill
+from exercises.wording import GUIDANCE, dose_phrases, fill
 from prescriptions import handouts
 from prescriptions.selectors import exercise_preview_snapshot, item_snapshot
 from tests.exercises.test_clinic_exercises import exercise_data
@@ -84,6 +84,7 @@ def test_the_clinic_form_names_the_step_and_the_phrase(alice_client):
     assert [e.split(" (")[0] for e in errors["steps"]] == [
         "Step 2 states a dose or a side",
         "Step 3 states a dose or a side",
+        GUIDANCE,
     ]
     assert "(“30 seconds”)" in errors["steps"][0] and "“other side”" in errors["steps"][1]
     assert errors["cues"][0].startswith("Cue states a dose or a side (“twice”, “a day”)")
@@ -141,8 +142,9 @@ def test_the_library_file_names_the_row_the_step_and_the_phrase(db):
     entry.update(related=[], steps=[*entry["steps"], "Repeat on the left for 30 seconds."])
     assert library_problems([entry]) == [
         f"Row 1 ({entry['slug']}): steps: Step {len(entry['steps'])} states a dose or a side "
-        "(“left”, “30 seconds”). The prescription's dose and side are printed on the card: "
-        "leave them out, or write {hold} where the hold time belongs."
+        "(“left”, “30 seconds”).",
+        "The prescription's dose and side are printed on the card: leave them out of the text, "
+        "or write {hold} where the hold time belongs.",
     ]
 
 
