@@ -35,7 +35,7 @@ def test_curator_publishes_and_therapist_finds_it(page, live_server, people, tmp
     page.locator("#id_steps-0-text").fill("Sit tall with feet flat.")
     page.locator("#steps-group .add-row a").click()
     page.locator("#id_steps-1-text").fill("Point your toes, then pull them up.")
-    page.get_by_label("Times:").fill("20")
+    page.get_by_label("Reps:").fill("20")
     for n, (path, alt) in enumerate([(first, "Feet flat"), (second, "Toes pulled up")]):
         page.locator("#images-group .add-row a").click()
         page.locator(f"#id_images-{n}-image").set_input_files(str(path))
