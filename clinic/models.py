@@ -11,6 +11,7 @@ from django.db.models.lookups import Exact
 from django.urls import reverse
 
 from clinic.colours import validate_readable
+from clinic.storage import public_storage
 
 
 class Clinic(models.Model):
@@ -52,6 +53,7 @@ class Clinic(models.Model):
     )
     logo = models.ImageField(
         upload_to="clinics/logos/",
+        storage=public_storage,
         blank=True,
         help_text="JPEG, PNG or WebP; printed at the top of every handout.",
     )

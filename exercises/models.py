@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from simple_history.models import HistoricalRecords
 
+from clinic.storage import public_storage
 from exercises.dose import Dose, count_validators
 from exercises.wording import refusals, refuse_dose_phrases
 
@@ -244,7 +245,7 @@ def exercise_image_path(instance, filename):
 
 class ExerciseImage(models.Model):
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to=exercise_image_path)
+    image = models.ImageField(upload_to=exercise_image_path, storage=public_storage)
     alt_text = models.CharField(
         max_length=250, help_text="Describes the picture for screen readers."
     )

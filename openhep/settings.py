@@ -4,6 +4,7 @@ the environment (or a ``.env`` file beside ``manage.py``); see ``.env.example``.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 import fontpkg_atkinson_hyperlegible
@@ -26,6 +27,17 @@ def secret(name: str, default=None):
     if path:
         return Path(path).read_text().strip()
     return env.str(name, default=default)
+
+
+def public_origin(*, bucket: str, endpoint_url, domain, virtual: bool) -> str:
+    """Where public media is fetched from with MEDIA_STORAGE=s3 (for the CSP)."""
+    if domain:
+        return f"https://{domain}"
+    if not endpoint_url:  # Amazon S3 itself: the bucket's own host name.
+        return f"https://{bucket}.s3.amazonaws.com"
+    endpoint = urlsplit(endpoint_url)
+    host = f"{bucket}.{endpoint.netloc}" if virtual else endpoint.netloc
+    return f"{endpoint.scheme}://{host}"
 
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -200,19 +212,80 @@ if STATIC_ROOT.parent == VAR_DIR:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-# The folders of MEDIA_ROOT anyone may fetch: library pictures and clinic logos.
-# Everything else (handouts) is private, served only by audited, clinic-scoped views.
+# Files live in two storages (clinic/storage.py): "public" for library pictures and
+# clinic logos (anyone may fetch them), "default" for private files (issued
+# handouts), which only the clinic-scoped, audited views hand out. MEDIA_STORAGE
+# chooses where: "local" (MEDIA_ROOT, public files in the folders below) or "s3"
+# (an S3-compatible bucket through django-storages: public files under public/,
+# readable by anyone; private ones under private/, fetched with a signed URL that
+# lasts a minute).
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+# With MEDIA_STORAGE=local: the folders of MEDIA_ROOT that are public.
 OPENHEP_PUBLIC_MEDIA = ["exercises/", "clinics/logos/"]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+# With MEDIA_STORAGE=local behind nginx: private downloads answer with
+# X-Accel-Redirect to this internal location, and the proxy sends the bytes.
+OPENHEP_MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
+STATIC_STORAGE = {
+    "BACKEND": (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
 }
+if MEDIA_STORAGE == "local":
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "public": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": STATIC_STORAGE,
+    }
+    MEDIA_PUBLIC_ORIGIN = ""
+elif MEDIA_STORAGE == "s3":
+    S3_BUCKET = env.str("S3_BUCKET")
+    S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="") or None
+    # Public media from a CDN or the bucket's own web address, e.g. media.example.org.
+    S3_PUBLIC_DOMAIN = env.str("S3_PUBLIC_DOMAIN", default="") or None
+    s3 = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": S3_ENDPOINT_URL,
+        "region_name": env.str("S3_REGION", default="") or None,
+        "access_key": secret("S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": secret("S3_SECRET_ACCESS_KEY", default="") or None,
+        "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+        "file_overwrite": False,
+    }
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **s3,
+                "location": "private",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 60,
+            },
+        },
+        "public": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **s3,
+                "location": "public",
+                "default_acl": "public-read",
+                "querystring_auth": False,
+                "custom_domain": S3_PUBLIC_DOMAIN,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        },
+        "staticfiles": STATIC_STORAGE,
+    }
+    # Pictures and logos come from the bucket: the CSP lets pages show them.
+    MEDIA_PUBLIC_ORIGIN = env.str("MEDIA_PUBLIC_ORIGIN", default="") or public_origin(
+        bucket=S3_BUCKET,
+        endpoint_url=S3_ENDPOINT_URL,
+        domain=S3_PUBLIC_DOMAIN,
+        virtual=s3["addressing_style"] == "virtual",
+    )
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}.")
 # The largest request body accepted (a 5 MB picture or library file and the form
 # around it). Larger ones are refused from their Content-Length, before any byte is
 # read or written to disk (openhep.middleware); without a Content-Length the upload
@@ -269,7 +342,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *([MEDIA_PUBLIC_ORIGIN] if MEDIA_PUBLIC_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

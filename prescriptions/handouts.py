@@ -20,11 +20,12 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
+
+from clinic.storage import public_storage
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ class HandoutURLFetcher(URLFetcher):
         if not name or ".." in name.split("/"):
             raise RefusedResource("bad media name")
         try:
-            with default_storage.open(name, "rb") as handle:
+            # Handouts print public media only: library pictures and the clinic's logo.
+            with public_storage().open(name, "rb") as handle:
                 return self._respond(url, handle.read(), name)
         except (OSError, SuspiciousFileOperation) as error:
             raise RefusedResource("no such media file") from error

@@ -3,7 +3,7 @@ import logging
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -15,6 +15,7 @@ from clinic.access import ClinicAdminMixin, ClinicStaffMixin
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
+from clinic.storage import private_file_response
 from exercises.selectors import get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
@@ -283,15 +284,14 @@ class HandoutView(ClinicStaffMixin, View):
             response["Content-Disposition"] = f'inline; filename="draft-{filename}"'
             return response
         try:
-            pdf = rx.handout.pdf.open("rb")
+            return private_file_response(
+                rx.handout.pdf, filename=filename, content_type="application/pdf"
+            )
         except FileNotFoundError:
             logger.error("Handout file of prescription %s is missing from storage", rx.pk)
             return render(
                 request, "prescriptions/handout_missing.html", {"prescription": rx}, status=404
             )
-        return FileResponse(
-            pdf, content_type="application/pdf", filename=filename, as_attachment=False
-        )
 
 
 class EmailHandoutView(PrescriptionMixin, View):

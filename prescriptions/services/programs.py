@@ -6,7 +6,6 @@ its own transaction, from the ``Actor`` it is given (see ``clinic.audit``).
 
 import hashlib
 import logging
-import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
+from clinic.storage import private_name
 from exercises.dose import Dose
 from exercises.models import Exercise
 from prescriptions import handouts
@@ -155,7 +155,7 @@ def prescription_issue(*, prescription: Prescription, actor: Actor) -> Handout:
         snapshot = handout_snapshot(fresh, issued_at=now)
         pdf = handouts.render_pdf(snapshot, draft=False)
         field = Handout._meta.get_field("pdf")
-        filename = f"handout-{prescription.pk}-{uuid.uuid4().hex[:8]}.pdf"
+        filename = private_name(".pdf")
         name = field.storage.save(
             field.generate_filename(Handout(prescription=fresh), filename), ContentFile(pdf)
         )
