@@ -7,3 +7,6 @@ class OpenHEPConfig(AppConfig):
 
     name = "openhep"
     verbose_name = "OpenHEP"
+
+    def ready(self):
+        from openhep import checks  # noqa: F401 (registers the production checks)

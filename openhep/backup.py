@@ -30,11 +30,15 @@ from typing import IO, Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+
+from clinic.storage import PUBLIC, public_storage
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -123,6 +127,16 @@ def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResul
                             files[f"{MEDIA}/{relative}"] = _add_file(tar, f"{MEDIA}/{relative}", f)
                     except FileNotFoundError:
                         continue  # Deleted since the walk; the reference check reports it.
+                # Files in a bucket: every one the database refers to, read through
+                # the storage of its field (the manifest names the storage for restore).
+                for name, where in references.items():
+                    alias = _storage_alias(where)
+                    member = f"{MEDIA}/{name}"
+                    if _is_local(alias) or member in files:
+                        continue
+                    entry = _add_stored(tar, member, storages[alias], name)
+                    if entry is not None:
+                        files[member] = {**entry, "storage": alias}
                 manifest = {
                     "format": FORMAT,
                     "created_at": taken_at.isoformat(),
@@ -217,9 +231,48 @@ def _read_snapshot(
     return references, dict(sorted(migrations.items()))
 
 
+def _storage_alias(where: str) -> str:
+    """The STORAGES alias of a field named "app.Model.field"."""
+    label, field_name = where.rsplit(".", 1)
+    storage = apps.get_model(label)._meta.get_field(field_name).storage
+    return PUBLIC if storage is public_storage() else "default"
+
+
+def _is_local(alias: str) -> bool:
+    """A storage in MEDIA_ROOT, whose every file the back-up walks."""
+    storage = storages[alias]
+    return isinstance(storage, FileSystemStorage) and Path(storage.location) == Path(
+        settings.MEDIA_ROOT
+    )
+
+
+def _add_stored(tar: tarfile.TarFile, member: str, storage, name: str) -> dict[str, Any] | None:
+    """Add a file read through a storage (a bucket); None when it is not there."""
+    try:
+        size = storage.size(name)
+        with storage.open(name, "rb") as f:
+            info = tarfile.TarInfo(member)
+            info.size, info.mode = size, 0o600
+            info.mtime = int(timezone.now().timestamp())
+            reader = _HashingReader(f)
+            tar.addfile(info, reader)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if _is_not_found(error):
+            return None
+        raise
+    return {"sha256": reader.hash.hexdigest(), "size": info.size}
+
+
+def _is_not_found(error: Exception) -> bool:
+    """A bucket's "no such key", however the storage library words it."""
+    return "404" in str(error) or "NoSuchKey" in str(error) or "Not Found" in str(error)
+
+
 def _media_files(root: Path) -> Iterator[tuple[str, Path]]:
     """(posix path relative to root, path) for every regular file; symlinks are skipped."""
-    if not root.is_dir():
+    if not root.is_dir() or not any(_is_local(alias) for alias in ("default", PUBLIC)):
         return
     for directory, dirnames, filenames in os.walk(root):
         dirnames.sort()
@@ -390,8 +443,13 @@ def backup_restore(*, staged: StagedBackup, using: str = DEFAULT_DB_ALIAS) -> Re
             ],
         )
     media_root = Path(settings.MEDIA_ROOT)
-    for name in staged.media_members:
-        _replace_file(staged.root / name, media_root, name.removeprefix(f"{MEDIA}/"))
+    for member in staged.media_members:
+        name = member.removeprefix(f"{MEDIA}/")
+        alias = staged.manifest["files"][member].get("storage")
+        if alias is None or _is_local(alias):
+            _replace_file(staged.root / member, media_root, name)
+        else:
+            _replace_stored(staged.root / member, storages[alias], name)
 
     executor = MigrationExecutor(connection)
     graph = executor.loader.graph
@@ -435,6 +493,16 @@ def _sqlite_check(db: sqlite3.Connection, what: str) -> None:
         result = str(error)
     if result != "ok":
         raise BackupError(f"{what} fails SQLite's integrity check: {result}")
+
+
+def _replace_stored(source: Path, storage, name: str) -> None:
+    """Put a file back into a bucket under exactly its old name."""
+    if storage.exists(name):
+        storage.delete(name)
+    with open(source, "rb") as f:
+        saved = storage.save(name, File(f))
+    if saved != name:
+        raise BackupError(f"The storage saved {name!r} as {saved!r}; restore stopped.")
 
 
 def _replace_file(source: Path, root: Path, relative: str) -> None:

@@ -126,11 +126,18 @@ TEMPLATES = [
 # The cache holds draft previews, the per-user preview limit and the password reset
 # counts. Local memory by default; a shared cache (CACHE_URL=redis://127.0.0.1:6379/1)
 # makes the limits hold across processes and servers.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+CACHES = {
+    "default": environ.Env.cache_url_config(secret("CACHE_URL", default="") or "locmemcache://")
 }
+
+# PostgreSQL in production: DATABASE_URL (or DATABASE_URL_FILE). Without it, the
+# embedded SQLite file in var/ is for development; a production process refuses
+# to start on it unless ALLOW_SQLITE_IN_PRODUCTION=1 (openhep/checks.py).
+DATABASE_URL = secret("DATABASE_URL", default="")
+DATABASES = {
+    "default": environ.Env.db_url_config(DATABASE_URL or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+OPENHEP_ALLOW_SQLITE_IN_PRODUCTION = env.bool("ALLOW_SQLITE_IN_PRODUCTION", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default lives in var/ (git-ignored); make sure the folder exists.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -252,6 +259,7 @@ elif MEDIA_STORAGE == "s3":
         "secret_key": secret("S3_SECRET_ACCESS_KEY", default="") or None,
         "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
         "file_overwrite": False,
+        "signature_version": "s3v4",
     }
     STORAGES = {
         "default": {
@@ -298,7 +306,7 @@ FILE_UPLOAD_HANDLERS = ["openhep.middleware.LimitedUploadHandler"]
 # Email: Django 6.1 mailers, configured by one URL.
 MAILERS = {
     "default": mailer_from_url(
-        env.str("EMAIL_URL", default="console:"), timeout=env.int("EMAIL_TIMEOUT", default=15)
+        secret("EMAIL_URL", default="console:"), timeout=env.int("EMAIL_TIMEOUT", default=15)
     )
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="OpenHEP <handouts@localhost>")
@@ -314,6 +322,9 @@ TASKS = {
         )
     }
 }
+# The immediate backend sends email inside the request, with no retries: a
+# production process refuses to start with it unless ALLOW_IMMEDIATE_TASKS=1.
+OPENHEP_ALLOW_IMMEDIATE_TASKS = env.bool("ALLOW_IMMEDIATE_TASKS", default=False)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

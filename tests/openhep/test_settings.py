@@ -91,6 +91,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "ALLOWED_HOSTS": "hep.example.org",
         "EMAIL_URL": "smtp://mail.example.org:587/?tls=1",
         "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "DJANGO_SETTINGS_MODULE": "openhep.settings",
         "STATIC_ROOT": str(tmp_path / "static"),
         "MEDIA_ROOT": str(tmp_path / "media"),
@@ -129,3 +130,135 @@ def test_plain_http_goes_to_https_except_the_health_check(db, settings):
     response = client.get("/accounts/login/")
     assert response.status_code == 301 and response.url.startswith("https://")
     assert client.get("/healthz").status_code == 200
+
+
+def production(tmp_path, **changes) -> dict:
+    """The environment of a production process, with ``changes`` (None removes)."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "hep.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "DJANGO_SETTINGS_MODULE": "openhep.settings",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    env.update(changes)
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def run_python(code: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+
+START_WEB = "import openhep.wsgi; print('started')"
+
+
+@pytest.mark.parametrize(
+    ("changes", "refusal", "worker_refusal"),
+    [
+        ({"DATABASE_URL": None}, "DATABASE_URL is not set", "DATABASE_URL is not set"),
+        (
+            {"TASKS_BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
+            "TASKS_BACKEND is the immediate backend",
+            # The worker has nothing to run without the database backend.
+            "is not a database backend",
+        ),
+    ],
+)
+def test_production_refuses_to_start_on_a_developers_defaults(
+    tmp_path, changes, refusal, worker_refusal
+):
+    web = run_python(START_WEB, production(tmp_path, **changes))
+    assert web.returncode != 0 and refusal in web.stderr and "started" not in web.stdout
+    worker = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch"],
+        env=production(tmp_path, **changes),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert worker.returncode != 0 and worker_refusal in worker.stderr
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        env=production(tmp_path, **changes),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode != 0 and refusal in check.stderr
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        {"DATABASE_URL": None, "ALLOW_SQLITE_IN_PRODUCTION": "1"},
+        {
+            "TASKS_BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "ALLOW_IMMEDIATE_TASKS": "1",
+        },
+        {"DEBUG": "1"},
+    ],
+)
+def test_told_in_so_many_words_production_starts(tmp_path, allowed):
+    web = run_python(START_WEB, production(tmp_path, **allowed))
+    assert web.returncode == 0 and "started" in web.stdout, web.stderr
+
+
+def test_every_secret_can_come_from_a_file(tmp_path):
+    files = {
+        "DATABASE_URL": "postgres://openhep:pa%24%24@db.internal:5432/openhep",
+        "EMAIL_URL": "smtp://mailer:s3cret@smtp.internal:587/?tls=1",
+        "CACHE_URL": "redis://:cache-pass@cache.internal:6379/1",
+        "S3_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "S3_SECRET_ACCESS_KEY": "bucket-secret",
+    }
+    env = production(tmp_path, DATABASE_URL=None, MEDIA_STORAGE="s3", S3_BUCKET="media")
+    for name, value in files.items():
+        path = tmp_path / name.lower()
+        path.write_text(value + "\n")
+        env[f"{name}_FILE"] = str(path)
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['PASSWORD'], s.DATABASES['default']['HOST'], "
+        "s.MAILERS['default']['OPTIONS']['password'], s.CACHES['default']['LOCATION'], "
+        "s.STORAGES['default']['OPTIONS']['access_key'], "
+        "s.STORAGES['public']['OPTIONS']['secret_key'])"
+    )
+    result = run_python(code, env)
+    assert result.stdout.split() == [
+        "pa$$",
+        "db.internal",
+        "s3cret",
+        "redis://:cache-pass@cache.internal:6379/1",
+        "AKIDEXAMPLE",
+        "bucket-secret",
+    ], result.stderr
+
+
+def test_media_in_a_bucket_is_split_and_the_csp_follows_it(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d, p = s.STORAGES['default']['OPTIONS'], s.STORAGES['public']['OPTIONS']; "
+        "print(d['location'], d['default_acl'], d['querystring_auth'], d['querystring_expire']); "
+        "print(p['location'], p['default_acl'], p['querystring_auth']); "
+        "print(*s.SECURE_CSP['img-src'])"
+    )
+    env = production(
+        tmp_path, MEDIA_STORAGE="s3", S3_BUCKET="media", S3_ENDPOINT_URL="https://s3.example.net"
+    )
+    lines = run_python(code, env).stdout.splitlines()
+    assert lines == [
+        "private private True 60",
+        "public public-read False",
+        "'self' data: https://s3.example.net",
+    ]
+    env["S3_PUBLIC_DOMAIN"] = "media.clinic.example"
+    assert run_python(code, env).stdout.splitlines()[2].endswith("https://media.clinic.example")
+    env["MEDIA_STORAGE"] = "ftp"
+    refused = run_python(code, env)
+    assert refused.returncode != 0 and "MEDIA_STORAGE must be local or s3" in refused.stderr

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django_tasks_db.management.commands import db_worker as stock
 from django_tasks_db.models import DBTaskResult
 
+from openhep.checks import refuse_unsafe_production
+
 logger = logging.getLogger("openhep.worker")
 
 MAX_PAUSE = 60
@@ -80,6 +82,7 @@ class Command(stock.Command):
     help = stock.Command.help or "Run tasks from the database queue; survives database outages."
 
     def handle(self, *args, **options):
+        refuse_unsafe_production()
         # The stock command builds its worker from this module-level name.
         stock.Worker = ResilientWorker
         return super().handle(*args, **options)
