@@ -20,10 +20,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts, and from which address (``None`` for a command on the server)."""
+    """Who acts, and from which address (``None`` for a command on the server).
 
-    user: User
+    A site operator's command that no staff account runs (``clinic_create``) acts
+    as ``Actor.command("manage.py clinic_create")``: no user, the command named."""
+
+    user: User | None
     ip: str | None = None
+    name: str = ""
+
+    @classmethod
+    def command(cls, name: str) -> Actor:
+        return cls(user=None, name=name)
+
+    @property
+    def label(self) -> str:
+        """What the trail writes as who acted: the account's email, or the command."""
+        return self.user.email if self.user is not None else self.name
 
     @classmethod
     def of(cls, request) -> Actor:
@@ -51,7 +64,7 @@ def audit_record(
     return AuditEntry.objects.create(
         clinic_id=patient.clinic_id if patient is not None else clinic.pk,  # type: ignore[union-attr]
         actor=actor.user,
-        actor_email=actor.user.email,
+        actor_email=actor.label,
         action=action,
         patient=patient,
         patient_ref=patient.pk if patient is not None else None,

@@ -176,7 +176,7 @@ def member_set_active(*, membership: Membership, active: bool, actor: Actor) -> 
     membership = _locked(membership)
     user = membership.user
     if not active:
-        if user.pk == actor.user.pk:
+        if actor.user is not None and user.pk == actor.user.pk:
             raise ValidationError("You cannot deactivate your own account.")
         if membership.is_admin and not _other_active_admins(membership):
             raise ValidationError("The clinic needs at least one active admin.")

@@ -16,6 +16,7 @@ looked up on use, so tests that change ``STORAGES`` reach it too.
 """
 
 import secrets
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.utils.functional import LazyObject, empty
 from django.utils.http import content_disposition_header
 
@@ -58,7 +59,7 @@ def private_name(extension: str) -> str:
 SIGNED_URL_SECONDS = 60
 
 
-def private_file_response(file: FieldFile, *, filename: str, content_type: str) -> HttpResponse:
+def private_file_response(file: FieldFile, *, filename: str, content_type: str) -> HttpResponseBase:
     """A private file for a view that has checked who may have it (and audited it).
 
     From a local folder: streamed by the app, or, with ``MEDIA_ACCEL_REDIRECT`` set,
@@ -66,8 +67,8 @@ def private_file_response(file: FieldFile, *, filename: str, content_type: str) 
     redirect to a signed address that lasts a minute. Raises ``FileNotFoundError``
     when the file is not in its storage.
     """
-    storage, name = file.storage, file.name
-    disposition = content_disposition_header(as_attachment=False, filename=filename)
+    storage, name = file.storage, file.name or ""
+    disposition = content_disposition_header(as_attachment=False, filename=filename) or ""
     if isinstance(storage, FileSystemStorage):
         if accel := settings.OPENHEP_MEDIA_ACCEL_REDIRECT:
             if not storage.exists(name):
@@ -81,7 +82,8 @@ def private_file_response(file: FieldFile, *, filename: str, content_type: str) 
         )
     if not storage.exists(name):
         raise FileNotFoundError(name)
-    url = storage.url(
+    # A bucket's storage (django-storages) takes response headers and a lifetime.
+    url = cast(Any, storage).url(
         name,
         parameters={
             "ResponseContentDisposition": disposition,

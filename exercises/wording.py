@@ -68,7 +68,7 @@ PATTERNS = [
 
 def dose_phrases(text: str) -> list[str]:
     """The phrases in ``text`` that state a dose or a side, in the order they appear."""
-    found = []
+    found: list[tuple[int, str]] = []
     for pattern in PATTERNS:
         found.extend((match.start(), match.group(0)) for match in pattern.finditer(text))
     return [phrase for _, phrase in sorted(found)]

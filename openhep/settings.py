@@ -4,6 +4,7 @@ the environment (or a ``.env`` file beside ``manage.py``); see ``.env.example``.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -232,7 +233,7 @@ OPENHEP_PUBLIC_MEDIA = ["exercises/", "clinics/logos/"]
 # With MEDIA_STORAGE=local behind nginx: private downloads answer with
 # X-Accel-Redirect to this internal location, and the proxy sends the bytes.
 OPENHEP_MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
-STATIC_STORAGE = {
+STATIC_STORAGE: dict[str, Any] = {
     "BACKEND": (
         "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -240,7 +241,7 @@ STATIC_STORAGE = {
     )
 }
 if MEDIA_STORAGE == "local":
-    STORAGES = {
+    STORAGES: dict[str, dict[str, Any]] = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "public": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": STATIC_STORAGE,

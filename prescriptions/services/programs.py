@@ -254,7 +254,7 @@ def prescription_new_version(*, prescription: Prescription, actor: Actor) -> Pre
     draft = Prescription.objects.create(
         clinic=locked.clinic,
         patient=locked.patient,
-        therapist=actor.user,
+        therapist=actor.user or locked.therapist,
         title=locked.title,
         advice=locked.advice,
         review_date=locked.review_date,

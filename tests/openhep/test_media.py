@@ -64,3 +64,28 @@ def test_anonymous_visitors_get_pictures_but_no_handout(client, stored):
 )
 def test_tricks_to_climb_out_of_the_public_folders_fail(client, stored, path):
     assert client.get(f"/media/{path}").status_code == 404
+
+
+@pytest.mark.parametrize("accel", ["", "/_protected/"])
+def test_a_private_file_goes_only_to_its_own_clinic(
+    client, settings, alice, charlie, issued, accel
+):
+    """Anonymous: to sign-in; another clinic: 404; the clinic's own staff: the file,
+    streamed by the app or, behind nginx, by the proxy (X-Accel-Redirect)."""
+    settings.OPENHEP_MEDIA_ACCEL_REDIRECT = accel
+    url = f"/prescriptions/{issued.pk}/handout.pdf"
+    assert client.get(url).status_code == 302
+    client.force_login(charlie)
+    response = client.get(url)
+    assert response.status_code == 404 and "X-Accel-Redirect" not in response
+    client.force_login(alice)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'inline; filename="handout-{issued.pk}.pdf"'
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    if accel:
+        assert response["X-Accel-Redirect"] == f"/_protected/{issued.handout.pdf.name}"
+        assert response.content == b""
+    else:
+        assert "X-Accel-Redirect" not in response
+        assert b"".join(response.streaming_content) == issued.handout.pdf.open("rb").read()
