@@ -326,3 +326,18 @@ class AuditEntry(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.actor_email} {self.action} patient {self.patient_ref}"
         )
+
+
+class WorkerHeartbeat(models.Model):
+    """When a background worker (``manage.py db_worker``) last showed it was alive, one
+    row per worker run. The queue check (``/healthz/queue``) reads the newest; nothing
+    about a clinic or a patient is kept here."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    # host:pid, to tell an operator which process went quiet.
+    process = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.process or self.worker_id}: {self.seen_at:%Y-%m-%d %H:%M:%S}"

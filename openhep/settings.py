@@ -368,13 +368,38 @@ SECURE_CSP = {
 DEFAULT_EXCEPTION_REPORTER_FILTER = "openhep.logs.NoPatientDataReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "openhep.logs.NoPatientDataReporter"
 
+# Logs go to standard error: one JSON object a line in production (LOG_FORMAT=json, the
+# default when DEBUG is off: time in UTC, level, logger, message, request id), plain
+# text for development (the default with DEBUG, as in `make run`). See openhep/logs.py.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "openhep.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        # Errors (500s, failed tasks) emailed to ADMINS, with the values hidden.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "reporter_class": "openhep.logs.NoPatientDataMailReporter",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own logger, without its default handlers: errors go to ADMINS
+        # through the handler above, and everything to the root's console.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # One line per request (openhep.logs.RequestIdMiddleware); runserver prints
+        # its own in development.
+        "openhep.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
         # WeasyPrint reports every refused resource; our fetcher logs those itself.
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
@@ -401,3 +426,50 @@ OPENHEP_VIDEO_HOSTS = env.list(
 # Draft previews drawn at once in one process (threads); each user draws one at a
 # time. Over either limit the preview says "busy, try again" instead of queueing.
 OPENHEP_PREVIEWS_PER_PROCESS = env.int("PREVIEWS_PER_PROCESS", default=2)
+
+
+# Health, metrics and logs.
+# Monitoring URLs (openhep/health.py): /healthz (liveness), /readyz (readiness),
+# /healthz/queue (the worker and the email backlog) and /metrics (Prometheus). They
+# answer whatever Host a probe sends and over plain HTTP (probes use the pod's address).
+MIDDLEWARE = [
+    # First: the request id, for every log line after it, then the request metrics.
+    "openhep.logs.RequestIdMiddleware",
+    "openhep.metrics.MetricsMiddleware",
+    *MIDDLEWARE,
+]
+# Right after SecurityMiddleware (whose HTTPS redirect skips the monitoring URLs) and
+# before anything checks the Host.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "openhep.health.ProbeMiddleware",
+)
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^readyz$", r"^healthz/queue$", r"^metrics$"]
+# /healthz/queue and /metrics answer a monitor that sends "Authorization: Bearer
+# <HEALTH_TOKEN>", or one at an address in HEALTH_ALLOWED_IPS (addresses or networks,
+# e.g. 10.0.0.0/8; the client address as PROXY_COUNT finds it). Neither set: 403.
+OPENHEP_HEALTH_TOKEN = secret("HEALTH_TOKEN", default="")
+if OPENHEP_HEALTH_TOKEN and len(OPENHEP_HEALTH_TOKEN) < 16:
+    raise ImproperlyConfigured(
+        "HEALTH_TOKEN is too short: use 16 characters or more, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'."
+    )
+# (Checked when the app starts: openhep.health.ProbeMiddleware.)
+OPENHEP_HEALTH_ALLOWED_IPS = env.list("HEALTH_ALLOWED_IPS", default=[])
+# /healthz/queue answers 503 when the worker's last heartbeat is older than this
+# (seconds; it writes one every 30), when a task or a handout email has waited longer
+# than HEALTH_QUEUE_MAX_AGE, or when more emails than this failed in the last 24 hours.
+OPENHEP_HEALTH_WORKER_MAX_AGE = env.int("HEALTH_WORKER_MAX_AGE", default=120)
+OPENHEP_HEALTH_QUEUE_MAX_AGE = env.int("HEALTH_QUEUE_MAX_AGE", default=600)
+OPENHEP_HEALTH_FAILED_DELIVERIES_MAX = env.int("HEALTH_FAILED_DELIVERIES_MAX", default=10)
+# Prometheus metrics at /metrics (openhep/metrics.py). With several gunicorn workers
+# also set PROMETHEUS_MULTIPROC_DIR (docs/operations.md).
+OPENHEP_METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+# Errors: emailed to ADMINS ("Name <address>,other@example.org") and/or sent to Sentry
+# (SENTRY_DSN), in both cases without request data, variables or exception messages.
+ADMINS = env.list("ADMINS", default=[])
+for _admin in ADMINS:
+    if "@" not in _admin:
+        raise ImproperlyConfigured(f"ADMINS: {_admin!r} is not an email address.")
+SENTRY_DSN = secret("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")

@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from exercises.views import video_redirect
-from openhep.views import healthz, public_media
+from openhep import health
+from openhep.views import public_media
 from prescriptions.views import DeliveryLogView
 from records.views import DashboardView
 
@@ -17,7 +18,11 @@ urlpatterns = [
     path("prescriptions/", include("prescriptions.urls")),
     path("v/<slug:slug>", video_redirect, name="video"),
     path("v/<slug:slug>/<str:signature>", video_redirect, name="video_signed"),
-    path("healthz", healthz, name="healthz"),
+    # Monitoring (openhep/health.py): answered before host checks by its middleware.
+    path("healthz", health.healthz, name="healthz"),
+    path("healthz/queue", health.queue, name="health_queue"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # Only the public part of media (pictures, logos); see openhep.views.public_media.
     path("media/<path:path>", public_media, name="media"),

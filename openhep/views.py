@@ -1,23 +1,10 @@
-"""Views of the installation itself, not of a clinic: the health probe, public media."""
+"""Views of the installation itself, not of a clinic: public media (probes: openhep.health)."""
 
 import posixpath
 
 from django.conf import settings
-from django.db import DatabaseError, connection
-from django.http import Http404, JsonResponse
-from django.views.decorators.cache import never_cache
+from django.http import Http404
 from django.views.static import serve
-
-
-@never_cache
-def healthz(request):
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 def public_media(request, path: str):

@@ -13,6 +13,7 @@ import logging
 import mimetypes
 import os
 import ssl
+import time
 from functools import cache
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -20,6 +21,7 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
@@ -28,6 +30,9 @@ from weasyprint.urls import URLFetcherResponse
 from clinic.storage import public_storage
 
 logger = logging.getLogger(__name__)
+
+# Sent after each handout is drawn, with ``draft`` and ``seconds`` (openhep's metrics).
+handout_rendered = Signal()
 
 STYLESHEET = "static:handouts/handout.css"
 DATA_IMAGE_PREFIXES = (
@@ -183,7 +188,7 @@ def warm_up() -> None:
     engine's lazy set-up), then the objects made so far are moved out of the garbage
     collector's way: without that, the first request's full collection walks them all.
     """
-    render_pdf(WARM_UP_SNAPSHOT, draft=True)
+    pdf_from_html(render_html(WARM_UP_SNAPSHOT, draft=True))  # Not a patient's: not counted.
     gc.collect()
     gc.freeze()
 
@@ -206,4 +211,7 @@ def pdf_from_html(html: str) -> bytes:
 
 def render_pdf(snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued") -> bytes:
     """The handout PDF for a snapshot (see ``prescriptions.selectors.handout_snapshot``)."""
-    return pdf_from_html(render_html(snapshot, draft=draft, mark=mark))
+    started = time.perf_counter()
+    pdf = pdf_from_html(render_html(snapshot, draft=draft, mark=mark))
+    handout_rendered.send(render_pdf, draft=draft, seconds=time.perf_counter() - started)
+    return pdf
