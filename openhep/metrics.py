@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -158,7 +158,8 @@ def exposition(status) -> tuple[bytes, str]:
         counted = REGISTRY
     read_now = CollectorRegistry(auto_describe=False)
     read_now.register(_Families(queue_families(status)))
-    return generate_latest(counted) + generate_latest(read_now), CONTENT_TYPE_LATEST
+    # The classic text format, which every Prometheus reads (our names need nothing newer).
+    return generate_latest(counted) + generate_latest(read_now), CONTENT_TYPE_PLAIN_0_0_4
 
 
 # gunicorn hooks, for multiprocess mode. In gunicorn's configuration file:

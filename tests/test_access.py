@@ -21,12 +21,18 @@ SKIP_NAMESPACES = {"admin"}
 # The links sent by email to join a clinic and to reset a password: their token is
 # the credential (tests/clinic/test_staff.py and test_accounts.py).
 # Library pictures and logos (tests/openhep/test_media.py walks every stored file).
+# The monitoring URLs: counts and ages only, the queue and metrics behind HEALTH_TOKEN
+# (tests/openhep/test_health.py and test_metrics.py).
 PUBLIC_ROUTES = {
     "video",
     "video_signed",
     "invitation_accept",
     "password_reset_confirm",
     "media",
+    "healthz",
+    "readyz",
+    "health_queue",
+    "metrics",
 }
 
 

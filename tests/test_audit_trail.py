@@ -194,6 +194,9 @@ NO_PATIENT_DATA = {
     "video": "a public redirect to a video",
     "video_signed": "a public redirect to a clinic's video",
     "healthz": "a probe",
+    "readyz": "a probe",
+    "health_queue": "a probe: counts and ages of the queue",
+    "metrics": "Prometheus metrics: counts and timings",
     "media": "public pictures and logos, read only",
 }
 
