@@ -25,8 +25,11 @@ This module imports no model and reads settings only when called: gunicorn's
 configuration file may import it for the two hooks at the end.
 """
 
+import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from prometheus_client import (
@@ -39,6 +42,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+logger = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -82,14 +87,29 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         view = match.view_name if match is not None else UNMATCHED
         method = request.method if request.method in METHODS else "other"
-        REQUESTS.labels(view, method, str(response.status_code)).inc()
-        REQUEST_SECONDS.labels(view, method).observe(seconds)
+        with counting():
+            REQUESTS.labels(view, method, str(response.status_code)).inc()
+            REQUEST_SECONDS.labels(view, method).observe(seconds)
         return response
 
 
 def handout_rendered(sender, *, draft: bool, seconds: float, **kwargs) -> None:
     """Receiver of ``prescriptions.handouts.handout_rendered``."""
-    HANDOUT_SECONDS.labels("preview" if draft else "issued").observe(seconds)
+    from django.conf import settings
+
+    if settings.OPENHEP_METRICS_ENABLED:
+        with counting():
+            HANDOUT_SECONDS.labels("preview" if draft else "issued").observe(seconds)
+
+
+@contextmanager
+def counting() -> Iterator[None]:
+    """A count that cannot be written (PROMETHEUS_MULTIPROC_DIR missing or full) is
+    lost and logged; the request or the handout goes on."""
+    try:
+        yield
+    except OSError as error:
+        logger.warning("Metrics not counted (%s: %s)", type(error).__name__, error)
 
 
 def queue_families(status) -> list[GaugeMetricFamily]:

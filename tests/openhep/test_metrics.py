@@ -216,3 +216,40 @@ def test_gunicorns_configuration_can_import_the_hooks_without_django(tmp_path):
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     run("from openhep.metrics import child_exit, on_starting", env)
+
+
+def test_a_count_that_cannot_be_written_never_fails_the_work(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR set but missing: the handout is still drawn, the
+    request still answered; the lost count is logged."""
+    script = textwrap.dedent(
+        """
+        import django
+        django.setup()
+        from openhep import metrics
+        metrics.handout_rendered(None, draft=False, seconds=0.1)
+        middleware = metrics.MetricsMiddleware(lambda request: types.SimpleNamespace(status_code=200))
+        request = types.SimpleNamespace(method="GET", resolver_match=None)
+        assert middleware(request).status_code == 200
+        print("answered")
+        """
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 50,
+        "DJANGO_SETTINGS_MODULE": "openhep.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "METRICS_ENABLED": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import types\n" + script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "answered" in result.stdout
+    assert result.stderr.count("Metrics not counted") == 2
