@@ -158,7 +158,7 @@ def measure_load(results: Results, data, workdir: Path, *, database: str) -> Non
         ("patient list, 1,000 patients", "/patients/"),
         ("library search, 10,000 exercises", SEARCH_URL),
         ("prescription page (8 exercises, issued)", f"/prescriptions/{data.issued.pk}/"),
-        ("/healthz (SELECT 1)", "/healthz"),
+        ("/bench/select1 (SELECT 1)", "/bench/select1"),
     ]
     process = start_gunicorn(port, workdir / "gunicorn.log")
     try:

@@ -95,7 +95,7 @@ def measure_search_latency(results: Results, data) -> None:
     times = interleaved(
         {
             "search": lambda: get(client, SEARCH_URL),
-            "healthz": lambda: get(client, "/healthz"),
+            "healthz": lambda: get(client, "/bench/select1"),
             # Not a goal: the same page without a search term, to tell the cost
             # of searching from the cost of the page itself.
             "browse": lambda: get(client, "/exercises/"),
@@ -113,7 +113,7 @@ def measure_search_latency(results: Results, data) -> None:
         "ms",
         goal="under 3× a page with one trivial query (ratio < 3.00)",
         met=times["search"]["best"] < 3 * times["healthz"]["best"],
-        floor_name="/healthz: SELECT 1",
+        floor_name="/bench/select1: SELECT 1",
         floor_value=times["healthz"]["best"],
         median_ms=times["search"]["median"],
         floor_median_ms=times["healthz"]["median"],
