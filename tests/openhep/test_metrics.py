@@ -227,7 +227,8 @@ def test_a_count_that_cannot_be_written_never_fails_the_work(tmp_path):
         django.setup()
         from openhep import metrics
         metrics.handout_rendered(None, draft=False, seconds=0.1)
-        middleware = metrics.MetricsMiddleware(lambda request: types.SimpleNamespace(status_code=200))
+        answered = types.SimpleNamespace(status_code=200)
+        middleware = metrics.MetricsMiddleware(lambda request: answered)
         request = types.SimpleNamespace(method="GET", resolver_match=None)
         assert middleware(request).status_code == 200
         print("answered")
