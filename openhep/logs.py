@@ -9,6 +9,7 @@ and the optional Sentry reports, held to the same rule.
 """
 
 import contextvars
+import copy
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from django.utils.log import AdminEmailHandler
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 HIDDEN = "********************"
@@ -123,6 +125,14 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def loggable_path(request) -> str:
+    """The request's path, or its route when a URL parameter is a credential."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and SECRET_URL_KWARGS & set(match.kwargs):
+        return "/" + match.route
+    return request.path
+
+
 @contextmanager
 def request_id_bound(value: str) -> Iterator[str]:
     token = _request_id.set(value)
@@ -158,9 +168,7 @@ class RequestIdMiddleware:
         view = match.view_name if match is not None else ""
         if view in QUIET_VIEWS and response.status_code < 400:
             return
-        path = request.path
-        if match is not None and SECRET_URL_KWARGS & set(match.kwargs):
-            path = "/" + match.route
+        path = loggable_path(request)
         duration_ms = round(seconds * 1000, 1)
         request_logger.info(
             "%s %s %s %.1f ms",
@@ -204,6 +212,18 @@ def hidden_exception(exc_info) -> dict:
     return {"type": name, "traceback": f"{trace}{name}: (message hidden)"}
 
 
+def without_credentials(message: str, record: logging.LogRecord) -> str:
+    """Django's lines about a response (``Forbidden: /path``) quote the path: a link
+    whose path is a credential is named by its route instead."""
+    request = getattr(record, "request", None)
+    path = getattr(request, "path", None)
+    if path and path in message:
+        safe = loggable_path(request)
+        if safe != path:
+            return message.replace(path, safe)
+    return message
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``time`` (UTC, e.g. 2026-11-30T13:45:00.123+00:00),
     ``level``, ``logger``, ``message``, ``request_id`` when there is one, the request
@@ -217,7 +237,7 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": without_credentials(record.getMessage(), record),
         }
         # django.request's lines about a response are written after the middleware
         # has finished: the request they carry has the id.
@@ -238,13 +258,40 @@ class JsonFormatter(logging.Formatter):
 
 class NoPatientDataMailReporter(NoPatientDataReporter):
     """The 500 and failed-task emails to ``ADMINS``: also hides the exception's message
-    when there is no request (a task that failed in the worker)."""
+    when there is no request (a task that failed in the worker), and the path of a link
+    that is a credential."""
+
+    def __init__(self, request, *args, **kwargs):
+        # A link whose path is a credential (an invitation) is shown by its route.
+        if request is not None and loggable_path(request) != request.path:
+            route = loggable_path(request)
+            request = copy.copy(request)
+            request.path = request.path_info = route
+            request.META = {**request.META, "PATH_INFO": route}
+        super().__init__(request, *args, **kwargs)
 
     def get_traceback_data(self):
         data = super().get_traceback_data()
         if data.get("exception_value") and self.filter.is_active(self.request):
             data["exception_value"] = f"({data.get('exception_type', 'error')}: message hidden)"
         return data
+
+
+class NoPatientDataAdminEmailHandler(AdminEmailHandler):
+    """Django's email to ADMINS, its subject (``Internal Server Error: /path``) without
+    a credential in the path, and its report from ``NoPatientDataMailReporter``."""
+
+    def __init__(self, *args, reporter_class=None, **kwargs):
+        reporter_class = reporter_class or "openhep.logs.NoPatientDataMailReporter"
+        super().__init__(*args, reporter_class=reporter_class, **kwargs)
+
+    def emit(self, record):
+        message = record.getMessage()
+        safe = without_credentials(message, record)
+        if safe != message:
+            record = copy.copy(record)
+            record.msg, record.args = safe, ()
+        super().emit(record)
 
 
 # Error reports to Sentry (SENTRY_DSN): the same rule as the emails, enforced twice:

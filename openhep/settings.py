@@ -386,10 +386,9 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
         # Errors (500s, failed tasks) emailed to ADMINS, with the values hidden.
         "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
+            "class": "openhep.logs.NoPatientDataAdminEmailHandler",
             "level": "ERROR",
             "filters": ["require_debug_false"],
-            "reporter_class": "openhep.logs.NoPatientDataMailReporter",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

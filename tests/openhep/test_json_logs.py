@@ -221,3 +221,35 @@ def test_errors_are_emailed_to_admins_without_the_exceptions_message(settings, m
     assert "ValueError" in message.body
     assert address not in message.body + message.subject
     assert "message hidden" in message.body
+
+
+def test_djangos_lines_about_a_credential_link_name_its_route(rf, settings, mailoutbox):
+    """``Internal Server Error: /accounts/invitation/<token>/``: the log line, the email
+    subject and the report name the route; the token goes nowhere."""
+    from django.urls import resolve
+
+    settings.ADMINS = ["ops@clinic.example"]
+    request = rf.get("/accounts/invitation/secret-invitation-token/")
+    request.resolver_match = resolve(request.path)
+    request.user = None
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    line = logging.LogRecord(
+        "django.request",
+        logging.ERROR,
+        __file__,
+        1,
+        "%s: %s",
+        ("Internal Server Error", request.path),
+        exc_info,
+    )
+    line.request = request
+    line.status_code = 500
+    entry = json.loads(logs.JsonFormatter().format(line))
+    assert entry["message"] == "Internal Server Error: /accounts/invitation/<str:token>/"
+    logs.NoPatientDataAdminEmailHandler().handle(line)
+    [message] = mailoutbox
+    assert "/accounts/invitation/<str:token>/" in message.subject
+    assert "secret-invitation-token" not in message.subject + message.body
