@@ -13,8 +13,11 @@ class OpenHEPConfig(AppConfig):
     def ready(self):
         from django_tasks_db.models import DBTaskResult
 
-        from openhep import checks  # noqa: F401 (registers the production checks)
-        from openhep import logs, metrics
+        from openhep import (
+            checks,  # noqa: F401 (registers the production checks)
+            logs,
+            metrics,
+        )
         from prescriptions.handouts import handout_rendered
 
         # A queued task keeps the request id; handouts drawn are counted.
