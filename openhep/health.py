@@ -297,10 +297,10 @@ def metrics(request):
         return answer({"status": "not found"}, status=404)
     if not monitor_allowed(request):
         return forbidden()
+    status = None
     try:
-        status: QueueStatus | None = queue_status()
+        status = queue_status()
     except DatabaseError as error:
         logger.warning("Metrics: database unreachable (%s: %s)", type(error).__name__, error)
-        status = None
     body, content_type = openhep_metrics.exposition(status)
     return HttpResponse(body, content_type=content_type)
