@@ -202,8 +202,13 @@ def test_hostile_image_paths_in_the_database_are_refused(alice_client, draft, ex
         caplog.clear()
 
 
-def test_the_web_worker_prepares_fonts_and_stylesheet_at_start(monkeypatch):
+def test_the_web_worker_prepares_fonts_and_stylesheet_at_start(monkeypatch, settings):
     import importlib
+
+    # The suite's settings are a developer's (SQLite, immediate tasks): say so, as an
+    # operator would, or the web process refuses to start (openhep/checks.py).
+    settings.OPENHEP_ALLOW_SQLITE_IN_PRODUCTION = True
+    settings.OPENHEP_ALLOW_IMMEDIATE_TASKS = True
 
     handouts.stylesheet.cache_clear()
     import openhep.wsgi

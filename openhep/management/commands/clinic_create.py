@@ -46,7 +46,9 @@ class Command(BaseCommand):
                 "the invitation link is built from it."
             )
         with transaction.atomic():
-            clinic = Clinic(name=name, slug=unique_slug(Clinic.objects, name, fallback="clinic"))
+            clinic = Clinic(
+                name=name, slug=unique_slug(Clinic.objects.all(), name, fallback="clinic")
+            )
             try:
                 clinic.full_clean()
             except ValidationError as error:
@@ -63,7 +65,10 @@ class Command(BaseCommand):
                 clinic=clinic,
             )
             if not form.is_valid():
-                problems = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
+                problems = [
+                    f"{field}: {' '.join(str(e) for e in errors)}"
+                    for field, errors in form.errors.items()
+                ]
                 raise CommandError("; ".join(problems))
             invitation, token = staff.invitation_create(clinic=clinic, actor=ACTOR, form=form)
         link = settings.SITE_URL + reverse("invitation_accept", args=[token])
