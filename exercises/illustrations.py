@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -38,7 +40,10 @@ POSES_PATH = Path(__file__).resolve().parent / "library" / "poses.json"
 
 WIDTH, HEIGHT = 400, 300
 INK = "#1f3b4d"  # the single dark ink: figure, floor and prop outlines
-FAR_INK = "#97abb8"  # far-side limbs: lighter so depth reads, still grey on paper
+# Far-side limbs: a mid-grey core inside a dark outline, so depth still reads and the
+# limb survives a grey-scale laser printer (a light grey alone printed as faint dots).
+FAR_INK = "#8a9ca8"
+GHOST_INK = "#6b7f8c"  # the dashed start position: mid grey, no transparency
 ACCENT = "#0f5e6e"  # arrows and resistance bands
 PROP_FILL = "#eef3f6"  # a faint fill keeps outlined props readable behind limbs
 LIMB_W, TORSO_W, HEAD_R = 10, 13, 15
@@ -67,6 +72,39 @@ PROPS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 # Things the body rests on or stands beside go behind the figure; things held
 # or wrapped around it go in front. A prop's "layer" key overrides this.
 FRONT_PROPS = {"resistance-band", "towel", "massage-ball", "dumbbell"}
+
+
+_ASPECTS: dict[tuple[str, str], float | None] = {}
+_VIEWBOX = re.compile(rb'viewBox="\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"')
+
+
+def picture_aspect(picture) -> float | None:
+    """Width over height of a stored picture (an SVG's viewBox, a photo's pixels), or None
+    if it cannot be read. ``picture`` is an image field's file. The answer is kept per
+    stored name, since storage never reuses a name for other content: a handout of ten
+    exercises does not fetch ten files from object storage on every draft preview."""
+    key = (str(getattr(picture.storage, "location", "")), picture.name or "")
+    if key not in _ASPECTS:
+        if len(_ASPECTS) > 20_000:  # a bound, far above any library's pictures
+            _ASPECTS.clear()
+        _ASPECTS[key] = _read_aspect(picture)
+    return _ASPECTS[key]
+
+
+def _read_aspect(picture) -> float | None:
+    from PIL import Image
+
+    try:
+        with picture.storage.open(picture.name, "rb") as handle:
+            if picture.name.lower().endswith(".svg"):
+                found = _VIEWBOX.search(handle.read(4096))
+                width, height = (float(v) for v in found.groups()) if found else (0, 0)
+            else:
+                with Image.open(handle) as image:  # reads the header only
+                    width, height = image.size
+    except Exception:  # noqa: BLE001 - a missing, hostile or odd file: print a plain card
+        return None
+    return round(width / height, 3) if width > 0 and height > 0 else None
 
 
 def load_poses(path: Path = POSES_PATH) -> dict[str, dict]:
@@ -247,7 +285,7 @@ def _prop(prop: dict, floor: float) -> list[str]:
             out.append(_rect(x0, top, 16, floor - top, 0, **thin))
             for y in range(int(top) + 14, int(floor) - 4, 18):
                 hatch = [(x0 + 2, y + 8), (x0 + 14, y - 4)]
-                out.append(_polyline(hatch, stroke=INK, stroke_width=1.5))
+                out.append(_polyline(hatch, stroke=INK, stroke_width=2))
     elif kind == "doorway":
         top = prop.get("top", 14)
         out.append(_rect(prop["x"] - 8, top, 16, floor - top, 2, **thin))
@@ -291,7 +329,7 @@ def _prop(prop: dict, floor: float) -> list[str]:
             x, y = prop["at"][0] - w / 2, prop["at"][1] - h / 2
             out.append(_rect(x, y, w, h, h / 2, **thin))
             fold = [(x + w / 3, y + 2), (x + w / 3, y + h - 2)]
-            out.append(_polyline(fold, stroke=INK, **_w(1.5)))
+            out.append(_polyline(fold, stroke=INK, **_w(2)))
         else:  # a strap: an ink band with a pale core, unlike the thin accent band
             out.append(_polyline([prop["from"], prop["to"]], stroke=INK, **_w(7)))
             out.append(_polyline([prop["from"], prop["to"]], stroke=PROP_FILL, **_w(2.5)))
@@ -349,7 +387,7 @@ def _ghost(pose: dict) -> list[str]:
     """The other end of the movement, faint and dashed, only for the parts that move."""
     over, base = pose["ghost"], pose["joints"]
     joints, out = _merged(base, over), []
-    style = {**_w(8), "stroke": FAR_INK, "stroke_dasharray": "10 9", "opacity": "0.8"}
+    style = {**_w(8), "stroke": GHOST_INK, "stroke_dasharray": "10 9"}
     if {"neck", "hip", "spine_bend"} & set(over):
         bend = over.get("spine_bend", pose.get("spine_bend", 0))
         out.append(_curve(joints["neck"], joints["hip"], bend, **style))
@@ -361,7 +399,7 @@ def _ghost(pose: dict) -> list[str]:
     if "head" in over:
         out.append(_polyline([joints["neck"], joints["head"]], **style))
         hx, hy = joints["head"]
-        out.append(_circle(hx, hy, HEAD_R, **{**style, "stroke_width": 3}))
+        out.append(_circle(hx, hy, HEAD_R, **{**style, "stroke_width": 4}))
     return out
 
 
@@ -386,8 +424,16 @@ def _figure(pose: dict) -> list[str]:
         # body, so the trunk goes first and both sides share the ink.
         far = [part for _n, line in _limbs(j, "far") for part in _limb(line, INK)]
         return trunk + far + near
-    # Side view: far limbs behind the body in a lighter tone, near limbs in front.
-    far = [_polyline(line, stroke=FAR_INK, **_w(LIMB_W)) for _n, line in _limbs(j, "far")]
+    # Side view: far limbs behind the body, outlined in ink around a lighter core; near
+    # limbs in front in solid ink.
+    far = [
+        part
+        for _n, line in _limbs(j, "far")
+        for part in (
+            _polyline(line, stroke=INK, **_w(LIMB_W)),
+            _polyline(line, stroke=FAR_INK, **_w(LIMB_W - 4)),
+        )
+    ]
     return far + trunk + near
 
 
@@ -422,24 +468,87 @@ def render_svg(pose: dict, *, title: str) -> str:
     def layer(p):
         return p.get("layer", "front" if p["type"] in FRONT_PROPS else "back")
 
-    body = [_rect(0, 0, WIDTH, HEIGHT, 0, fill="#ffffff")]
+    def drawing(props: list[dict]) -> list[str]:
+        body: list[str] = []
+        for prop in props:
+            if layer(prop) == "back":
+                body += _prop(prop, floor)
+        if "ghost" in pose:
+            body += _ghost(pose)
+        body += _figure(pose)
+        for prop in props:
+            if layer(prop) == "front":
+                body += _prop(prop, floor)
+        for arrow in pose.get("arrows", []):
+            body += _arrow(arrow)
+        return body
+
+    # The picture is cropped to what is drawn, so a handout can print a lying figure
+    # wide and a standing one tall instead of a small figure in an empty 4:3 box. Mats
+    # and the floor only run a little past the rest of the drawing on either side.
+    x0, _y0, x1, _y1 = _extent(drawing([p for p in props if p["type"] != "mat"]))
+    x0, x1 = max(x0 - FLOOR_RUN, 0), min(x1 + FLOOR_RUN, WIDTH)
+    body = drawing([_trimmed(p, x0, x1) if p["type"] == "mat" else p for p in props])
+    x0, y0, x1, y1 = _extent(body)
     if "floor" in pose:
-        body.append(_polyline([(8, floor), (WIDTH - 8, floor)], stroke=INK, **_w(3)))
-    for prop in props:
-        if layer(prop) == "back":
-            body += _prop(prop, floor)
-    if "ghost" in pose:
-        body += _ghost(pose)
-    body += _figure(pose)
-    for prop in props:
-        if layer(prop) == "front":
-            body += _prop(prop, floor)
-    for arrow in pose.get("arrows", []):
-        body += _arrow(arrow)
+        x0, x1 = min(x0, max(x0 - FLOOR_RUN, 0)), max(x1, min(x1 + FLOOR_RUN, WIDTH))
+        body.insert(0, _polyline([(x0 + 2, floor), (x1 - 2, floor)], stroke=INK, **_w(3)))
+        y1 = max(y1, floor + 1.5)
+    x0, y0 = max(x0 - MARGIN, 0), max(y0 - MARGIN, 0)
+    x1, y1 = min(x1 + MARGIN, WIDTH), min(y1 + MARGIN, HEIGHT)
+    body.insert(0, _rect(x0, y0, x1 - x0, y1 - y0, 0, fill="#ffffff"))
+    box = " ".join(_n(v) for v in (x0, y0, x1 - x0, y1 - y0))
     safe_title = escape(title, {'"': "&quot;"})
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box}" '
         f'role="img" aria-labelledby="{uid}-title {uid}-desc">'
         f'<title id="{uid}-title">{safe_title}</title>'
         f'<desc id="{uid}-desc">{escape(pose["alt"])}</desc>\n' + "\n".join(body) + "\n</svg>\n"
     )
+
+
+MARGIN, FLOOR_RUN = 6, 24  # viewBox units around the drawing; floor beyond it
+
+
+def _trimmed(mat: dict, x0: float, x1: float) -> dict:
+    """A mat cut to the stretch of floor between x0 and x1 (at least 40 units long)."""
+    left = max(mat["x"], x0)
+    right = min(mat["x"] + mat["width"], x1)
+    if right - left < 40:
+        return mat
+    return {**mat, "x": left, "width": right - left}
+
+
+def _extent(elements: list[str]) -> tuple[float, float, float, float]:
+    """The bounding box (x0, y0, x1, y1) of our own drawing elements, strokes included."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for element in elements:
+        node = ET.fromstring(element)  # noqa: S314 - our own markup, built above
+        tag, get = node.tag, node.get
+        pad = float(get("stroke-width", 0)) / 2 if get("stroke") not in (None, "none") else 0
+        if tag in ("polyline", "polygon"):
+            points = [tuple(map(float, p.split(","))) for p in get("points", "").split()]
+        elif tag == "rect":
+            x, y, w, h = (float(get(k, 0)) for k in ("x", "y", "width", "height"))
+            points = [(x, y), (x + w, y + h)]
+        elif tag == "circle":
+            cx, cy, r = (float(get(k, 0)) for k in ("cx", "cy", "r"))
+            points = [(cx - r, cy - r), (cx + r, cy + r)]
+        elif tag == "path":  # "M x,y Q cx,cy x,y": sample the curve
+            (sx, sy), (cx, cy), (ex, ey) = (
+                tuple(map(float, pair.split(",")))
+                for pair in get("d", "").replace("M", " ").replace("Q", " ").split()
+            )
+            points = [
+                (
+                    (1 - t) ** 2 * sx + 2 * (1 - t) * t * cx + t * t * ex,
+                    (1 - t) ** 2 * sy + 2 * (1 - t) * t * cy + t * t * ey,
+                )
+                for t in (i / 16 for i in range(17))
+            ]
+        else:  # pragma: no cover - every element above is one of ours
+            raise ValueError(f"unknown element {tag}")
+        xs += [x - pad for x, _y in points] + [x + pad for x, _y in points]
+        ys += [y - pad for _x, y in points] + [y + pad for _x, y in points]
+    return min(xs), min(ys), max(xs), max(ys)

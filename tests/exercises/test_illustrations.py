@@ -1,5 +1,6 @@
 """The bundled exercise illustrations: one valid pose per exercise, safe standalone SVG."""
 
+import io
 import json
 import math
 import statistics
@@ -60,7 +61,8 @@ def test_rendered_svg_is_standalone_and_titled(exercise):
     svg = render_svg(POSES[exercise["slug"]], title=exercise["name"])
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
-    assert root.get("viewBox") == "0 0 400 300"
+    x, y, width, height = map(float, root.get("viewBox").split())
+    assert min(x, y) >= 0 and x + width <= 400 and y + height <= 300
     assert root.get("role") == "img"
     title = root.find(f"{SVG}title")
     assert title is not None and title.text == exercise["name"]
@@ -197,3 +199,83 @@ def test_ids_differ_between_drawings():
         for e in EXERCISES
     }
     assert len(ids) == len(EXERCISES)
+
+
+def _aspect(svg: str) -> float:
+    _x, _y, width, height = map(float, ET.fromstring(svg).get("viewBox").split())
+    return width / height
+
+
+def test_drawing_is_cropped_to_what_it_shows():
+    """A lying figure comes out wide and a standing one tall, so a handout can print each at
+    a usable size instead of a small figure in an empty 4:3 box."""
+    lying = render_svg(POSES["glute-bridge"], title="Glute bridge")
+    standing = render_svg(POSES["wall-sit"], title="Wall sit")
+    assert _aspect(lying) > 2.5
+    assert _aspect(standing) < 1
+    # The floor runs only a little past the drawing, not across the old 400-unit box.
+    x, _y, width, _h = map(float, ET.fromstring(standing).get("viewBox").split())
+    floor = next(
+        line
+        for line in ET.fromstring(standing).iter(f"{SVG}polyline")
+        if line.get("stroke-width") == "3"
+    )
+    xs = [float(p.split(",")[0]) for p in floor.get("points").split()]
+    assert x <= min(xs) and max(xs) <= x + width < 400
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("slug", ["psoas-stretch-standing", "cat-cow", "glute-bridge"])
+def test_far_limbs_and_start_position_survive_a_grey_scale_printer(slug):
+    """Far-side limbs are a mid grey inside a dark outline and the dashed start position is
+    mid grey without transparency: a light grey alone prints as faint dots."""
+    root = ET.fromstring(render_svg(POSES[slug], title=slug))
+    lines = list(root.iter(f"{SVG}polyline")) + list(root.iter(f"{SVG}path"))
+    for element in root.iter():
+        assert element.get("opacity") is None
+    cores = [line for line in lines if line.get("stroke") == "#8a9ca8"]
+    assert cores, "a side view has far limbs"
+    for core in cores:
+        outline = [
+            line
+            for line in lines
+            if line.get("points") == core.get("points") and line.get("stroke") == "#1f3b4d"
+        ]
+        assert (
+            outline and float(outline[0].get("stroke-width")) >= float(core.get("stroke-width")) + 3
+        )
+    for line in lines:
+        if line.get("stroke-dasharray"):
+            assert _luminance(line.get("stroke")) < 0.5
+    # No hairlines: no stroke under 1.5 units (about 0.3 mm at the smallest printed size).
+    for element in root.iter():
+        if element.get("stroke") not in (None, "none") and element.get("stroke-width"):
+            assert float(element.get("stroke-width")) >= 1.5
+
+
+def test_picture_aspect_reads_drawings_and_photos(tmp_path):
+    from django.core.files.storage import FileSystemStorage
+    from PIL import Image
+
+    from exercises.illustrations import picture_aspect
+
+    storage = FileSystemStorage(location=tmp_path)
+    storage.save("lying.svg", io.BytesIO(render_svg(POSES["plank"], title="Plank").encode()))
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 400)).save(photo, format="PNG")
+    storage.save("photo.png", photo)
+
+    class Picture:
+        def __init__(self, name):
+            self.name, self.storage = name, storage
+
+    assert picture_aspect(Picture("lying.svg")) == pytest.approx(
+        _aspect(render_svg(POSES["plank"], title="Plank")), abs=0.001
+    )
+    assert picture_aspect(Picture("photo.png")) == 0.75
+    assert picture_aspect(Picture("missing.png")) is None
+    assert picture_aspect(Picture("../../etc/passwd")) is None
