@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.access import clinic_of
+from exercises.illustrations import picture_aspect
 from exercises.models import ExerciseImage, ExerciseStep, video_signature
 from exercises.wording import fill
 from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
@@ -135,7 +136,11 @@ def item_snapshot(exercise, *, dose, note: str = "") -> dict:
         "note": note,
         "video_url": exercise.video_url,
         "video_link": video_link(exercise),
-        "image": {"name": main.image.name, "alt": main.alt_text} if main else None,
+        "image": (
+            {"name": main.image.name, "alt": main.alt_text, "aspect": picture_aspect(main.image)}
+            if main
+            else None
+        ),
     }
 
 
