@@ -1,0 +1,150 @@
+"""How many pages a handout takes: cards packed two or three to a page, the log after them.
+
+Realistic programs, not a best case: the library's longest exercises (with their own
+drawings), a therapist's note on every third, a video on every fourth, a full clinic
+header, advice and the one-week tick-box log. Each handout is rendered once. The measured
+figures are in docs/handouts.md; a change that makes a handout longer fails here.
+"""
+
+import pytest
+
+from clinic.models import Clinic
+from exercises.illustrations import load_poses
+from exercises.models import Exercise
+from exercises.services import illustrations_load, library_load, read_library_file
+from prescriptions import handouts
+from prescriptions.models import PrescriptionItem
+from prescriptions.selectors import handout_snapshot, prescription_for_handout
+from tests.factories import PrescriptionFactory
+from tests.helpers import pdf_reader
+from tests.prescriptions.test_handout_layout import decoded_qr_codes
+
+pytestmark = pytest.mark.xdist_group("handout-pages")
+
+# The library's 20 longest exercises (setup, steps, cues and cautions), longest first.
+LONGEST = [
+    "psoas-stretch-standing",
+    "sleeper-stretch",
+    "doorway-pec-stretch",
+    "quadriceps-stretch-standing",
+    "dead-bug",
+    "tendon-glides",
+    "wall-angel",
+    "thoracic-extension-foam-roller",
+    "open-book",
+    "single-leg-clock-reach",
+    "band-row",
+    "constructive-rest",
+    "band-external-rotation",
+    "hamstring-stretch-lying",
+    "upper-trap-stretch",
+    "kneeling-hip-flexor-stretch",
+    "clamshell",
+    "glute-bridge",
+    "childs-pose",
+    "thread-the-needle",
+]
+NOTE = "Keep it gentle this week; we will progress it at your next visit."
+
+# Pages at most, with the log. The goals were 5 -> 2 and 10 -> 4: ordinary programs meet
+# them (docs/handouts.md); these, the longest texts, take one page more for 5. Measured
+# today: A4 1/2/3/4/4/8 and Letter 1/2/3/4/4/8; Letter's 10 and 20 get one page of room,
+# since its pages 2 and 3 are full to within 5 mm and a longer step would move a card.
+CAPS = {
+    "A4": {1: 1, 3: 2, 5: 3, 8: 4, 10: 4, 20: 8},
+    "letter": {1: 1, 3: 2, 5: 3, 8: 4, 10: 5, 20: 9},
+}
+
+
+@pytest.fixture
+def program(db, settings, alice, patient):
+    """A 20-exercise program of the longest exercises; handouts print its first n."""
+    settings.SITE_URL = "https://hep.northside.example"
+    library_load(entries=read_library_file(settings.OPENHEP_LIBRARY_DIR / "exercises.json"))
+    poses = load_poses()
+    illustrations_load(poses={slug: poses[slug] for slug in LONGEST})
+    clinic = patient.clinic
+    Clinic.objects.filter(pk=clinic.pk).update(
+        website="https://northside-myotherapy.example",
+        address="12 High Street, Northcote VIC 3070",
+        handout_footer="Stop any exercise that causes sharp or increasing pain, and call us.",
+    )
+    rx = PrescriptionFactory(
+        patient=patient,
+        therapist=alice,
+        title="Your home exercise program",
+        advice="Warm up with a short walk first. Move slowly and keep breathing.",
+        log_weeks=1,
+    )
+    exercises = Exercise.objects.in_bulk(LONGEST, field_name="slug")
+    for order, slug in enumerate(LONGEST):
+        exercise = exercises[slug]
+        if order % 4 == 2:
+            exercise.video_url = f"https://videos.clinic.example/watch?v={slug}"
+            exercise.save()
+        PrescriptionItem.objects.create(
+            prescription=rx,
+            exercise=exercise,
+            order=order,
+            note=NOTE if order % 3 == 1 else "",
+            **exercise.dose.as_dict(),
+        )
+    return handout_snapshot(prescription_for_handout(rx.pk))
+
+
+def handout(snapshot, n, *, paper="A4", large_print=False):
+    shown = {
+        **snapshot,
+        "items": snapshot["items"][:n],
+        "large_print": large_print,
+        "clinic": {**snapshot["clinic"], "paper_size": paper},
+    }
+    return shown, handouts.render_pdf(shown, draft=False)
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in pdf_reader(pdf).pages]
+
+
+@pytest.mark.parametrize("paper", ["A4", "letter"])
+def test_cards_pack_two_or_three_to_a_page_and_the_log_follows_them(program, paper):
+    counts, log_beside_last_card = {}, {}
+    for n in CAPS[paper]:
+        shown, pdf = handout(program, n, paper=paper)
+        pages = page_texts(pdf)
+        counts[n] = len(pages)
+        for number, item in enumerate(shown["items"], start=1):
+            # A card is never split: its name and its last step are on the same page.
+            holding = [text for text in pages if f"{number} {item['name']}" in text]
+            assert holding and " ".join(item["steps"][-1].split()) in holding[0], (n, number)
+        # The log's table never splits: its heading, first and last rows on the last page.
+        log = pages[-1].partition("Your exercise log")[2]
+        assert (
+            f"1 {shown['items'][0]['name']}" in log and f"{n} {shown['items'][-1]['name']}" in log
+        )
+        last_step = " ".join(shown["items"][-1]["steps"][-1].split())
+        log_beside_last_card[n] = last_step in pages[-1]
+    assert all(counts[n] <= cap for n, cap in CAPS[paper].items()), counts
+    # The log is not sent to a page of its own when it fits under the last card.
+    assert counts[1] == 1
+    assert log_beside_last_card[1] and log_beside_last_card[3]
+
+
+def test_qr_codes_on_a_packed_page_still_decode(program):
+    _shown, pdf = handout(program, 10)
+    videos = [f"https://hep.northside.example/v/{slug}" for slug in LONGEST[:10][2::4]]
+    assert sorted(decoded_qr_codes(pdf)) == sorted(videos)
+
+
+@pytest.mark.parametrize("paper", ["A4", "letter"])
+def test_large_print_keeps_one_exercise_to_a_page(program, paper):
+    shown, pdf = handout(program, 10, paper=paper, large_print=True)
+    pages = page_texts(pdf)
+    assert len(pages) == 11  # ten exercises and the log
+    names = [f"{n} {item['name']}" for n, item in enumerate(shown["items"], start=1)]
+    for number, (text, name) in enumerate(zip(pages, names, strict=False), start=1):
+        assert name in text
+        assert [other for other in names if other in text] == [name], number
+        last_step = " ".join(shown["items"][number - 1]["steps"][-1].split())
+        assert last_step in text, number
+    assert pages[-1].startswith("Your exercise log")
