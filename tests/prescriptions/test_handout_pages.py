@@ -148,3 +148,44 @@ def test_large_print_keeps_one_exercise_to_a_page(program, paper):
         last_step = " ".join(shown["items"][number - 1]["steps"][-1].split())
         assert last_step in text, number
     assert pages[-1].startswith("Your exercise log")
+
+
+@pytest.mark.parametrize(
+    ("name", "goal"), [("3-exercises", 2), ("5-exercises", 2), ("10-exercises", 4)]
+)
+def test_ordinary_programs_meet_the_page_goals_on_a4(db, settings, alice, patient, name, goal):
+    """The goals of the layout (5 exercises and the log on 2 pages, 10 on 4), for the
+    programs of the docs' examples: a note on the second exercise, a video on the third."""
+    from prescriptions.management.commands.handout_examples import EXAMPLES
+    from prescriptions.management.commands.handout_examples import NOTE as EXAMPLE_NOTE
+
+    settings.SITE_URL = "https://hep.northside.example"
+    slugs = EXAMPLES[name]
+    library_load(entries=read_library_file(settings.OPENHEP_LIBRARY_DIR / "exercises.json"))
+    poses = load_poses()
+    illustrations_load(poses={slug: poses[slug] for slug in slugs})
+    rx = PrescriptionFactory(
+        patient=patient,
+        therapist=alice,
+        title="Your home exercise program",
+        advice="Warm up with a short walk first. Move slowly and keep breathing.",
+        log_weeks=1,
+    )
+    exercises = Exercise.objects.in_bulk(slugs, field_name="slug")
+    for order, slug in enumerate(slugs):
+        exercise = exercises[slug]
+        if order == 2:
+            exercise.video_url = f"https://videos.clinic.example/{slug}"
+            exercise.save()
+        PrescriptionItem.objects.create(
+            prescription=rx,
+            exercise=exercise,
+            order=order,
+            note=EXAMPLE_NOTE if order == 1 else "",
+            **exercise.dose.as_dict(),
+        )
+    snapshot = handout_snapshot(prescription_for_handout(rx.pk))
+    _shown, pdf = handout(snapshot, len(slugs))
+    pages = page_texts(pdf)
+    assert len(pages) <= goal
+    assert "Your exercise log" in pages[-1]
