@@ -14,7 +14,8 @@
 # Before starting, it checks the settings a production installation cannot run
 # without, and stops with exit status 78 (configuration error) naming what is
 # missing: SECRET_KEY, DATABASE_URL, for web ALLOWED_HOSTS, for web and worker
-# EMAIL_URL. Each may be given as NAME or as NAME_FILE, a file holding the value.
+# EMAIL_URL. Each may be given as NAME or as NAME_FILE, a file holding the value,
+# in the environment or in a .env file beside manage.py.
 # DEBUG=1 (trying it out) skips the checks of SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL.
 set -eu
 
@@ -37,19 +38,31 @@ is_on() {
   esac
 }
 
+# A setting as the app sees it: from the environment, else from a .env file
+# beside manage.py (the environment wins, as in openhep/settings.py).
+setting() {
+  eval "present=\${$1+yes}"
+  if [ -n "$present" ]; then
+    eval "printf %s \"\$$1\""
+  elif [ -f "$here/.env" ]; then
+    sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$here/.env" | tail -n 1 |
+      sed "s/^[\"']//; s/[\"']\$//"
+  fi
+}
+
 # The value of NAME, or of the file named by NAME_FILE (which wins, as in the
 # settings); empty when neither is set. Never printed.
 value_of() {
-  eval "path=\${$1_FILE:-}"
+  path=$(setting "$1_FILE")
   if [ -n "$path" ]; then
     tr -d '[:space:]' <"$path"
   else
-    eval "printf %s \"\${$1:-}\""
+    setting "$1"
   fi
 }
 
 require() {
-  eval "path=\${$1_FILE:-}"
+  path=$(setting "$1_FILE")
   if [ -n "$path" ] && [ ! -r "$path" ]; then
     fail "$1_FILE is $path, which user $(id -un 2>/dev/null || id -u) cannot read."
   fi
@@ -59,7 +72,7 @@ require() {
 check_settings() {
   role=$1
   debug=false
-  if is_on "${DEBUG:-0}"; then debug=true; fi
+  if is_on "$(setting DEBUG)"; then debug=true; fi
   if ! $debug; then
     require SECRET_KEY "Generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
     [ "$(value_of SECRET_KEY)" != "change-me-to-a-long-random-string" ] ||
@@ -68,7 +81,7 @@ check_settings() {
   require DATABASE_URL "e.g. postgres://openhep:PASSWORD@db:5432/openhep (or sqlite:////srv/openhep/data/db.sqlite3 for one small installation)."
   if ! $debug; then
     if [ "$role" = web ]; then
-      [ -n "${ALLOWED_HOSTS:-}" ] || fail "ALLOWED_HOSTS is not set: the host name(s) this installation answers to, e.g. openhep.example.org."
+      [ -n "$(setting ALLOWED_HOSTS)" ] || fail "ALLOWED_HOSTS is not set: the host name(s) this installation answers to, e.g. openhep.example.org."
     fi
     if [ "$role" = web ] || [ "$role" = worker ]; then
       require EMAIL_URL "Handouts and password resets are emailed: e.g. smtp://user:pass@smtp.example.org:587/?tls=1."
@@ -95,9 +108,9 @@ case "$role" in
     ;;
   worker)
     check_settings worker
-    case "${TASKS_BACKEND:-}" in
+    case "$(setting TASKS_BACKEND)" in
       django_tasks_db.DatabaseBackend) ;;
-      *) fail "TASKS_BACKEND is '${TASKS_BACKEND:-}': the worker runs tasks queued in the database, so set TASKS_BACKEND=django_tasks_db.DatabaseBackend (for web too)." ;;
+      *) fail "TASKS_BACKEND is '$(setting TASKS_BACKEND)': the worker runs tasks queued in the database, so set TASKS_BACKEND=django_tasks_db.DatabaseBackend (for web too)." ;;
     esac
     exec "$python" "$manage" db_worker "$@"
     ;;

@@ -24,6 +24,7 @@ image=${3:-localhost/python:3.12-slim-bookworm}
 
 rootfs=$(mktemp -d /tmp/openhep-rootfs.XXXXXX)
 trap 'rm -rf "$rootfs"' EXIT
+chmod 0755 "$rootfs"  # It becomes the image's /: mktemp made it the owner's only.
 
 # The shared libraries CPython's own modules load (ssl, ctypes, sqlite3, bz2, lzma...).
 debootstrap --variant=minbase \
