@@ -112,3 +112,37 @@ def test_systemd_accepts_the_units(tmp_path):
         env={"SYSTEMD_LOG_LEVEL": "notice", "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"},
     )
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_manage_sh_runs_a_command_as_the_services_do(tmp_path):
+    """deploy/manage.sh hands the command to systemd-run with the units' user,
+    settings and credentials (a stand-in systemd-run records what it was given)."""
+    record = tmp_path / "args"
+    stand_in = tmp_path / "systemd-run"
+    stand_in.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\n')
+    stand_in.chmod(0o755)
+    result = subprocess.run(
+        [str(DEPLOY / "manage.sh"), "clinic_create", "--name", "Harbour Physio"],
+        env={"PATH": "/usr/bin:/bin", "SYSTEMD_RUN": str(stand_in)},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    args = record.read_text().splitlines()
+    assert args[0] == "--pipe"
+    unit = next(arg.split("=", 1)[1] for arg in args if arg.startswith("--unit="))
+    assert "--property=User=openhep" in args
+    assert "--property=EnvironmentFile=/etc/openhep/openhep.env" in args
+    for name in ("secret_key", "database_url", "email_url"):
+        assert f"--property=LoadCredential={name}:/etc/openhep/credentials/{name}" in args
+        assert f"--setenv={name.upper()}_FILE=/run/credentials/{unit}.service/{name}" in args
+    command = args[args.index("--") + 1 :]
+    assert command == [
+        str(DEPLOY / "entrypoint.sh"),
+        "manage",
+        "clinic_create",
+        "--name",
+        "Harbour Physio",
+    ]
