@@ -76,3 +76,12 @@ bench: install ## run the benchmarks (bench/README.md)
 
 clean: ## remove the installed tools, the virtualenv and the caches (never .env or var/)
 	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
+
+# The container image (docs/deploy.md). CONTAINER: podman or docker; BASE_IMAGE: another
+# Debian bookworm image with Python 3.12 in /usr/local (deploy/local-base-image.sh makes one).
+CONTAINER ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+IMAGE ?= localhost/openhep:latest
+.PHONY: image
+image: ## build the container image IMAGE (podman or docker; BASE_IMAGE to change the base)
+	$(CONTAINER) build $(if $(filter podman,$(notdir $(CONTAINER))),--format docker) \
+	  $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -f Containerfile -t $(IMAGE) .
