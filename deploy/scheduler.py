@@ -105,7 +105,7 @@ JOBS = (
 
 
 def log(message: str) -> None:
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    stamp = datetime.now(zone()).isoformat(timespec="seconds")
     print(f"{stamp} scheduler: {message}", flush=True)
 
 

@@ -229,6 +229,7 @@ def test_real_start_migrate_then_web_answers_healthz(tmp_path):
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "OPENHEP_PYTHON": sys.executable,
+        "XDG_RUNTIME_DIR": str(tmp_path),  # gunicorn's control socket
     }
     migrate = start(["migrate"], env)
     assert migrate.returncode == 0, migrate.stderr

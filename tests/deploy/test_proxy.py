@@ -147,6 +147,7 @@ def test_public_media_is_served_with_a_week_of_cache(proxy):
         assert (status, body) == (200, content), path
         assert headers["Cache-Control"] == "public, max-age=604800"
         assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize(
