@@ -100,7 +100,8 @@ case "$role" in
   web)
     check_settings web
     if is_on "${RUN_MIGRATIONS:-0}"; then migrate; fi
-    set -- --bind "${GUNICORN_BIND:-0.0.0.0:8000}" --workers "${WEB_CONCURRENCY:-2}" "$@"
+    set -- --config "$here/deploy/gunicorn.conf.py" \
+      --bind "${GUNICORN_BIND:-0.0.0.0:8000}" --workers "${WEB_CONCURRENCY:-2}" "$@"
     # The heartbeat files of gunicorn's workers on a RAM disk, not the image's overlay.
     if [ -d /dev/shm ] && [ -w /dev/shm ]; then set -- --worker-tmp-dir /dev/shm "$@"; fi
     cd "$here"

@@ -153,6 +153,7 @@ def test_web_runs_gunicorn_and_migrates_only_when_asked(stand_in):
     assert start(["web"], PRODUCTION, python).returncode == 0
     [gunicorn] = recorded(calls)
     assert gunicorn[:3] == ["-m", "gunicorn", "openhep.wsgi"]
+    assert gunicorn[gunicorn.index("--config") + 1] == str(DEPLOY / "gunicorn.conf.py")
     assert gunicorn[gunicorn.index("--bind") + 1] == "0.0.0.0:8000"
     assert gunicorn[gunicorn.index("--workers") + 1] == "2"
     assert not any("migrate" in arg for arg in gunicorn)
@@ -230,6 +231,7 @@ def test_real_start_migrate_then_web_answers_healthz(tmp_path):
         "WEB_CONCURRENCY": "1",
         "OPENHEP_PYTHON": sys.executable,
         "XDG_RUNTIME_DIR": str(tmp_path),  # gunicorn's control socket
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),  # the config file's hooks
     }
     migrate = start(["migrate"], env)
     assert migrate.returncode == 0, migrate.stderr
@@ -262,3 +264,4 @@ def test_real_start_migrate_then_web_answers_healthz(tmp_path):
         web.wait(timeout=30)
         log.close()
     assert web.returncode == 0, (tmp_path / "web.log").read_text()[-2000:]
+    assert (tmp_path / "metrics").is_dir(), "gunicorn ran the hooks of deploy/gunicorn.conf.py"

@@ -9,6 +9,7 @@ import gzip
 import http.client
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -33,8 +34,11 @@ class StandInApp(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path.startswith("/prescriptions/"):
+            # As clinic.storage.private_file_response: the storage name (random,
+            # URL-safe characters, which its quote() leaves as they are).
+            name = "handout.pdf" if self.path.endswith("/handout.pdf") else "Ab-9_x~Y.pdf"
             self.send_response(200)
-            self.send_header("X-Accel-Redirect", "/_protected/handouts/1/2/handout.pdf")
+            self.send_header("X-Accel-Redirect", f"/_protected/handouts/1/2/{name}")
             self.send_header("Content-Type", "application/pdf")
             self.send_header("Content-Disposition", 'attachment; filename="program.pdf"')
             self.send_header("Cache-Control", "no-store, private")
@@ -77,6 +81,7 @@ def proxy(tmp_path_factory):
         media / "exercises" / "psoas-stretch" / "main.png": b"png of a stretch",
         media / "clinics" / "logos" / "harbour.png": b"png of a logo",
         media / "handouts" / "1" / "2" / "handout.pdf": HANDOUT,
+        media / "handouts" / "1" / "2" / "Ab-9_x~Y.pdf": HANDOUT + b" (copy)",
         media / "exports" / "patient-7.json": EXPORT,
     }
     for path, content in files.items():
@@ -183,6 +188,8 @@ def test_a_private_download_is_sent_after_the_app_allows_it(proxy):
     assert headers["Cache-Control"] == "no-store, private"
     assert headers["Content-Type"] == "application/pdf"
     assert "X-Accel-Redirect" not in headers
+    status, _, body = get(proxy, "/prescriptions/2/copy")
+    assert (status, body) == (200, HANDOUT + b" (copy)")
 
 
 def test_static_files_hashed_names_are_immutable(proxy):
@@ -209,6 +216,7 @@ def test_the_app_gets_the_client_and_scheme(proxy):
     assert status == 200
     seen = json.loads(body)["headers"]
     assert seen["X-Forwarded-Proto"] == "http"  # "https" behind the real TLS site
+    assert re.fullmatch(r"[0-9a-f-]{36}", seen["X-Request-Id"]), "one id per request"
     # A client cannot plant an address before its own: PROXY_COUNT=1 reads the last.
     assert seen["X-Forwarded-For"].split(",")[-1].strip() == "127.0.0.1"
 
