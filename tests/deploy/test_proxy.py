@@ -20,7 +20,10 @@ import pytest
 from tests.deploy.conftest import DEPLOY, free_port, wait_for_port
 
 CADDY = shutil.which("caddy")
-pytestmark = pytest.mark.skipif(CADDY is None, reason="caddy is not installed")
+# CI installs Caddy (.ci/run): there a missing one fails the tests instead of skipping them.
+pytestmark = pytest.mark.skipif(
+    CADDY is None and not os.environ.get("CI"), reason="caddy is not installed"
+)
 
 HANDOUT = b"%PDF-1.7 the patient's handout"
 EXPORT = b"a patient's export"

@@ -3,6 +3,7 @@ at the same time as deploy/scheduler.py runs it under compose, every service
 starts through deploy/entrypoint.sh with its secrets as systemd credentials, and
 `systemd-analyze verify` accepts the files (where systemd is installed)."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -91,7 +92,10 @@ def test_web_waits_for_the_migrations():
     assert "openhep-migrate.service" in " ".join(values(unit, "After"))
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd is not installed")
+@pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None and not os.environ.get("CI"),
+    reason="systemd is not installed",
+)
 def test_systemd_accepts_the_units(tmp_path):
     # Pointed at this checkout so the commands exist; instances stand in for templates.
     for path in UNITS.iterdir():
