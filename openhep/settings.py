@@ -41,6 +41,36 @@ def public_origin(*, bucket: str, endpoint_url, domain, virtual: bool) -> str:
     return f"{endpoint.scheme}://{host}"
 
 
+def s3_storages(connection: dict, *, public_domain: str | None) -> dict[str, dict]:
+    """The two storages of MEDIA_STORAGE=s3, in one bucket: ``public/`` readable by
+    anyone and cached a year, ``private/`` by signed addresses that last a minute."""
+    common = {**connection, "file_overwrite": False, "signature_version": "s3v4"}
+    backend = "storages.backends.s3.S3Storage"
+    return {
+        "default": {
+            "BACKEND": backend,
+            "OPTIONS": {
+                **common,
+                "location": "private",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 60,
+            },
+        },
+        "public": {
+            "BACKEND": backend,
+            "OPTIONS": {
+                **common,
+                "location": "public",
+                "default_acl": "public-read",
+                "querystring_auth": False,
+                "custom_domain": public_domain,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        },
+    }
+
+
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = secret("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -259,31 +289,9 @@ elif MEDIA_STORAGE == "s3":
         "access_key": secret("S3_ACCESS_KEY_ID", default="") or None,
         "secret_key": secret("S3_SECRET_ACCESS_KEY", default="") or None,
         "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
-        "file_overwrite": False,
-        "signature_version": "s3v4",
     }
     STORAGES = {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                **s3,
-                "location": "private",
-                "default_acl": "private",
-                "querystring_auth": True,
-                "querystring_expire": 60,
-            },
-        },
-        "public": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                **s3,
-                "location": "public",
-                "default_acl": "public-read",
-                "querystring_auth": False,
-                "custom_domain": S3_PUBLIC_DOMAIN,
-                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
-            },
-        },
+        **s3_storages(s3, public_domain=S3_PUBLIC_DOMAIN),
         "staticfiles": STATIC_STORAGE,
     }
     # Pictures and logos come from the bucket: the CSP lets pages show them.

@@ -21,6 +21,7 @@ from moto.server import ThreadedMotoServer
 from clinic.audit import Actor
 from exercises.models import ExerciseImage
 from openhep import backup
+from openhep.settings import s3_storages
 from prescriptions import services
 from prescriptions.models import Handout
 from tests.clinic.test_images import picture
@@ -52,35 +53,15 @@ def s3(endpoint):
         region_name="us-east-1",
     )
     client.create_bucket(Bucket=BUCKET)
-    common = {
+    connection = {
         **CREDENTIALS,
         "bucket_name": BUCKET,
         "endpoint_url": endpoint,
         "addressing_style": "path",
-        "file_overwrite": False,
-        "signature_version": "s3v4",
     }
     storages = {
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                **common,
-                "location": "private",
-                "default_acl": "private",
-                "querystring_auth": True,
-                "querystring_expire": 60,
-            },
-        },
-        "public": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                **common,
-                "location": "public",
-                "default_acl": "public-read",
-                "querystring_auth": False,
-                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
-            },
-        },
+        # The storages MEDIA_STORAGE=s3 makes, pointed at moto.
+        **s3_storages(connection, public_domain=None),
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     with override_settings(STORAGES=storages):

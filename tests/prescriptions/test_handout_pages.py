@@ -56,15 +56,14 @@ CAPS = {
 }
 
 
-@pytest.fixture
-def program(db, settings, alice, patient):
-    """A 20-exercise program of the longest exercises; handouts print its first n."""
+def program_of(settings, alice, patient, slugs, *, note_at, video_at) -> dict:
+    """The snapshot of a program of ``slugs`` with the clinic's full header, advice and a
+    one-week log; a note on the items ``note_at(order)`` says, a video on ``video_at``'s."""
     settings.SITE_URL = "https://hep.northside.example"
     library_load(entries=read_library_file(settings.OPENHEP_LIBRARY_DIR / "exercises.json"))
     poses = load_poses()
-    illustrations_load(poses={slug: poses[slug] for slug in LONGEST})
-    clinic = patient.clinic
-    Clinic.objects.filter(pk=clinic.pk).update(
+    illustrations_load(poses={slug: poses[slug] for slug in slugs})
+    Clinic.objects.filter(pk=patient.clinic_id).update(
         website="https://northside-myotherapy.example",
         address="12 High Street, Northcote VIC 3070",
         handout_footer="Stop any exercise that causes sharp or increasing pain, and call us.",
@@ -76,20 +75,33 @@ def program(db, settings, alice, patient):
         advice="Warm up with a short walk first. Move slowly and keep breathing.",
         log_weeks=1,
     )
-    exercises = Exercise.objects.in_bulk(LONGEST, field_name="slug")
-    for order, slug in enumerate(LONGEST):
+    exercises = Exercise.objects.in_bulk(slugs, field_name="slug")
+    for order, slug in enumerate(slugs):
         exercise = exercises[slug]
-        if order % 4 == 2:
+        if video_at(order):
             exercise.video_url = f"https://videos.clinic.example/watch?v={slug}"
             exercise.save()
         PrescriptionItem.objects.create(
             prescription=rx,
             exercise=exercise,
             order=order,
-            note=NOTE if order % 3 == 1 else "",
+            note=NOTE if note_at(order) else "",
             **exercise.dose.as_dict(),
         )
     return handout_snapshot(prescription_for_handout(rx.pk))
+
+
+@pytest.fixture
+def program(db, settings, alice, patient):
+    """A 20-exercise program of the longest exercises; handouts print its first n."""
+    return program_of(
+        settings,
+        alice,
+        patient,
+        LONGEST,
+        note_at=lambda order: order % 3 == 1,
+        video_at=lambda order: order % 4 == 2,
+    )
 
 
 def handout(snapshot, n, *, paper="A4", large_print=False):
@@ -157,35 +169,18 @@ def test_ordinary_programs_meet_the_page_goals_on_a4(db, settings, alice, patien
     """The goals of the layout (5 exercises and the log on 2 pages, 10 on 4), for the
     programs of the docs' examples: a note on the second exercise, a video on the third."""
     from prescriptions.management.commands.handout_examples import EXAMPLES
-    from prescriptions.management.commands.handout_examples import NOTE as EXAMPLE_NOTE
 
-    settings.SITE_URL = "https://hep.northside.example"
     slugs = EXAMPLES[name]
-    library_load(entries=read_library_file(settings.OPENHEP_LIBRARY_DIR / "exercises.json"))
-    poses = load_poses()
-    illustrations_load(poses={slug: poses[slug] for slug in slugs})
-    rx = PrescriptionFactory(
-        patient=patient,
-        therapist=alice,
-        title="Your home exercise program",
-        advice="Warm up with a short walk first. Move slowly and keep breathing.",
-        log_weeks=1,
+    snapshot = program_of(
+        settings,
+        alice,
+        patient,
+        slugs,
+        note_at=lambda order: order == 1,
+        video_at=lambda order: order == 2,
     )
-    exercises = Exercise.objects.in_bulk(slugs, field_name="slug")
-    for order, slug in enumerate(slugs):
-        exercise = exercises[slug]
-        if order == 2:
-            exercise.video_url = f"https://videos.clinic.example/{slug}"
-            exercise.save()
-        PrescriptionItem.objects.create(
-            prescription=rx,
-            exercise=exercise,
-            order=order,
-            note=EXAMPLE_NOTE if order == 1 else "",
-            **exercise.dose.as_dict(),
-        )
-    snapshot = handout_snapshot(prescription_for_handout(rx.pk))
     _shown, pdf = handout(snapshot, len(slugs))
     pages = page_texts(pdf)
     assert len(pages) <= goal
     assert "Your exercise log" in pages[-1]
+
