@@ -72,3 +72,13 @@ def emailed_path(message, route: str) -> str:
     link = re.search(rf"https?://[^/\s]+({re.escape(route)}\S+/)", message.body)
     assert link, f"No {route} link in: {message.body}"
     return link.group(1)
+
+
+def admin_change_data(client, url: str) -> dict:
+    """The fields of an admin change form as it stands, ready to post back changed."""
+    form = client.get(url).context["adminform"].form
+    return {
+        name: (value if value is not None else "")
+        for name, value in form.initial.items()
+        if not isinstance(value, list | tuple)
+    }

@@ -6,6 +6,7 @@ from django.urls import reverse
 from clinic.audit import Actor
 from prescriptions import services
 from tests.factories import ExerciseFactory, PrescriptionFactory
+from tests.helpers import admin_change_data
 
 
 @pytest.fixture
@@ -154,12 +155,7 @@ def test_handout_preview_of_an_exercise(curator_client):
 def test_changes_are_kept_in_history_with_who_made_them(curator_client):
     exercise = ExerciseFactory(name="Calf raise")
     url = reverse("admin:exercises_exercise_change", args=[exercise.pk])
-    form = curator_client.get(url).context["adminform"].form
-    data = {
-        name: (value if value is not None else "")
-        for name, value in form.initial.items()
-        if not isinstance(value, list | tuple)
-    }
+    data = admin_change_data(curator_client, url)
     data.update(
         {
             "summary": "A new summary.",

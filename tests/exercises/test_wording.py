@@ -18,7 +18,7 @@ from prescriptions.selectors import exercise_preview_snapshot, item_snapshot
 from tests.exercises.test_clinic_exercises import exercise_data
 from tests.exercises.test_library import LIBRARY, load
 from tests.factories import ExerciseFactory
-from tests.helpers import pdf_text
+from tests.helpers import admin_change_data, pdf_text
 
 
 @pytest.mark.parametrize(
@@ -107,12 +107,7 @@ def test_the_clinic_form_takes_hold_and_the_handout_fills_it_in(alice_client):
 def test_the_admin_refuses_a_dose_in_the_set_up_and_in_a_step(curator_client):
     exercise = ExerciseFactory(name="Calf raise", steps=["Rise onto your toes."])
     url = reverse("admin:exercises_exercise_change", args=[exercise.pk])
-    form = curator_client.get(url).context["adminform"].form
-    data = {
-        name: (value if value is not None else "")
-        for name, value in form.initial.items()
-        if not isinstance(value, list | tuple)
-    }
+    data = admin_change_data(curator_client, url)
     step = exercise.steps.get()
     data.update(
         {

@@ -183,4 +183,3 @@ def test_ordinary_programs_meet_the_page_goals_on_a4(db, settings, alice, patien
     pages = page_texts(pdf)
     assert len(pages) <= goal
     assert "Your exercise log" in pages[-1]
-
