@@ -47,6 +47,8 @@ class Job:
         return [str(BASE_DIR / self.command[0]), *self.command[1:]]
 
     def when(self) -> str:
+        if self.every_minutes == 1:
+            return "every minute"
         if self.every_minutes:
             return f"every {self.every_minutes} minutes"
         return f"daily at {self.daily_at}"
@@ -75,7 +77,7 @@ JOBS = (
         "requeue-deliveries",
         ("manage.py", "requeue_deliveries"),
         "queue again handout emails left behind by a lost task or a worker that died",
-        every_minutes=5,
+        every_minutes=1,
     ),
     Job(
         "backup",

@@ -331,6 +331,12 @@ TASKS = {
         )
     }
 }
+# How long a worker's claim on a handout email holds (seconds): after it runs out (the
+# worker died mid-send), requeue_deliveries, every minute, sends it again.
+OPENHEP_DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=60)
+# A running task whose worker has shown no heartbeat for this long is marked failed
+# (the worker was killed); requeue_deliveries does it.
+OPENHEP_TASK_ABANDONED_SECONDS = env.int("TASK_ABANDONED_SECONDS", default=300)
 # The immediate backend sends email inside the request, with no retries: a
 # production process refuses to start with it unless ALLOW_IMMEDIATE_TASKS=1.
 OPENHEP_ALLOW_IMMEDIATE_TASKS = env.bool("ALLOW_IMMEDIATE_TASKS", default=False)

@@ -13,8 +13,9 @@ mail server:
    one (5xx, bad address) stops at once.
 
 A worker that dies between 1 and 3 leaves a ``sending`` delivery whose lease
-runs out; ``manage.py requeue_deliveries`` (run it from cron) picks it up
-again. The one window that could still send twice is a worker dying in the
+(a minute by default) runs out; ``manage.py requeue_deliveries``, run every
+minute by the scheduler, picks it up again: the email goes within about two
+minutes of the worker's death. The one window that could still send twice is a worker dying in the
 instant between the server's "250 accepted" and step 3.
 """
 
@@ -40,11 +41,12 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BACKOFF = [datetime.timedelta(minutes=m) for m in (1, 5, 15, 60)]
-# Longer than any SMTP conversation (EMAIL_TIMEOUT applies per socket operation).
-LEASE = datetime.timedelta(minutes=5)
+# How long a claim holds: the SMTP conversation (EMAIL_TIMEOUT applies to each of its
+# few socket operations) and then recording the outcome.
+LEASE = datetime.timedelta(seconds=settings.OPENHEP_DELIVERY_LEASE_SECONDS)
 # After a send, how long to keep trying to record it while the database is away
-# (seconds between tries; 62 s in all, well inside the lease).
-RECORD_RETRY_PAUSES = (1, 2, 4, 8, 15, 32)
+# (seconds between tries; 30 s in all, inside the lease with a prompt send).
+RECORD_RETRY_PAUSES = (1, 2, 4, 8, 15)
 
 
 def one_line(text: str) -> str:

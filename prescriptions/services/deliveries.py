@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.audit import Actor
@@ -81,14 +82,19 @@ def delivery_retry(*, delivery: Delivery, actor: Actor) -> bool:
     return bool(updated)
 
 
-def deliveries_requeue(*, older_than: timedelta = timedelta(minutes=2)) -> int:
-    """Queue again every delivery that should be moving but is not: queued or due for
-    retry with no task left to send it (a lost task), or claimed by a worker that died
-    (its lease ran out). Queueing one twice is harmless: only one worker can claim it."""
+def deliveries_requeue(*, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Queue again every delivery that should be moving but is not: claimed by a worker
+    that died (its lease ran out), or queued or due for retry for longer than
+    ``older_than`` with no task left to send it (a lost task; a task still waiting in a
+    busy queue is left alone). Queueing one twice is harmless: only one worker can
+    claim it."""
     from prescriptions.tasks import claimable, send_delivery
 
     now = timezone.now()
-    stale = Delivery.objects.filter(claimable(now), updated_at__lt=now - older_than)
+    lapsed = Q(status=Delivery.Status.SENDING)
+    stale = Delivery.objects.filter(claimable(now)).filter(
+        lapsed | Q(updated_at__lt=now - older_than)
+    )
     ids = list(stale.values_list("pk", flat=True))
     for pk in ids:
         send_delivery.enqueue(pk)

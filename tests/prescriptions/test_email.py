@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import io
 import threading
 import uuid
 from datetime import timedelta
@@ -513,3 +514,61 @@ def test_a_batch_worker_gives_up_after_a_long_outage(db_tasks, monkeypatch):
     with pytest.raises(OperationalError):
         run_worker(due_now=False)
     assert pauses == [1, 2, 4, 8]  # Four waits, then the fifth outage ends the run.
+
+
+def test_an_interrupted_email_goes_again_a_minute_after_its_lease(issued, alice, smtp, db_tasks):
+    """Recovery in about a minute: a lapsed lease is requeued at once, and the scheduler
+    runs requeue_deliveries every minute."""
+    delivery, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
+    claimed = tasks.claim(delivery.pk)
+    assert claimed.next_attempt_at - timezone.now() <= timedelta(seconds=60)
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()  # The worker and its task are gone.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    # Claimed a moment ago (updated_at now): requeued anyway, its lease is what counts.
+    assert services.deliveries_requeue() == 1
+    run_worker()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(smtp.envelopes) == 1
+
+
+def test_a_queued_email_waiting_for_a_busy_worker_is_not_queued_twice(issued, alice, db_tasks):
+    delivery, _ = services.delivery_request(
+        prescription=issued, actor=Actor(alice), request_key=uuid.uuid4()
+    )
+    assert services.deliveries_requeue() == 0  # its task is still in the queue
+    Delivery.objects.filter(pk=delivery.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
+    assert services.deliveries_requeue() == 1  # a minute on: its task was lost
+
+
+def test_the_tasks_of_a_killed_worker_are_marked_failed(issued, alice, db_tasks, settings):
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from clinic.models import WorkerHeartbeat
+
+    services.delivery_request(prescription=issued, actor=Actor(alice), request_key=uuid.uuid4())
+    now = timezone.now()
+    task = DBTaskResult.objects.get()
+    long_ago = now - timedelta(seconds=settings.OPENHEP_TASK_ABANDONED_SECONDS + 60)
+    DBTaskResult.objects.filter(pk=task.pk).update(
+        status=TaskResultStatus.RUNNING, started_at=long_ago, worker_ids=["dead", "alive"]
+    )
+    WorkerHeartbeat.objects.create(
+        worker_id="dead", started_at=long_ago, seen_at=long_ago + timedelta(seconds=5)
+    )
+    heartbeat = WorkerHeartbeat.objects.create(worker_id="alive", started_at=now, seen_at=now)
+    out = io.StringIO()
+    call_command("requeue_deliveries", stdout=out)
+    assert "0 task(s) of stopped workers" in out.getvalue()  # one worker is alive
+    heartbeat.delete()
+    call_command("requeue_deliveries", stdout=out)
+    assert "1 task(s) of stopped workers marked failed" in out.getvalue()
+    task.refresh_from_db()
+    assert task.status == TaskResultStatus.FAILED and "no heartbeat" in task.traceback

@@ -1,14 +1,20 @@
 from django.core.management.base import BaseCommand
 
+from clinic.workers import tasks_reap_abandoned
 from prescriptions.services import deliveries_requeue
 
 
 class Command(BaseCommand):
     help = (
-        "Queue again handout emails that are stuck: a lost task, or a worker that died "
-        "mid-send. Safe to run often (e.g. every 5 minutes from cron)."
+        "Queue again handout emails that are stuck (a lost task, or a worker that died "
+        "mid-send), and mark failed the tasks of workers that stopped. Safe to run often: "
+        "the scheduler runs it every minute."
     )
 
     def handle(self, *args, **options):
+        reaped = tasks_reap_abandoned()
         count = deliveries_requeue()
-        self.stdout.write(f"{count} delivery(ies) queued again.")
+        self.stdout.write(
+            f"{count} delivery(ies) queued again; {reaped} task(s) of stopped workers "
+            "marked failed."
+        )
