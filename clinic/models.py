@@ -214,7 +214,11 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name", "pk"]
         indexes = [
             models.Index(Lower("last_name"), Lower("first_name"), name="patient_name_idx"),
-            models.Index(fields=["clinic", "archived"], name="patient_clinic_archived_idx"),
+            # The patient list: a clinic's patients (archived or not) in name order.
+            models.Index(
+                fields=["clinic", "archived", "last_name", "first_name", "id"],
+                name="patient_clinic_name_idx",
+            ),
         ]
 
     def __str__(self):
@@ -297,7 +301,10 @@ class AuditEntry(models.Model):
         STAFF = "staff", "Staff change"
         SETTINGS = "settings", "Clinic settings"
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_entries")
+    # No index of its own: (clinic, -at) below starts with it.
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="audit_entries", db_index=False
+    )
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -310,7 +317,7 @@ class AuditEntry(models.Model):
     )
     # The patient's id survives erasure (the row above is then gone and the link empty).
     # Empty for entries about the clinic rather than a patient (staff, settings).
-    patient_ref = models.BigIntegerField("patient id", null=True, blank=True, db_index=True)
+    patient_ref = models.BigIntegerField("patient id", null=True, blank=True)
     target = models.CharField(
         max_length=60, blank=True, help_text="What was touched, e.g. prescription 12, version 2."
     )
@@ -320,7 +327,11 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["clinic", "-at"], name="audit_clinic_at_idx")]
+        indexes = [
+            # The clinic's trail, newest first; and one patient's entries in it.
+            models.Index(fields=["clinic", "-at"], name="audit_clinic_at_idx"),
+            models.Index(fields=["clinic", "patient_ref", "-at"], name="audit_clinic_patient_idx"),
+        ]
 
     def __str__(self):
         return (

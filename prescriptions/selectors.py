@@ -108,7 +108,7 @@ def patient_deliveries(*, patient) -> QuerySet[Delivery]:
 
 
 def clinic_deliveries(*, clinic, status: str = "") -> QuerySet[Delivery]:
-    deliveries = Delivery.objects.filter(prescription__clinic=clinic).select_related(
+    deliveries = Delivery.objects.filter(clinic=clinic).select_related(
         "prescription__patient", "requested_by"
     )
     return deliveries.filter(status=status) if status else deliveries

@@ -14,7 +14,7 @@ from clinic.access import ClinicAdminMixin, ClinicStaffMixin
 from clinic.audit import Actor, audit_record
 from clinic.forms import EraseForm, PatientForm
 from clinic.models import AuditEntry
-from clinic.selectors import get_patient_for, patient_list
+from clinic.selectors import get_patient_for, patient_list, with_prescription_counts
 from clinic.services import (
     patient_create,
     patient_record_consent,
@@ -59,6 +59,7 @@ class PatientListView(ClinicStaffMixin, TemplateView):
         archived = bool(clean["archived"])
         patients = patient_list(user=self.request.user, query=query, archived=archived)
         page = Paginator(patients, 25).get_page(data.get("page"))
+        page.object_list = with_prescription_counts(page.object_list)
         return super().get_context_data(
             q=query, archived=archived, page=page, search_errors=form.errors.get("q"), **kwargs
         )

@@ -1,0 +1,69 @@
+"""Lists a clinic sees read their rows from a clinic-scoped index, so a page costs the
+same whether the installation holds one clinic or five hundred (issue: many clinics).
+
+Each list's query is explained on the database the suite runs on. PostgreSQL is told
+not to scan whole tables (``enable_seqscan = off``): with a handful of test rows it
+would rightly prefer a scan, and what is checked here is that an index fits the query.
+"""
+
+import pytest
+from django.db import connection
+
+from clinic.audit import Actor, audit_record
+from clinic.models import AuditEntry
+from clinic.selectors import audit_entries, patient_list, with_prescription_counts
+from prescriptions.selectors import clinic_deliveries, recent_prescriptions
+from tests.factories import PatientFactory, PrescriptionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def plan(queryset) -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET enable_seqscan = off")
+        try:
+            return queryset.explain()
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET enable_seqscan")
+    return queryset.explain()
+
+
+@pytest.fixture
+def rows(clinic, other_clinic, alice, charlie, patient, issued):
+    for clinic_, user in ((clinic, alice), (other_clinic, charlie)):
+        for n in range(3):
+            someone = PatientFactory(clinic=clinic_, last_name=f"Name{n}")
+            PrescriptionFactory(patient=someone, therapist=user)
+            audit_record(
+                actor=Actor(user), action=AuditEntry.Action.VIEW, patient=someone, target="x"
+            )
+    issued.deliveries.create(recipient="jordan@patient.example")
+
+
+def test_the_patient_list_reads_the_clinics_name_index(rows, alice):
+    assert "patient_clinic_name_idx" in plan(patient_list(user=alice)[:25])
+
+
+def test_the_dashboard_reads_the_therapists_index(rows, alice):
+    assert "rx_therapist_updated_idx" in plan(recent_prescriptions(user=alice))
+
+
+def test_the_email_log_reads_the_clinics_deliveries_only(rows, clinic):
+    deliveries = clinic_deliveries(clinic=clinic)
+    assert "delivery_clinic_created_idx" in plan(deliveries[:25])
+    assert "prescriptions_prescription" not in str(deliveries.query).split("WHERE")[1]
+    assert [d.clinic_id for d in deliveries] == [clinic.pk]
+
+
+def test_the_audit_trail_reads_the_clinics_index(rows, clinic, patient):
+    assert "audit_clinic_at_idx" in plan(audit_entries(clinic=clinic)[:50])
+    assert "audit_clinic_patient_idx" in plan(audit_entries(clinic=clinic, patient=patient.pk)[:50])
+
+
+def test_prescriptions_are_counted_for_the_page_only(rows, alice, django_assert_num_queries):
+    page = list(patient_list(user=alice)[:2])
+    with django_assert_num_queries(1):
+        counted = with_prescription_counts(page)
+    assert [p.prescription_count for p in counted] == [p.prescriptions.count() for p in counted]
