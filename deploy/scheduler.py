@@ -103,6 +103,12 @@ JOBS = (
         "delete sign-in records (addresses, browsers) older than 30 days",
         daily_at="03:25",
     ),
+    Job(
+        "audit-prune",
+        ("manage.py", "audit_prune"),
+        "delete audit entries past AUDIT_KEEP_READS_DAYS / AUDIT_KEEP_CHANGES_DAYS",
+        daily_at="03:35",
+    ),
 )
 
 

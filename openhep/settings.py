@@ -331,6 +331,10 @@ TASKS = {
         )
     }
 }
+# How long the audit trail keeps reads (views, downloads) and changes, in days
+# (clinic/retention.py; `manage.py audit_prune`, daily). Set them to what the law asks.
+OPENHEP_AUDIT_KEEP_READS_DAYS = env.int("AUDIT_KEEP_READS_DAYS", default=2 * 365)
+OPENHEP_AUDIT_KEEP_CHANGES_DAYS = env.int("AUDIT_KEEP_CHANGES_DAYS", default=7 * 365)
 # How long a worker's claim on a handout email holds (seconds): after it runs out (the
 # worker died mid-send), requeue_deliveries, every minute, sends it again.
 OPENHEP_DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=60)
