@@ -36,9 +36,10 @@ POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "psql")
 class BenchDatabase:
     """A fresh PostgreSQL database of our own on the server DATABASE_URL names."""
 
-    def __init__(self, server_url: str):
+    def __init__(self, server_url: str, suffix: str = ""):
         self.server = urlsplit(server_url)
-        self.name = f"openhep_bench_{os.getpid()}"
+        self.name = f"openhep_bench_{os.getpid()}" + (f"_{suffix}" if suffix else "")
+        self.extra: list[BenchDatabase] = []  # more databases of this run (bench/clinics.py)
 
     def _admin(self):
         import psycopg
@@ -53,16 +54,28 @@ class BenchDatabase:
                 last_error = error
         raise last_error
 
-    def create(self) -> str:
+    def create(self, template: str | None = None) -> str:
         from psycopg import sql
 
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name))
+        if template:  # a file copy of a database nobody is connected to
+            create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self._admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+            conn.execute(create)
         return urlunsplit(self.server._replace(path=f"/{self.name}"))
+
+    def another(self, suffix: str, template: str | None = None) -> str:
+        """One more database on the same server, dropped with this one; its name."""
+        other = BenchDatabase(urlunsplit(self.server), suffix)
+        self.extra.append(other)
+        other.create(template)
+        return other.name
 
     def drop(self) -> None:
         from psycopg import sql
 
+        for other in reversed(self.extra):
+            other.drop()
         with self._admin() as conn:
             # FORCE: a connection left open by a killed worker must not keep it alive.
             conn.execute(
@@ -136,19 +149,32 @@ def step(message: str, started: float) -> None:
 
 
 # The measurements --only can name, in the order a full run takes them.
-MEASUREMENTS = ("queries", "render", "download", "cold-start", "memory", "search", "load")
+MEASUREMENTS = (
+    "queries",
+    "render",
+    "download",
+    "cold-start",
+    "memory",
+    "search",
+    "load",
+    "clinics",
+)
 
 
 def measure_all(
-    database: str, workdir: Path, started: float, only: tuple[str, ...] = MEASUREMENTS
+    database: str,
+    workdir: Path,
+    started: float,
+    only: tuple[str, ...] = MEASUREMENTS,
+    bench_db: BenchDatabase | None = None,
 ) -> tuple[list[dict], dict, bool]:
     import django
 
     django.setup()
     from django.core.management import call_command
 
+    from bench import clinics, handout, load, pages, process
     from bench import data as bench_data
-    from bench import handout, load, pages, process
     from bench.common import Results
 
     results = Results(database)
@@ -170,12 +196,16 @@ def measure_all(
     step("migrating the bench database and collecting static files", started)
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
-    step("building data: library, clinic, 10 patients, 100 exercises, prescriptions", started)
-    data = bench_data.build()
+    if set(only) == {"clinics"}:  # builds its own databases: skip the shared data
+        only = (*only, "no-data")
+    else:
+        step("building data: library, clinic, 10 patients, 100 exercises, prescriptions", started)
+        data = bench_data.build()
     if "queries" in only:
         small = attempt("query counts at the small size", pages.query_counts, data, size="small")
-    step("growing to 1,000 patients and 10,000 exercises", started)
-    bench_data.grow()
+    if "no-data" not in only:
+        step("growing to 1,000 patients and 10,000 exercises", started)
+        bench_data.grow()
     if "queries" in only:
         large = attempt("query counts at the large size", pages.query_counts, data, size="large")
         if small and large:
@@ -196,6 +226,14 @@ def measure_all(
     if "load" in only:
         under_load = "under load (gunicorn + wrk)"
         attempt(under_load, load.measure_load, results, data, workdir, database=database)
+    if "clinics" in only:
+        attempt(
+            f"many clinics ({clinics.CLINICS}) vs one: clinic pages",
+            clinics.measure_clinics,
+            results,
+            make_database=bench_db.another if bench_db else None,
+            started=started,
+        )
     return results, machine(database), failed
 
 
@@ -239,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             url = f"sqlite:///{workdir / 'bench.sqlite3'}"  # never var/db.sqlite3
             step(f"SQLite: {workdir / 'bench.sqlite3'}", started)
         configure(url, workdir)
-        results, info, failed = measure_all(database, workdir, started, args.only or MEASUREMENTS)
+        results, info, failed = measure_all(
+            database, workdir, started, args.only or MEASUREMENTS, bench_db
+        )
     finally:
         if "django" in sys.modules:
             from django.db import connections
