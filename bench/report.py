@@ -50,8 +50,45 @@ def load_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def clinics_table(results: list[dict]) -> str:
+    """The many-clinic pages side by side: small and large clinic, each against one clinic."""
+    rows = [r for r in results if r["name"].startswith("many clinics: ") and "ratio" in r]
+    if not rows:
+        return ""
+    lines = [
+        "| Page | Clinic | Many clinics | One clinic | Ratio | Met | Index read (many) |",
+        "| --- | --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in rows:
+        page, clinic = r["name"].removeprefix("many clinics: ").rsplit(", ", 2)[:2]
+        met = {True: "yes", False: "**no**", None: "–"}[r["met"]]
+        lines.append(
+            f"| {page} | {clinic} | {r['value']:.1f} ms | {r['floor_value']:.1f} ms "
+            f"| {r['ratio']:.2f}× | {met} | {indexes(r.get('plans', []))} |"
+        )
+    return "\n".join(lines)
+
+
+def indexes(plans: list[dict]) -> str:
+    """The indexes (and whole-table scans) in a page's plans, each named once."""
+    seen = []
+    for plan in plans:
+        for line in plan["plan"]:
+            if " using " in line and "Scan" in line:
+                name = line.split(" using ")[1].split()[0]
+            elif "Bitmap Index Scan on " in line:
+                name = line.split("Bitmap Index Scan on ")[1].split()[0]
+            elif "Seq Scan on " in line:
+                name = "seq " + line.split("Seq Scan on ")[1].split()[0]
+            else:
+                continue
+            if name not in seen and not name.startswith(("exercises_", "seq exercises_")):
+                seen.append(name)
+    return ", ".join(f"`{name}`" for name in seen)
+
+
 def main() -> None:
-    for database in ("sqlite", "postgresql"):
+    for database in ("sqlite", "postgresql", "clinics-postgresql"):
         path = BENCH / f"results-{database}.json"
         if not path.exists():
             continue
@@ -59,6 +96,8 @@ def main() -> None:
         machine = ", ".join(f"{k}: {v}" for k, v in run["machine"].items())
         print(f"### {database}\n\n{machine}\n\n{table(run['results'])}\n")
         if extra := load_table(run["results"]):
+            print(f"{extra}\n")
+        if extra := clinics_table(run["results"]):
             print(f"{extra}\n")
 
 
