@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print(results.table())
-    if args.only == ("clinics",):
+    if args.only == ("clinics",) and database == "postgresql":
         # Runs alone in about a minute (a full run needs wrk and 6–7 minutes), so it
         # keeps its own latest run too; a full run also puts it in results-<database>.json.
         path = BENCH / f"results-clinics-{database}.json"
