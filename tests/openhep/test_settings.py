@@ -262,3 +262,13 @@ def test_media_in_a_bucket_is_split_and_the_csp_follows_it(tmp_path):
     env["MEDIA_STORAGE"] = "ftp"
     refused = run_python(code, env)
     assert refused.returncode != 0 and "MEDIA_STORAGE must be local or s3" in refused.stderr
+
+
+def test_server_side_cursors_can_be_turned_off_for_a_pooler(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    assert run_python(code, production(tmp_path)).stdout.strip() == "False"
+    pooled = production(tmp_path, DISABLE_SERVER_SIDE_CURSORS="1")
+    assert run_python(code, pooled).stdout.strip() == "True"
