@@ -1,6 +1,7 @@
 """Back-up and restore, on whichever database the suite runs against (SQLite or
 PostgreSQL): a restored back-up brings back every record and every file."""
 
+import gzip
 import hashlib
 import io
 import json
@@ -78,9 +79,10 @@ def read_members(path) -> dict[str, bytes]:
         return {m.name: tar.extractfile(m).read() for m in tar}
 
 
-def write_members(path, members: dict[str, bytes], symlinks: dict[str, str] | None = None):
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in members.items():
+def write_members(path, members, symlinks: dict[str, str] | None = None, mode="w"):
+    """A tar of ``members`` (a dict, or (name, data) pairs to repeat a name)."""
+    with tarfile.open(path, mode) as tar:
+        for name, data in getattr(members, "items", lambda: members)():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -90,16 +92,30 @@ def write_members(path, members: dict[str, bytes], symlinks: dict[str, str] | No
             tar.addfile(info)
 
 
+def manifest_lines(members: dict[str, bytes]) -> list[dict]:
+    """The manifest's lines, header first and summary last."""
+    return [json.loads(line) for line in gzip.decompress(members[backup.MANIFEST]).splitlines()]
+
+
+def manifest_data(lines: list[dict]) -> bytes:
+    """A manifest of ``lines`` (without a summary) with a correct summary: an edit
+    made with care, which only the deeper checks can catch."""
+    body = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    end = {"members": len(lines) - 1, "sha256": hashlib.sha256(body).hexdigest()}
+    return gzip.compress(body + json.dumps({"end": end}).encode() + b"\n")
+
+
 def listed(members: dict[str, bytes], name: str, data: bytes) -> dict[str, bytes]:
-    """``members`` plus one more, with a correct entry in the manifest."""
-    manifest = json.loads(members[backup.MANIFEST])
-    manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-    return {**members, name: data, backup.MANIFEST: json.dumps(manifest).encode()}
+    """``members`` plus one more before the manifest, with a correct entry in it."""
+    lines = manifest_lines(members)[:-1]
+    lines.append({"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+    members = {n: d for n, d in members.items() if n != backup.MANIFEST}
+    return {**members, name: data, backup.MANIFEST: manifest_data(lines)}
 
 
 @pytest.fixture
 def archive(records, tmp_path):
-    path = tmp_path / "backups" / "openhep.tar.gz"
+    path = tmp_path / "backups" / "openhep.tar"
     call_command("backup", output=path, stdout=io.StringIO())
     return path
 
@@ -109,18 +125,25 @@ def test_restore_brings_back_every_record_and_handout(records, tmp_path):
     handout = Handout.objects.get(prescription=records)
     assert Prescription.objects.count() == 2 and PrescriptionItem.objects.count() == 3
     assert len(files) == 3  # logo, exercise picture, handout
-    path = tmp_path / "backups" / "openhep.tar.gz"
+    path = tmp_path / "backups" / "openhep.tar"
     out = io.StringIO()
 
     call_command("backup", output=path, stdout=out)
 
     assert f"Wrote {path}" in out.getvalue() and "3 media files" in out.getvalue()
     assert path.stat().st_mode & 0o077 == 0  # health data: owner only
-    manifest = json.loads(read_members(path)[backup.MANIFEST])
-    assert manifest["database"]["vendor"] == connection.vendor
-    assert manifest["media_file_count"] == 3
-    assert manifest["migrations"]["prescriptions"]
-    assert f"media/{handout.pdf.name}" in manifest["files"]
+    members = read_members(path)
+    header, *entries, end = manifest_lines(members)
+    assert header["format"] == 2 and header["database"]["vendor"] == connection.vendor
+    assert header["migrations"]["prescriptions"]
+    assert end["end"]["media_files"] == 3 and end["end"]["members"] == 4
+    assert [e["name"] for e in entries] == [n for n in members if n != backup.MANIFEST]
+    assert f"media/{handout.pdf.name}" in {e["name"] for e in entries}
+    # Media stored as they are in a plain tar; the snapshot and the manifest gzipped.
+    with tarfile.open(path, "r:") as tar:
+        names = tar.getnames()
+    assert names[0] == backup.DATABASE_MEMBERS[connection.vendor] and names[-1] == backup.MANIFEST
+    assert members[f"media/{handout.pdf.name}"] == files[handout.pdf.name]
 
     # Disaster: records deleted, files gone, data changed, and a record made afterwards.
     Patient.objects.all().delete()
@@ -155,9 +178,18 @@ def test_restore_brings_back_every_record_and_handout(records, tmp_path):
         ("parent", "unsafe path"),
         ("absolute", "unsafe path"),
         ("symlink", "not a plain file"),
-        ("unlisted", "does not match its manifest"),
-        ("no manifest", "has no manifest.json"),
-        ("garbled manifest", "manifest.json is damaged"),
+        ("unlisted", "does not match its manifest: not listed media/extra.txt"),
+        ("after the manifest", "missing media/extra.txt"),
+        ("twice", "holds 'media/extra.txt' twice"),
+        ("listed twice", "lists 'media/extra.txt' twice"),
+        ("missing", "does not match its manifest: missing media/"),
+        ("no manifest", "has no manifest"),
+        ("garbled manifest", r"manifest \(manifest.jsonl.gz\) is damaged"),
+        ("no summary", "ends without its summary line"),
+        ("edited line", "the checksum of its lines differs"),
+        ("other storage", "a bad entry for 'media/"),
+        ("format 3", "format 3 is not supported"),
+        ("cut short", "cut short"),
         ("not an archive", "not a readable back-up archive"),
         ("other engine", "this installation uses"),
     ],
@@ -167,6 +199,9 @@ def test_a_damaged_or_unsafe_archive_is_refused_and_nothing_changes(
 ):
     members = read_members(archive)
     handout_name = next(n for n in members if n.startswith("media/handouts/"))
+    lines = manifest_lines(members)[:-1]
+    extra = ("media/extra.txt", b"extra")
+    extra_line = {"name": extra[0], "sha256": hashlib.sha256(extra[1]).hexdigest(), "size": 5}
     if damage == "altered":
         members[handout_name] = members[handout_name].replace(b"%%EOF", b"%%EOX")
     elif damage == "parent":
@@ -174,18 +209,47 @@ def test_a_damaged_or_unsafe_archive_is_refused_and_nothing_changes(
     elif damage == "absolute":
         members = listed(members, str(tmp_path / "escaped.txt"), b"gotcha")
     elif damage == "unlisted":
-        members["media/extra.txt"] = b"not in the manifest"
+        manifest = members.pop(backup.MANIFEST)
+        members = {**members, "media/extra.txt": b"not in the manifest", backup.MANIFEST: manifest}
+    elif damage == "after the manifest":
+        members = listed(members, *extra)
+        members[extra[0]] = members.pop(extra[0])  # moved to the end
+    elif damage == "twice":
+        members = [*listed(members, *extra).items()]
+        members.insert(-1, extra)
+    elif damage == "listed twice":
+        members = listed(members, *extra)
+        members[backup.MANIFEST] = manifest_data([*lines, extra_line, extra_line])
+    elif damage == "missing":
+        del members[handout_name]
     elif damage == "no manifest":
         del members[backup.MANIFEST]
     elif damage == "garbled manifest":
-        members[backup.MANIFEST] = members[backup.MANIFEST][:-40]
+        members[backup.MANIFEST] = members[backup.MANIFEST][:-20]
+    elif damage == "no summary":
+        body = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+        members[backup.MANIFEST] = gzip.compress(body)
+    elif damage == "edited line":
+        data = gzip.decompress(members[backup.MANIFEST]).replace(b'"size"', b'"size" ', 1)
+        members[backup.MANIFEST] = gzip.compress(data)
+    elif damage == "other storage":
+        lines[-1]["storage"] = "staticfiles"
+        members[backup.MANIFEST] = manifest_data(lines)
+    elif damage == "format 3":
+        lines[0]["format"] = 3
+        members[backup.MANIFEST] = manifest_data(lines)
     elif damage == "other engine":
-        manifest = json.loads(members[backup.MANIFEST])
-        manifest["database"]["vendor"] = "sqlite" if on_postgresql() else "postgresql"
-        members[backup.MANIFEST] = json.dumps(manifest).encode()
-    bad = tmp_path / "bad.tar.gz"
+        other = "sqlite" if on_postgresql() else "postgresql"
+        lines[0]["database"].update(vendor=other, member=backup.DATABASE_MEMBERS[other])
+        lines[1]["name"] = backup.DATABASE_MEMBERS[other]
+        members = {lines[1]["name"]: members.pop(backup.DATABASE_MEMBERS[connection.vendor])}
+        members |= {**read_members(archive), backup.MANIFEST: manifest_data(lines)}
+        del members[backup.DATABASE_MEMBERS[connection.vendor]]
+    bad = tmp_path / "bad.tar"
     if damage == "not an archive":
-        bad.write_bytes(archive.read_bytes()[:5000])
+        bad.write_bytes(b"\x00" * 100 + archive.read_bytes()[:5000])
+    elif damage == "cut short":
+        bad.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
     else:
         write_members(bad, members, {"media/link": "/etc/passwd"} if damage == "symlink" else None)
     Clinic.objects.update(name="Changed after the back-up")
@@ -198,6 +262,9 @@ def test_a_damaged_or_unsafe_archive_is_refused_and_nothing_changes(
     assert everything() == before and media() == files
     assert not (tmp_path / "escaped.txt").exists()
     assert not (settings.MEDIA_ROOT / "link").exists()
+    if damage != "other engine":  # a good back-up, for another installation
+        with pytest.raises(CommandError, match="It is not a good back-up"):
+            call_command("backup", verify=bad, stdout=io.StringIO())
 
 
 def test_restore_asks_first_and_refuses_without_a_terminal(archive, monkeypatch):
@@ -211,12 +278,12 @@ def test_restore_asks_first_and_refuses_without_a_terminal(archive, monkeypatch)
 def test_files_the_database_refers_to_but_missing_are_a_warning(records, tmp_path):
     handout = Handout.objects.get(prescription=records)
     handout.pdf.storage.delete(handout.pdf.name)
-    path, err = tmp_path / "b.tar.gz", io.StringIO()
+    path, err = tmp_path / "b.tar", io.StringIO()
 
     call_command("backup", output=path, stdout=io.StringIO(), stderr=err)
 
     assert f"{handout.pdf.name} (prescriptions.Handout.pdf) is not in MEDIA_ROOT" in err.getvalue()
-    assert read_members(path)[backup.MANIFEST]
+    assert manifest_lines(read_members(path))[-1]["end"]["media_files"] == 2
 
 
 def test_a_failed_backup_leaves_no_archive(records, tmp_path, monkeypatch):
@@ -224,10 +291,10 @@ def test_a_failed_backup_leaves_no_archive(records, tmp_path, monkeypatch):
         yield "half.txt", settings.MEDIA_ROOT / "does-not-matter"
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(backup, "_media_files", broken)
+    monkeypatch.setattr(backup.media, "media_files", broken)
     folder = tmp_path / "backups"
     with pytest.raises(CommandError, match="disk on fire"):
-        call_command("backup", output=folder / "b.tar.gz", stdout=io.StringIO())
+        call_command("backup", output=folder / "b.tar", stdout=io.StringIO())
     assert list(folder.iterdir()) == []
 
 
@@ -237,7 +304,7 @@ def test_backup_never_overwrites(archive):
 
 
 def test_postgresql_password_goes_in_the_environment_not_the_command_line(monkeypatch):
-    monkeypatch.setattr(backup.shutil, "which", lambda program: f"/usr/bin/{program}")
+    monkeypatch.setattr(backup.postgres.shutil, "which", lambda program: f"/usr/bin/{program}")
     argv, env = backup.pg_command(
         "pg_dump",
         {"NAME": "openhep", "USER": "hep", "PASSWORD": "s3cret", "HOST": "db", "PORT": 5433},
@@ -260,12 +327,12 @@ def test_without_pg_dump_postgresql_backups_fail_cleanly_and_sqlite_ones_need_no
     folder = tmp_path / "backups"
     if on_postgresql():
         with pytest.raises(CommandError, match="pg_dump was not found"):
-            call_command("backup", output=folder / "b.tar.gz", stdout=io.StringIO())
+            call_command("backup", output=folder / "b.tar", stdout=io.StringIO())
         assert list(folder.iterdir()) == []
     else:
         # SQLite is backed up through Python's sqlite3 module: no program to install.
-        call_command("backup", output=folder / "b.tar.gz", stdout=io.StringIO())
-        assert [path.name for path in folder.iterdir()] == ["b.tar.gz"]
+        call_command("backup", output=folder / "b.tar", stdout=io.StringIO())
+        assert [path.name for path in folder.iterdir()] == ["b.tar"]
 
 
 def test_pg_dump_errors_are_reported_with_their_message(monkeypatch, tmp_path):

@@ -12,7 +12,9 @@ from openhep import backup
 class Command(BaseCommand):
     help = (
         "Replace the database and media files with those in a back-up archive made by "
-        "`manage.py backup`. Checks every checksum first. Runs no migrations."
+        "`manage.py backup`. Reads the archive through and checks every checksum first; "
+        "then restores the database and writes each media file to its place. "
+        "Runs no migrations."
     )
 
     def add_arguments(self, parser):
@@ -30,7 +32,8 @@ class Command(BaseCommand):
             manifest = staged.manifest
             self.stdout.write(
                 f"{path}: made {manifest['created_at']}, {manifest['database']['vendor']} "
-                f"database and {len(staged.media_members)} media files; checksums match."
+                f"database and {staged.media_files} media files "
+                f"({staged.media_bytes / 1_000_000:.1f} MB); checksums match."
             )
             if not yes:
                 self._confirm()
