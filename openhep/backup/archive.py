@@ -11,14 +11,16 @@ Media are stored without recompressing: handouts (PDF) and pictures are
 compressed already, and gzip -9 shrank PDF-like files only to 0.88 at 40 MB/s
 on one core, which made it the slowest step of a back-up by far.
 
-The manifest is written line by line as members are added, so neither side
-holds it whole and it has no size limit::
+The manifest is written line by line as members are added and read back the
+same way, never as one piece, so it has no size limit (only a line has)::
 
-    {"format": 2, "created_at": …, "database": {…}, "migrations": {…}}        header
-    {"name": "media/…", "sha256": "…", "size": 123, "storage": "public"}     a member (storage: only
-                                                                              for files in a bucket)
-    {"end": {"members": N, "media_files": M, "media_bytes": B, "sha256": …}}  summary: counts and the
-                                                                              SHA-256 of the lines above
+    {"format": 2, "created_at": …, "database": {…}, "migrations": {…}}
+    {"name": "media/…", "sha256": "…", "size": 123, "storage": "public"}
+    {"end": {"members": N, "media_files": M, "media_bytes": B, "sha256": …}}
+
+a header, then one line per member in archive order ("storage" only for a
+file in a bucket), then a summary: the counts and the SHA-256 of every line
+above it, so a manifest cut short or edited is caught.
 
 Format 1 (until issue 21): a gzipped tar of ``database.sqlite3`` or
 ``database.pgdump``, ``media/…`` and ``manifest.json`` (one JSON object whose
@@ -111,7 +113,13 @@ def members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     """The members one by one, without TarFile keeping each one's header in memory."""
     while (member := tar.next()) is not None:
         yield member
-        tar.members.clear()
+        forget_headers(tar)
+
+
+def forget_headers(tar: tarfile.TarFile) -> None:
+    """Drop the headers TarFile keeps of every member read or written: a few hundred
+    bytes a member, which add up over hundreds of thousands of files."""
+    tar.members.clear()  # type: ignore[attr-defined]  # an attribute typeshed leaves out
 
 
 def copy_hashing(source: IO[bytes], target: IO[bytes] | None = None) -> tuple[str, int]:
@@ -203,7 +211,7 @@ def manifest_read(name: str, stream: IO[bytes]) -> tuple[dict[str, Any], Iterato
     return header, _members_v2(source, digest)
 
 
-def _members_v2(source: IO[bytes], digest: Any) -> Iterator[Member]:
+def _members_v2(source: gzip.GzipFile, digest: Any) -> Iterator[Member]:
     count = 0
     while (line := _read_line(source, digest)) is not None:
         if "end" in line:
@@ -220,7 +228,7 @@ def _members_v2(source: IO[bytes], digest: Any) -> Iterator[Member]:
     raise _damaged("it ends without its summary line (cut short?)")
 
 
-def _read_line(source: IO[bytes], digest: Any) -> dict[str, Any] | None:
+def _read_line(source: gzip.GzipFile, digest: Any) -> dict[str, Any] | None:
     try:
         data = source.readline(LINE_MAX_BYTES + 1)
     except (OSError, EOFError) as error:  # gzip: bad data, CRC, cut short

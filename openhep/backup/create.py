@@ -33,6 +33,7 @@ from .archive import (
     ManifestWriter,
     Member,
     database_vendor,
+    forget_headers,
     unsafe_name,
 )
 from .postgres import pg_run
@@ -131,7 +132,6 @@ def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResul
                     summary = manifest.close()
                     with open(Path(work) / MANIFEST, "rb") as f:
                         _add(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
-                    tar.members.clear()
                 raw.flush()
                 os.fsync(raw.fileno())
         finally:
@@ -150,9 +150,12 @@ def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResul
 
 def _gzip(source: Path, target: Path) -> Path:
     """Gzip the SQLite snapshot (it shrinks to a fraction); remove the original."""
-    with open(source, "rb") as f, open(target, "xb") as raw:
-        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out:
-            shutil.copyfileobj(f, out, CHUNK)
+    with (
+        open(source, "rb") as f,
+        open(target, "xb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
+    ):
+        shutil.copyfileobj(f, out, CHUNK)
     source.unlink()
     return target
 
@@ -164,7 +167,7 @@ def _add(tar: tarfile.TarFile, name: str, f: IO[bytes], size: int) -> Member:
     info.mtime = int(timezone.now().timestamp())
     reader = HashingReader(f)
     tar.addfile(info, reader)
-    tar.members.clear()  # TarFile keeps every header otherwise: memory for each file.
+    forget_headers(tar)
     return Member(name=name, sha256=reader.hash.hexdigest(), size=size)
 
 

@@ -91,7 +91,9 @@ def backup_restore(*, staged: VerifiedArchive, using: str = DEFAULT_DB_ALIAS) ->
                 written += 1
         name = None
         if staged.media:
-            raise BackupError(f"{len(staged.media)} files are gone from the archive since it was checked")
+            raise BackupError(
+                f"{len(staged.media)} files are gone from the archive since it was checked"
+            )
     except (BackupError, OSError, tarfile.TarError, EOFError, zlib.error) as error:
         at = f" at {name}" if name else ""
         raise BackupError(

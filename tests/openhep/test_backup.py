@@ -189,7 +189,7 @@ def test_restore_brings_back_every_record_and_handout(records, tmp_path):
         ("edited line", "the checksum of its lines differs"),
         ("other storage", "a bad entry for 'media/"),
         ("format 3", "format 3 is not supported"),
-        ("cut short", "cut short"),
+        ("cut short", "cut short|not a readable back-up archive"),
         ("not an archive", "not a readable back-up archive"),
         ("other engine", "this installation uses"),
     ],
@@ -242,7 +242,10 @@ def test_a_damaged_or_unsafe_archive_is_refused_and_nothing_changes(
         other = "sqlite" if on_postgresql() else "postgresql"
         lines[0]["database"].update(vendor=other, member=backup.DATABASE_MEMBERS[other])
         lines[1]["name"] = backup.DATABASE_MEMBERS[other]
-        members = {lines[1]["name"]: members.pop(backup.DATABASE_MEMBERS[connection.vendor])}
+        snapshot = members.pop(backup.DATABASE_MEMBERS[connection.vendor])
+        snapshot = gzip.decompress(snapshot) if other == "postgresql" else gzip.compress(snapshot)
+        lines[1].update(sha256=hashlib.sha256(snapshot).hexdigest(), size=len(snapshot))
+        members = {lines[1]["name"]: snapshot}
         members |= {**read_members(archive), backup.MANIFEST: manifest_data(lines)}
         del members[backup.DATABASE_MEMBERS[connection.vendor]]
     bad = tmp_path / "bad.tar"
