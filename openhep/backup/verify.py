@@ -39,7 +39,7 @@ class VerifiedArchive:
     # The snapshot, unpacked (restore); None when only checked.
     database_file: Path | None
     # Every media member: name -> (SHA-256, size, storage alias or None for MEDIA_ROOT).
-    # About 300 bytes of memory a file: restore writes each file against it.
+    # About 350 bytes of memory a file: restore writes each file against it.
     media: dict[str, tuple[str, int, str | None]] = field(repr=False)
 
 
