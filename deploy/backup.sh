@@ -17,7 +17,7 @@ recipients=${BACKUP_AGE_RECIPIENTS_FILE:-}
 
 umask 077
 mkdir -p "$dir"
-file="$dir/openhep-backup-$(date +%Y%m%d-%H%M%S).tar.gz"
+file="$dir/openhep-backup-$(date +%Y%m%d-%H%M%S).tar"
 "$python" "$here/manage.py" backup --output "$file"
 
 if [ -n "$recipients" ]; then

@@ -43,7 +43,7 @@ def run(env):
 def test_writes_a_private_archive_and_prunes_old_ones(backup_env):
     env, folder = backup_env
     folder.mkdir()
-    old = folder / "openhep-backup-20200101-021500.tar.gz.age"
+    old = folder / "openhep-backup-20200101-021500.tar.age"
     old.write_bytes(b"old")
     month_ago = time.time() - 30 * 86400
     os.utime(old, (month_ago, month_ago))
@@ -53,7 +53,7 @@ def test_writes_a_private_archive_and_prunes_old_ones(backup_env):
 
     result = run(env)
     assert result.returncode == 0, result.stderr
-    [archive] = folder.glob("openhep-backup-*.tar.gz")
+    [archive] = folder.glob("openhep-backup-*.tar")
     assert archive.read_bytes() == b"archive"
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     assert not old.exists()
@@ -74,7 +74,7 @@ def test_encrypts_with_age_when_recipients_are_given(backup_env, tmp_path):
     result = run({**env, "BACKUP_AGE_RECIPIENTS_FILE": str(recipients)})
     assert result.returncode == 0, result.stderr
     [encrypted] = folder.glob("openhep-backup-*")
-    assert encrypted.name.endswith(".tar.gz.age")
+    assert encrypted.name.endswith(".tar.age")
     plain = subprocess.run(
         ["age", "-d", "-i", str(key), str(encrypted)], check=True, capture_output=True
     )
