@@ -34,7 +34,7 @@ import hashlib
 import json
 import re
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -79,8 +79,15 @@ class Member:
         return line
 
 
-def unsafe_name(name: str) -> str | None:
-    """Why restore would refuse a member called ``name``, or None if it is fine."""
+# The members a back-up holds besides media/…
+TOP_LEVEL = frozenset(
+    {MANIFEST, MANIFEST_V1, *DATABASE_MEMBERS.values(), *DATABASE_MEMBERS_V1.values()}
+)
+
+
+def unsafe_name(name: str, *, top_level: Collection[str] = TOP_LEVEL) -> str | None:
+    """Why restore would refuse a member called ``name``, or None if it is fine.
+    ``top_level``: the names expected besides media/… (another archive kind's)."""
     pure = PurePosixPath(name)
     if pure.is_absolute() or ".." in pure.parts or "\\" in name or "\x00" in name:
         return "an unsafe path"
@@ -89,18 +96,15 @@ def unsafe_name(name: str) -> str | None:
     except UnicodeEncodeError:
         return "a name that is not UTF-8"
     if str(pure) != name or not (
-        name in (MANIFEST, MANIFEST_V1)
-        or name in DATABASE_MEMBERS.values()
-        or name in DATABASE_MEMBERS_V1.values()
-        or (len(pure.parts) > 1 and pure.parts[0] == MEDIA)
+        name in top_level or (len(pure.parts) > 1 and pure.parts[0] == MEDIA)
     ):
         return "an unexpected name"
     return None
 
 
-def check_member(member: tarfile.TarInfo) -> None:
+def check_member(member: tarfile.TarInfo, *, top_level: Collection[str] = TOP_LEVEL) -> None:
     """Refuse a member with an unsafe or unexpected name, or that is not a plain file."""
-    reason = unsafe_name(member.name)
+    reason = unsafe_name(member.name, top_level=top_level)
     if reason == "an unsafe path":
         raise BackupError(f"Refusing archive member with an unsafe path: {member.name!r}.")
     if not member.isreg():
@@ -202,13 +206,19 @@ def manifest_read(name: str, stream: IO[bytes]) -> tuple[dict[str, Any], Iterato
     """
     if name == MANIFEST_V1:
         return _read_v1(stream)
+    first, entries = manifest_lines(stream)
+    return _header(first, version=FORMAT), entries
+
+
+def manifest_lines(stream: IO[bytes]) -> tuple[dict[str, Any], Iterator[Member]]:
+    """A format-2 manifest's first line, unchecked (each archive kind checks its own
+    header), and an iterator over its members that checks the summary line."""
     source = gzip.GzipFile(fileobj=stream, mode="rb")
     digest = hashlib.sha256()
     first = _read_line(source, digest)
     if first is None or "end" in first:
         raise _damaged("it has no header line")
-    header = _header(first, version=FORMAT)
-    return header, _members_v2(source, digest)
+    return first, _members_v2(source, digest)
 
 
 def _members_v2(source: gzip.GzipFile, digest: Any) -> Iterator[Member]:

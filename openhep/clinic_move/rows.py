@@ -1,0 +1,135 @@
+"""One clinic's rows as plain JSON values, and back.
+
+Each row is a dict of its concrete fields (by ``attname``), encoded as Django's
+serializers encode them (``value_to_string`` unless the value is a plain JSON
+type) and decoded with ``field.to_python``. References are written so that the
+target can resolve them:
+
+- to the clinic: left out (it is the clinic being moved);
+- to a user: the email address (users are installation-wide);
+- to an exercise: its slug (the clinic's own are moved with their slugs, the
+  shared library's are found by slug in the target);
+- to any other moved row: its id in the source, remapped on import.
+
+Files are written by name; the archive holds their bytes (see ``export``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
+from exercises.models import Exercise, ExerciseImage, ExerciseStep
+from prescriptions.models import (
+    Delivery,
+    Handout,
+    Prescription,
+    PrescriptionItem,
+    ProgramTemplate,
+    TemplateItem,
+)
+
+# Maintained by the database (PostgreSQL trigger): never carried.
+SKIPPED_FIELDS = {("exercises.Exercise", "search_vector")}
+# An exercise's many-to-many fields, carried as slugs.
+EXERCISE_M2M = ("regions", "categories", "equipment", "related")
+# What a moved user keeps; the rest (staff and superuser flags, groups,
+# permissions) never travels: an import grants nothing on the target.
+USER_FIELDS = ("email", "first_name", "last_name", "password", "is_active", "date_joined")
+
+
+@dataclass(frozen=True)
+class Table:
+    model: type[models.Model]
+    rows: Callable[[Clinic], models.QuerySet]
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+
+# In the order they are imported: every row after those it refers to (a
+# prescription's ``supersedes`` is set once all prescriptions are in).
+TABLES = (
+    Table(Membership, lambda c: Membership.objects.filter(clinic=c)),
+    Table(Patient, lambda c: Patient.objects.filter(clinic=c)),
+    Table(Invitation, lambda c: Invitation.objects.filter(clinic=c)),
+    Table(Exercise, lambda c: Exercise.objects.filter(clinic=c)),
+    Table(ExerciseStep, lambda c: ExerciseStep.objects.filter(exercise__clinic=c)),
+    Table(ExerciseImage, lambda c: ExerciseImage.objects.filter(exercise__clinic=c)),
+    Table(ProgramTemplate, lambda c: ProgramTemplate.objects.filter(clinic=c)),
+    Table(TemplateItem, lambda c: TemplateItem.objects.filter(template__clinic=c)),
+    Table(Prescription, lambda c: Prescription.objects.filter(clinic=c)),
+    Table(PrescriptionItem, lambda c: PrescriptionItem.objects.filter(prescription__clinic=c)),
+    Table(Handout, lambda c: Handout.objects.filter(prescription__clinic=c)),
+    Table(Delivery, lambda c: Delivery.objects.filter(prescription__clinic=c)),
+    Table(AuditEntry, lambda c: AuditEntry.objects.filter(clinic=c)),
+)
+
+
+def fields(model: type[models.Model]) -> list[models.Field]:
+    """The fields carried: every concrete one but the id and those the database keeps."""
+    label = model._meta.label
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and (label, f.name) not in SKIPPED_FIELDS
+    ]
+
+
+def kind(field: models.Field) -> str:
+    """How a field is carried: "value", "file", "clinic", "user", "exercise" or
+    the label of the moved model it refers to."""
+    if isinstance(field, models.FileField):
+        return "file"
+    if not field.is_relation:
+        return "value"
+    related = field.related_model
+    assert related is not None and not isinstance(related, str)
+    if related is Clinic:
+        return "clinic"
+    if related is User:
+        return "user"
+    if related is Exercise:
+        return "exercise"
+    return related._meta.label
+
+
+def encode(obj: models.Model, *, slugs: dict[int, str], emails: dict[int, str]) -> dict[str, Any]:
+    """``obj`` as JSON values; ``slugs`` and ``emails`` name the exercises and users
+    it may refer to (exercise id -> slug, user id -> email)."""
+    row: dict[str, Any] = {"id": obj.pk}
+    for field in fields(type(obj)):
+        how = kind(field)
+        value = field.value_from_object(obj)
+        if how == "clinic":
+            continue
+        if how == "file":
+            row[field.attname] = value.name or ""
+        elif how == "user":
+            row[field.attname] = None if value is None else emails[value]
+        elif how == "exercise":
+            row[field.attname] = None if value is None else slugs[value]
+        elif how != "value" or value is None or isinstance(value, (bool, int, float, str)):
+            row[field.attname] = value
+        else:
+            # Dates and times in full (DjangoJSONEncoder would drop microseconds),
+            # decimals and UUIDs as text, JSON as it is.
+            row[field.attname] = field.value_to_string(obj)
+    return row
+
+
+def decode(field: models.Field, value: Any) -> Any:
+    """A plain field's value back from JSON."""
+    return None if value is None else field.to_python(value)
+
+
+def user_row(user: User, *, member: bool) -> dict[str, Any]:
+    row = {name: getattr(user, name) for name in USER_FIELDS}
+    row["date_joined"] = user.date_joined.isoformat()
+    row["member"] = member
+    return row
