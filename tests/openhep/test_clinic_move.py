@@ -92,6 +92,11 @@ def moved(clinic, other_clinic, alice, bob, charlie, patient, issued, exercises)
     )
     revision = services.prescription_new_version(prescription=issued, actor=Actor(bob))
     services.prescription_add_exercise(prescription=revision, exercise=own, actor=Actor(bob))
+    # Accounts the records name that are not the clinic's staff: one also here
+    # (another clinic's), one only in the source.
+    former = User.objects.create_user("former@clinic.example", "pw-former-1")
+    PatientFactory(clinic=clinic, created_by=former)
+    audit_record(actor=Actor(charlie), action=AuditEntry.Action.VIEW, patient=patient)
     gone = PatientFactory(clinic=clinic, created_by=alice)
     audit_record(actor=Actor(alice), action=AuditEntry.Action.VIEW, patient=gone)
     patient_erase(patient=gone, actor=Actor(alice))
@@ -176,7 +181,9 @@ def remove(clinic: Clinic) -> None:
             *(h.pdf for h in Handout.objects.filter(prescription__clinic=clinic)),
         )
     ]
-    staff = list(User.objects.filter(membership__clinic=clinic))
+    # Bob's account stays here, without a clinic: the import finds it by email.
+    staff = list(User.objects.filter(membership__clinic=clinic).exclude(email__startswith="bob@"))
+    staff += list(User.objects.filter(email="former@clinic.example"))
     PrescriptionItem.objects.filter(prescription__clinic=clinic).delete()
     TemplateItem.objects.filter(template__clinic=clinic).delete()
     clinic.delete()
@@ -238,6 +245,16 @@ def test_a_clinic_moves_with_every_row_and_file_under_new_ids(moved, tmp_path):
     alice = User.objects.get(email="alice@clinic.example")
     assert alice.check_password("correct-horse-battery")
     assert not alice.is_staff and not alice.is_superuser
+    assert (
+        "staff accounts: 2 created, 2 already here" in out.getvalue()
+    )  # alice, former; bob, charlie
+    # Named by the records only: made here so they still say who, unable to sign in.
+    former = User.objects.get(email="former@clinic.example")
+    assert not former.is_active and not former.has_usable_password()
+    assert not hasattr(former, "membership")
+    assert (
+        User.objects.get(email="charlie@other.example").membership.clinic.slug == "southbank-physio"
+    )
 
 
 def test_a_failed_import_leaves_no_row_and_no_file(moved, tmp_path, monkeypatch):
