@@ -18,6 +18,7 @@ from django.utils import timezone
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
+from openhep.clinic_move import clinic_archive_verify
 from prescriptions import services
 from prescriptions.models import (
     Delivery,
@@ -340,3 +341,13 @@ def test_models_are_all_accounted_for():
         and m not in (Region, Category, Equipment)
     }
     assert ours - skipped == {m._meta.label for m in SCOPES}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_outside_a_transaction_reads_one_snapshot(clinic, alice, patient, tmp_path):
+    """As the command runs it: its own transaction (on PostgreSQL, repeatable read)."""
+    path, _ = export(clinic, tmp_path)
+    checked = clinic_archive_verify(path=path)
+    assert checked.data["clinic"]["slug"] == clinic.slug
+    assert [row["email"] for row in checked.data["users"]] == ["alice@clinic.example"]
+    assert not checked.files
