@@ -16,6 +16,8 @@ from typing import Any
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Membership, User
@@ -297,6 +299,15 @@ class _Loader:
             if not row["member"]:
                 user.set_unusable_password()
             user.save()
+            # Its two-factor devices, as they were (older archives have none).
+            for device in row.get("totp", []):
+                TOTPDevice.objects.create(user=user, **device)
+            for device in row.get("static", []):
+                static = StaticDevice.objects.create(
+                    user=user, name=device["name"], confirmed=device["confirmed"]
+                )
+                for token in device["tokens"]:
+                    static.token_set.create(token=token)
             self.users[row["email"]] = user.pk
             self.created += 1
 

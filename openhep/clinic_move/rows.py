@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
 from exercises.models import Exercise, ExerciseImage, ExerciseStep
@@ -128,8 +130,33 @@ def decode(field: models.Field, value: Any) -> Any:
     return None if value is None else field.to_python(value)
 
 
+# A member's two-factor devices travel with them: a therapist who chose two-factor
+# sign-in keeps it, and an admin of a clinic that requires it can still sign in.
+TOTP_FIELDS = ("name", "confirmed", "key", "step", "t0", "digits", "tolerance", "drift", "last_t")
+
+
 def user_row(user: User, *, member: bool) -> dict[str, Any]:
     row = {name: getattr(user, name) for name in USER_FIELDS}
     row["date_joined"] = user.date_joined.isoformat()
     row["member"] = member
+    row["totp"] = (
+        [
+            {name: getattr(device, name) for name in TOTP_FIELDS}
+            for device in TOTPDevice.objects.filter(user=user)
+        ]
+        if member
+        else []
+    )
+    row["static"] = (
+        [
+            {
+                "name": device.name,
+                "confirmed": device.confirmed,
+                "tokens": [token.token for token in device.token_set.all()],
+            }
+            for device in StaticDevice.objects.filter(user=user)
+        ]
+        if member
+        else []
+    )
     return row

@@ -351,3 +351,32 @@ def test_export_outside_a_transaction_reads_one_snapshot(clinic, alice, patient,
     assert checked.data["clinic"]["slug"] == clinic.slug
     assert [row["email"] for row in checked.data["users"]] == ["alice@clinic.example"]
     assert not checked.files
+
+
+def test_two_factor_devices_move_with_their_member(moved, tmp_path, alice):
+    """A therapist who chose two-factor sign-in keeps it in the new installation: the
+    authenticator's key and the unused recovery codes travel with the account."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    totp = TOTPDevice.objects.create(user=alice, name="Phone", confirmed=True, drift=1, last_t=7)
+    codes = StaticDevice.objects.create(user=alice, name="Recovery codes", confirmed=True)
+    codes.token_set.create(token="abcd1234")
+    codes.token_set.create(token="efgh5678")
+    path, _ = export(moved, tmp_path)
+    remove(moved)
+    assert not TOTPDevice.objects.exists() and not StaticDevice.objects.exists()
+
+    call_command("clinic_import", str(path), stdout=io.StringIO())
+
+    moved_alice = User.objects.get(email=alice.email)
+    device = TOTPDevice.objects.get(user=moved_alice)
+    assert (device.key, device.name, device.confirmed, device.drift, device.last_t) == (
+        totp.key,
+        "Phone",
+        True,
+        1,
+        7,
+    )
+    static = StaticDevice.objects.get(user=moved_alice)
+    assert sorted(static.token_set.values_list("token", flat=True)) == ["abcd1234", "efgh5678"]
