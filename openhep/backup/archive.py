@@ -22,6 +22,16 @@ a header, then one line per member in archive order ("storage" only for a
 file in a bucket), then a summary: the counts and the SHA-256 of every line
 above it, so a manifest cut short or edited is caught.
 
+Format 3 is format 2 plus a chain (``backup --since PREVIOUS``): the
+header names the previous archive (``"previous": {"id", "file",
+"created_at"}``, an archive's id being the SHA-256 in its manifest's summary
+line) and a media file the archive does not hold, because an earlier archive
+in the chain does, has a line with ``"in": <that archive's id>``; the summary
+counts those lines too (``"members"``: every line; ``"elsewhere"`` and
+``"elsewhere_bytes"``: those of files held elsewhere). Every file the
+snapshot refers to is still listed. A full archive stays format 2, so code
+that reads only format 2 still reads it, and refuses a format-3 one plainly.
+
 Format 1 (until issue 21): a gzipped tar of ``database.sqlite3`` or
 ``database.pgdump``, ``media/…`` and ``manifest.json`` (one JSON object whose
 "files" maps each member to its checksum). Still read, with no size limit.
@@ -44,6 +54,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from clinic.storage import PUBLIC
 
 FORMAT = 2
+# An incremental archive: format 2 plus lines for files held in earlier archives.
+FORMAT_INCREMENTAL = 3
 MANIFEST = "manifest.jsonl.gz"
 MANIFEST_V1 = "manifest.json"
 MEDIA = "media"
@@ -71,11 +83,15 @@ class Member:
     sha256: str
     size: int
     storage: str | None = None
+    # The id of the earlier archive that holds the file (this one does not).
+    held_in: str | None = None
 
     def as_line(self) -> dict[str, Any]:
         line: dict[str, Any] = {"name": self.name, "sha256": self.sha256, "size": self.size}
         if self.storage is not None:
             line["storage"] = self.storage
+        if self.held_in is not None:
+            line["in"] = self.held_in
         return line
 
 
@@ -162,6 +178,7 @@ class ManifestWriter:
         self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0)
         self._hash = hashlib.sha256()
         self.members = self.media_files = self.media_bytes = 0
+        self.elsewhere = self.elsewhere_bytes = 0
         self._write(header)
 
     def _write(self, line: dict[str, Any]) -> None:
@@ -174,7 +191,10 @@ class ManifestWriter:
     def add(self, member: Member) -> None:
         self._write(member.as_line())
         self.members += 1
-        if member.name.startswith(f"{MEDIA}/"):
+        if member.held_in is not None:
+            self.elsewhere += 1
+            self.elsewhere_bytes += member.size
+        elif member.name.startswith(f"{MEDIA}/"):
             self.media_files += 1
             self.media_bytes += member.size
 
@@ -186,6 +206,9 @@ class ManifestWriter:
             "media_bytes": self.media_bytes,
             "sha256": self._hash.hexdigest(),
         }
+        if self.elsewhere:
+            summary["elsewhere"] = self.elsewhere
+            summary["elsewhere_bytes"] = self.elsewhere_bytes
         line = json.dumps({"end": summary}, sort_keys=True, separators=(",", ":")).encode()
         self._gzip.write(line + b"\n")
         self._gzip.close()
@@ -197,7 +220,19 @@ class ManifestWriter:
         self._raw.close()
 
 
-def manifest_read(name: str, stream: IO[bytes]) -> tuple[dict[str, Any], Iterator[Member]]:
+class Entries:
+    """The members of a format-2 manifest, one by one; once all are read,
+    ``summary`` is its checked summary line (for format 1: None)."""
+
+    def __init__(self, lines: Iterator[Member]):
+        self._lines = lines
+        self.summary: dict[str, Any] | None = None
+
+    def __iter__(self) -> Iterator[Member]:
+        return self._lines
+
+
+def manifest_read(name: str, stream: IO[bytes]) -> tuple[dict[str, Any], Entries]:
     """The header of the manifest member ``name`` and an iterator over its members.
 
     The iterator raises BackupError where the manifest is damaged: a format-2
@@ -205,12 +240,28 @@ def manifest_read(name: str, stream: IO[bytes]) -> tuple[dict[str, Any], Iterato
     count and checksum match the lines before it.
     """
     if name == MANIFEST_V1:
-        return _read_v1(stream)
+        header, lines = _read_v1(stream)
+        return header, Entries(lines)
     first, entries = manifest_lines(stream)
-    return _header(first, version=FORMAT), entries
+    header = _header(first, versions=(FORMAT, FORMAT_INCREMENTAL))
+    incremental = header["format"] == FORMAT_INCREMENTAL
+    if incremental != (header.get("previous") is not None):
+        raise _damaged("its format and its previous archive disagree")
+    entries._lines = _chained(entries._lines, incremental=incremental)
+    return header, entries
 
 
-def manifest_lines(stream: IO[bytes]) -> tuple[dict[str, Any], Iterator[Member]]:
+def _chained(lines: Iterator[Member], *, incremental: bool) -> Iterator[Member]:
+    """Only an incremental archive's lines may name an earlier archive."""
+    for entry in lines:
+        if entry.held_in is not None and (
+            not incremental or not entry.name.startswith(f"{MEDIA}/")
+        ):
+            raise _damaged(f"a bad entry for {entry.name!r}")
+        yield entry
+
+
+def manifest_lines(stream: IO[bytes]) -> tuple[dict[str, Any], Entries]:
     """A format-2 manifest's first line, unchecked (each archive kind checks its own
     header), and an iterator over its members that checks the summary line."""
     source = gzip.GzipFile(fileobj=stream, mode="rb")
@@ -218,10 +269,12 @@ def manifest_lines(stream: IO[bytes]) -> tuple[dict[str, Any], Iterator[Member]]
     first = _read_line(source, digest)
     if first is None or "end" in first:
         raise _damaged("it has no header line")
-    return first, _members_v2(source, digest)
+    entries = Entries(iter(()))
+    entries._lines = _members_v2(source, digest, entries)
+    return first, entries
 
 
-def _members_v2(source: gzip.GzipFile, digest: Any) -> Iterator[Member]:
+def _members_v2(source: gzip.GzipFile, digest: Any, entries: Entries) -> Iterator[Member]:
     count = 0
     while (line := _read_line(source, digest)) is not None:
         if "end" in line:
@@ -232,6 +285,7 @@ def _members_v2(source: gzip.GzipFile, digest: Any) -> Iterator[Member]:
                 raise _damaged("the checksum of its lines differs from its summary")
             if source.read(1):
                 raise _damaged("it goes on after its summary line")
+            entries.summary = summary
             return
         yield _member(line)
         count += 1
@@ -266,7 +320,7 @@ def _read_v1(stream: IO[bytes]) -> tuple[dict[str, Any], Iterator[Member]]:
             raise TypeError("files is not an object")
     except (ValueError, KeyError, TypeError) as error:
         raise _damaged(str(error), MANIFEST_V1) from error
-    header = _header(manifest, version=1, manifest_name=MANIFEST_V1)
+    header = _header(manifest, versions=(1,), manifest_name=MANIFEST_V1)
     return header, (
         _member({"name": name, **entry}, MANIFEST_V1)
         if isinstance(entry, dict)
@@ -275,7 +329,9 @@ def _read_v1(stream: IO[bytes]) -> tuple[dict[str, Any], Iterator[Member]]:
     )
 
 
-def _header(line: dict[str, Any], *, version: int, manifest_name: str = MANIFEST) -> dict[str, Any]:
+def _header(
+    line: dict[str, Any], *, versions: tuple[int, ...], manifest_name: str = MANIFEST
+) -> dict[str, Any]:
     try:
         format_version = line["format"]
         database = line["database"]
@@ -287,14 +343,26 @@ def _header(line: dict[str, Any], *, version: int, manifest_name: str = MANIFEST
             "database": database,
             "migrations": line.get("migrations") or {},
         }
+        if (previous := line.get("previous")) is not None:
+            if not (
+                isinstance(previous, dict)
+                and isinstance(previous.get("id"), str)
+                and _SHA256.fullmatch(previous["id"])
+            ):
+                raise KeyError("previous")
+            header["previous"] = {
+                "id": previous["id"],
+                "file": str(previous.get("file", "")),
+                "created_at": str(previous.get("created_at", "")),
+            }
     except (KeyError, TypeError) as error:
         raise _damaged(f"missing {error}", manifest_name) from error
-    if format_version != version:
+    if format_version not in versions:
         raise BackupError(
             f"Back-up format {format_version!r} is not supported by this code "
-            f"(it reads formats 1 and {FORMAT})."
+            f"(it reads formats 1 to {FORMAT_INCREMENTAL})."
         )
-    members = DATABASE_MEMBERS if version == FORMAT else DATABASE_MEMBERS_V1
+    members = DATABASE_MEMBERS_V1 if format_version == 1 else DATABASE_MEMBERS
     if members.get(database["vendor"]) != database["member"]:
         raise BackupError("The archive holds no database snapshot.")
     return header
@@ -302,7 +370,7 @@ def _header(line: dict[str, Any], *, version: int, manifest_name: str = MANIFEST
 
 def _member(line: dict[str, Any], manifest_name: str = MANIFEST) -> Member:
     name, sha256, size = line.get("name"), line.get("sha256"), line.get("size")
-    storage = line.get("storage")
+    storage, held_in = line.get("storage"), line.get("in")
     if not (
         isinstance(name, str)
         and isinstance(sha256, str)
@@ -310,9 +378,10 @@ def _member(line: dict[str, Any], manifest_name: str = MANIFEST) -> Member:
         and isinstance(size, int)
         and size >= 0
         and (storage is None or storage in STORAGE_ALIASES)
+        and (held_in is None or (isinstance(held_in, str) and _SHA256.fullmatch(held_in)))
     ):
         raise _damaged(f"a bad entry for {name!r}", manifest_name)
-    return Member(name=name, sha256=sha256, size=size, storage=storage)
+    return Member(name=name, sha256=sha256, size=size, storage=storage, held_in=held_in)
 
 
 def _damaged(why: str, manifest_name: str = MANIFEST) -> BackupError:

@@ -26,6 +26,7 @@ from .archive import (
     CHUNK,
     DATABASE_MEMBERS,
     FORMAT,
+    FORMAT_INCREMENTAL,
     MANIFEST,
     MEDIA,
     BackupError,
@@ -36,6 +37,7 @@ from .archive import (
     forget_headers,
     unsafe_name,
 )
+from .chain import PreviousArchive, previous_read
 from .postgres import pg_run
 
 
@@ -57,8 +59,15 @@ def default_backup_path() -> Path:
     return settings.VAR_DIR / "backups" / f"openhep-backup-{stamp}.tar"
 
 
-def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResult:
+def backup_create(
+    *, output: Path, since: Path | None = None, using: str = DEFAULT_DB_ALIAS
+) -> BackupResult:
     """Write one archive: the database snapshot first, then the media, then the manifest.
+
+    With ``since`` (an earlier archive), an incremental one: the media files
+    that archive's chain already holds (same name, size and storage: stored
+    media never change) are not stored again but listed with the id of the
+    archive that holds them (see ``chain``).
 
     The archive is written to a temporary file beside ``output`` (mode 0600)
     and renamed when complete, so a failed back-up never leaves a file that
@@ -72,6 +81,7 @@ def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResul
         raise BackupError(f"{output} already exists; choose another --output.")
     output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     media_root = Path(settings.MEDIA_ROOT)
+    previous = previous_read(since) if since is not None else None
 
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".openhep-backup-") as work:
         partial = Path(work) / "archive.tar"
@@ -91,6 +101,13 @@ def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResul
             },
             "migrations": migrations,
         }
+        if previous is not None:
+            header["format"] = FORMAT_INCREMENTAL
+            header["previous"] = {
+                "id": previous.id,
+                "file": previous.path.name,
+                "created_at": previous.created_at,
+            }
         # Names only (not checksums): enough to find what the database refers to
         # that is not in the archive.
         archived: set[str] = set()
@@ -109,9 +126,12 @@ def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResul
                             skipped[relative] = reason
                             continue
                         try:
-                            with open(path, "rb") as f:
-                                size = os.fstat(f.fileno()).st_size
-                                manifest.add(_add(tar, member, f, size))
+                            if held := _held(previous, member, path.stat().st_size, None):
+                                manifest.add(held)
+                            else:
+                                with open(path, "rb") as f:
+                                    size = os.fstat(f.fileno()).st_size
+                                    manifest.add(_add(tar, member, f, size))
                         except FileNotFoundError:
                             continue  # Deleted since the walk; the reference check reports it.
                         archived.add(relative)
@@ -125,7 +145,7 @@ def backup_create(*, output: Path, using: str = DEFAULT_DB_ALIAS) -> BackupResul
                         if reason := unsafe_name(member):
                             skipped[name] = reason
                             continue
-                        entry = _add_stored(tar, member, storages[alias], name, alias)
+                        entry = _add_stored(tar, member, storages[alias], name, alias, previous)
                         if entry is not None:
                             manifest.add(entry)
                             archived.add(name)
@@ -171,12 +191,33 @@ def _add(tar: tarfile.TarFile, name: str, f: IO[bytes], size: int) -> Member:
     return Member(name=name, sha256=reader.hash.hexdigest(), size=size)
 
 
-def _add_stored(
-    tar: tarfile.TarFile, member: str, storage: Any, name: str, alias: str
+def _held(
+    previous: PreviousArchive | None, member: str, size: int, storage: str | None
 ) -> Member | None:
-    """Add a file read through a storage (a bucket); None when it is not there."""
+    """The entry of a file the previous archive's chain holds already, or None.
+    Name, size and storage must match: stored media are never rewritten in place."""
+    if previous is None or (known := previous.files.get(member)) is None:
+        return None
+    sha256, known_size, known_storage, held_in = known
+    if (known_size, known_storage) != (size, storage):
+        return None
+    return Member(name=member, sha256=sha256, size=size, storage=storage, held_in=held_in)
+
+
+def _add_stored(
+    tar: tarfile.TarFile,
+    member: str,
+    storage: Any,
+    name: str,
+    alias: str,
+    previous: PreviousArchive | None = None,
+) -> Member | None:
+    """Add a file read through a storage (a bucket); None when it is not there.
+    One the previous archive's chain holds is listed, not read (its size only)."""
     try:
         size = storage.size(name)
+        if held := _held(previous, member, size, alias):
+            return held
         with storage.open(name, "rb") as f:
             entry = _add(tar, member, f, size)
     except FileNotFoundError:

@@ -8,6 +8,7 @@ import sqlite3
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +22,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from . import media
 from .archive import MEDIA, BackupError, check_member, copy_hashing, database_vendor, members
+from .chain import Wanted
 from .create import sqlite_check
 from .postgres import pg_run
 from .verify import VerifiedArchive
@@ -47,10 +49,17 @@ def check_compatible(manifest: dict[str, Any], *, using: str = DEFAULT_DB_ALIAS)
         )
 
 
-def backup_restore(*, staged: VerifiedArchive, using: str = DEFAULT_DB_ALIAS) -> RestoreResult:
+def backup_restore(
+    *,
+    staged: VerifiedArchive,
+    chain: Sequence[tuple[Path, Wanted]] = (),
+    using: str = DEFAULT_DB_ALIAS,
+) -> RestoreResult:
     """Replace the database with the staged snapshot, then write the archive's
     media files into MEDIA_ROOT or their bucket (files of the same name are
-    replaced, others left alone).
+    replaced, others left alone), then, for an incremental archive, those
+    held in earlier archives of its chain from each (``chain``: what
+    ``chain_verify`` returned; every archive checked already).
 
     The archive is read a second time: each file is written under a temporary
     name beside its place and renamed there only when its checksum matches
@@ -61,6 +70,10 @@ def backup_restore(*, staged: VerifiedArchive, using: str = DEFAULT_DB_ALIAS) ->
     database lacks. ``staged`` is used up.
     """
     check_compatible(staged.manifest, using=using)
+    if len(staged.elsewhere) != sum(len(wanted) for _, wanted in chain):
+        raise BackupError(
+            "The archive is incremental: its chain must be checked first (chain_verify)."
+        )
     connection = connections[using]
     if connection.in_atomic_block:
         raise BackupError("A restore cannot run inside a database transaction.")
@@ -73,29 +86,15 @@ def backup_restore(*, staged: VerifiedArchive, using: str = DEFAULT_DB_ALIAS) ->
             f"The database could not be restored: {error} No media file was touched."
         ) from error
 
-    total, written = staged.media_files, 0
-    name = None
+    total = staged.media_files + len(staged.elsewhere)
+    progress = _Progress()
     try:
-        with tarfile.open(staged.path, mode="r:*") as tar:
-            for member in members(tar):
-                name = member.name
-                if not name.startswith(f"{MEDIA}/"):
-                    continue
-                check_member(member)
-                expected = staged.media.pop(name, None)
-                if expected is None:
-                    raise BackupError("it was not in the archive when the archive was checked")
-                source = tar.extractfile(member)
-                assert source is not None  # a regular file (checked above)
-                _restore_file(source, name.removeprefix(f"{MEDIA}/"), *expected)
-                written += 1
-        name = None
-        if staged.media:
-            raise BackupError(
-                f"{len(staged.media)} files are gone from the archive since it was checked"
-            )
+        _restore_files(staged.path, staged.media, progress, every_member=True)
+        for path, wanted in chain:
+            _restore_files(path, dict(wanted), progress, every_member=False)
     except (BackupError, OSError, tarfile.TarError, EOFError, zlib.error) as error:
-        at = f" at {name}" if name else ""
+        at = f" at {progress.name}" if progress.name else ""
+        written = progress.written
         raise BackupError(
             f"Restore stopped{at}: {error}. The database was restored from the archive; "
             f"{written} of {total} media files were written and the others were not touched "
@@ -114,10 +113,48 @@ def backup_restore(*, staged: VerifiedArchive, using: str = DEFAULT_DB_ALIAS) ->
     )
     return RestoreResult(
         manifest=staged.manifest,
-        media_files=written,
+        media_files=progress.written,
         pending_migrations=pending,
         unknown_migrations=unknown,
     )
+
+
+@dataclass
+class _Progress:
+    name: str | None = None
+    written: int = 0
+
+
+def _restore_files(
+    path: Path,
+    expected: dict[str, tuple[str, int, str | None]],
+    progress: _Progress,
+    *,
+    every_member: bool,
+) -> None:
+    """Write the media members of the archive at ``path`` listed in ``expected``
+    (which is used up). ``every_member``: the archive's every media member is
+    expected (the latest archive); otherwise (an earlier one of its chain)
+    the others are skipped."""
+    with tarfile.open(path, mode="r:*") as tar:
+        for member in members(tar):
+            name = member.name
+            if not name.startswith(f"{MEDIA}/"):
+                continue
+            progress.name = f"{name} ({path.name})" if not every_member else name
+            check_member(member)
+            entry = expected.pop(name, None)
+            if entry is None:
+                if not every_member:
+                    continue
+                raise BackupError("it was not in the archive when the archive was checked")
+            source = tar.extractfile(member)
+            assert source is not None  # a regular file (checked above)
+            _restore_file(source, name.removeprefix(f"{MEDIA}/"), *entry)
+            progress.written += 1
+    progress.name = None
+    if expected:
+        raise BackupError(f"{len(expected)} files are gone from {path} since it was checked")
 
 
 def _restore_database(connection: BaseDatabaseWrapper, snapshot: Path) -> None:

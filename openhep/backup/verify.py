@@ -41,6 +41,12 @@ class VerifiedArchive:
     # Every media member: name -> (SHA-256, size, storage alias or None for MEDIA_ROOT).
     # About 350 bytes of memory a file: restore writes each file against it.
     media: dict[str, tuple[str, int, str | None]] = field(repr=False)
+    # The id of the archive (its manifest's summary checksum; None for format 1).
+    id: str | None = None
+    # An incremental archive's files held in earlier archives:
+    # name -> (SHA-256, size, storage alias or None, id of the archive holding it).
+    elsewhere: dict[str, tuple[str, int, str | None, str]] = field(default_factory=dict, repr=False)
+    elsewhere_bytes: int = 0
 
 
 def archive_verify(*, path: Path, into: Path | None = None) -> VerifiedArchive:
@@ -115,13 +121,22 @@ def _compare(
     header, entries = manifest_read(manifest_name, source)
     database_member = header["database"]["member"]
     media: dict[str, tuple[str, int, str | None]] = {}
+    elsewhere: dict[str, tuple[str, int, str | None, str]] = {}
     missing: list[str] = []
     damaged: list[str] = []
-    media_bytes = database_bytes = 0
+    media_bytes = database_bytes = elsewhere_bytes = 0
     listed_database = False
     for entry in entries:
-        if entry.name in media or (entry.name == database_member and listed_database):
+        if (
+            entry.name in media
+            or entry.name in elsewhere
+            or (entry.name == database_member and listed_database)
+        ):
             raise BackupError(f"The archive's manifest lists {entry.name!r} twice.")
+        if entry.held_in is not None:  # in an earlier archive: checked with the chain
+            elsewhere[entry.name] = (entry.sha256, entry.size, entry.storage, entry.held_in)
+            elsewhere_bytes += entry.size
+            continue
         found = seen.pop(entry.name, None)
         if found is None:
             missing.append(entry.name)
@@ -160,6 +175,9 @@ def _compare(
         database_bytes=database_bytes,
         database_file=database_file,
         media=media,
+        id=entries.summary["sha256"] if entries.summary is not None else None,
+        elsewhere=elsewhere,
+        elsewhere_bytes=elsewhere_bytes,
     )
 
 

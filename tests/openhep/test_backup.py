@@ -188,7 +188,8 @@ def test_restore_brings_back_every_record_and_handout(records, tmp_path):
         ("no summary", "ends without its summary line"),
         ("edited line", "the checksum of its lines differs"),
         ("other storage", "a bad entry for 'media/"),
-        ("format 3", "format 3 is not supported"),
+        ("format 4", "format 4 is not supported"),
+        ("format 3 without a previous", "its format and its previous archive disagree"),
         ("cut short", "cut short|not a readable back-up archive"),
         ("not an archive", "not a readable back-up archive"),
         ("other engine", "this installation uses"),
@@ -235,8 +236,8 @@ def test_a_damaged_or_unsafe_archive_is_refused_and_nothing_changes(
     elif damage == "other storage":
         lines[-1]["storage"] = "staticfiles"
         members[backup.MANIFEST] = manifest_data(lines)
-    elif damage == "format 3":
-        lines[0]["format"] = 3
+    elif damage in ("format 4", "format 3 without a previous"):
+        lines[0]["format"] = 4 if damage == "format 4" else 3
         members[backup.MANIFEST] = manifest_data(lines)
     elif damage == "other engine":
         other = "sqlite" if on_postgresql() else "postgresql"

@@ -177,6 +177,41 @@ def test_backup_holds_the_bucket_and_restore_puts_it_back(s3, stored, clinic, tm
     assert not is_public_read(s3, f"private/{stored.pdf.name}")
 
 
+def test_an_incremental_backup_of_the_bucket_reads_only_new_files_and_restores(
+    s3, stored, clinic, exercises, tmp_path
+):
+    full = tmp_path / "full.tar"
+    call_command("backup", output=full, stdout=io.StringIO())
+    image = ExerciseImage(exercise=exercises[1], alt_text="End", is_main=True)
+    image.image.save("end.png", ContentFile(picture(size=(300, 200)).read()), save=True)
+    before = {key: s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys(s3)}
+    assert len(before) == 4
+    incremental = tmp_path / "incremental.tar"
+    out = io.StringIO()
+    call_command("backup", output=incremental, since=full, stdout=out)
+    assert "1 media files" in out.getvalue() and "3 more media files" in out.getvalue()
+    with tarfile.open(incremental) as tar:
+        assert [n for n in tar.getnames() if n.startswith("media/")] == [
+            f"media/{image.image.name}"
+        ]
+        lines = gzip.decompress(tar.extractfile(backup.MANIFEST).read()).splitlines()
+    entries = {e["name"]: e for e in map(json.loads, lines) if "name" in e}
+    handout = entries[f"media/{stored.pdf.name}"]
+    assert handout["storage"] == "default" and handout["in"]
+
+    for key in before:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    out = io.StringIO()
+    call_command("restore", str(incremental), chain=[full], yes=True, stdout=out)
+
+    assert "4 media files" in out.getvalue()
+    after = {key: s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys(s3)}
+    assert after == before
+    assert is_public_read(s3, f"public/{clinic.logo.name}")
+    assert is_public_read(s3, f"public/{image.image.name}")
+    assert not is_public_read(s3, f"private/{stored.pdf.name}")
+
+
 def test_an_anonymous_read_of_a_private_object_is_refused(endpoint, stored):
     """moto checks object ACLs for unsigned requests, as S3 does."""
     try:

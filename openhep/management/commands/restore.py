@@ -14,18 +14,30 @@ class Command(BaseCommand):
         "Replace the database and media files with those in a back-up archive made by "
         "`manage.py backup`. Reads the archive through and checks every checksum first; "
         "then restores the database and writes each media file to its place. "
-        "Runs no migrations."
+        "Runs no migrations. An incremental archive (backup --since) needs the earlier "
+        "archives of its chain: --chain PREVIOUS [EARLIER ...]."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="The archive to restore.")
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+        parser.add_argument(
+            "--chain",
+            type=Path,
+            nargs="+",
+            default=[],
+            metavar="EARLIER",
+            help="For an incremental archive: the earlier archives of its chain (the one it "
+            "was made --since, and so on back to a full back-up), in any order. Each is "
+            "checked whole first.",
+        )
 
-    def handle(self, *args, path, yes=False, **options):
+    def handle(self, *args, path, yes=False, chain=(), **options):
         with tempfile.TemporaryDirectory(prefix="openhep-restore-") as work:
             try:
                 staged = backup.archive_verify(path=path, into=Path(work))
                 backup.check_compatible(staged.manifest)
+                parts = backup.chain_verify(staged, chain) if staged.elsewhere or chain else []
             except backup.BackupError as error:
                 raise CommandError(f"{error} Nothing was changed.") from error
 
@@ -35,10 +47,16 @@ class Command(BaseCommand):
                 f"database and {staged.media_files} media files "
                 f"({staged.media_bytes / 1_000_000:.1f} MB); checksums match."
             )
+            if staged.elsewhere:
+                self.stdout.write(
+                    f"Incremental: {len(staged.elsewhere)} more media files "
+                    f"({staged.elsewhere_bytes / 1_000_000:.1f} MB) from "
+                    f"{', '.join(str(p) for p, _ in parts)}; checksums match."
+                )
             if not yes:
                 self._confirm()
             try:
-                result = backup.backup_restore(staged=staged)
+                result = backup.backup_restore(staged=staged, chain=parts)
             except (backup.BackupError, DatabaseError, OSError) as error:
                 raise CommandError(str(error)) from error
 
