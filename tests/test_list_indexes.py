@@ -2,8 +2,9 @@
 same whether the installation holds one clinic or five hundred (issue: many clinics).
 
 Each list's query is explained on the database the suite runs on. PostgreSQL is told
-not to scan whole tables (``enable_seqscan = off``): with a handful of test rows it
-would rightly prefer a scan, and what is checked here is that an index fits the query.
+not to scan whole tables nor sort (``enable_seqscan``, ``enable_sort`` off): with a
+handful of test rows it would rightly prefer a scan, or the clinic's foreign-key index
+and a sort, and what is checked here is that an index gives the page's rows in order.
 """
 
 import pytest
@@ -22,11 +23,13 @@ def plan(queryset) -> str:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET enable_seqscan = off")
+            cursor.execute("SET enable_sort = off")
         try:
             return queryset.explain()
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("RESET enable_seqscan")
+                cursor.execute("RESET enable_sort")
     return queryset.explain()
 
 
