@@ -44,6 +44,11 @@ def public_storage():
     return _public
 
 
+def alias_of(storage) -> str:
+    """The STORAGES alias a field's storage is: "public" or "default" (private)."""
+    return PUBLIC if storage is _public else "default"
+
+
 @receiver(setting_changed)
 def _storages_changed(*, setting, **kwargs):
     if setting == "STORAGES":

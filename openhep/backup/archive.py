@@ -50,6 +50,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 from clinic.storage import PUBLIC
 
@@ -134,6 +135,17 @@ def members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     while (member := tar.next()) is not None:
         yield member
         forget_headers(tar)
+
+
+def add_member(tar: tarfile.TarFile, name: str, f: IO[bytes], size: int) -> Member:
+    """Add an open file to the archive, hashing exactly the bytes stored."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = size, 0o600
+    info.mtime = int(timezone.now().timestamp())
+    reader = HashingReader(f)
+    tar.addfile(info, reader)
+    forget_headers(tar)
+    return Member(name=name, sha256=reader.hash.hexdigest(), size=size)
 
 
 def forget_headers(tar: tarfile.TarFile) -> None:

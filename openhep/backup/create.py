@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -30,11 +30,10 @@ from .archive import (
     MANIFEST,
     MEDIA,
     BackupError,
-    HashingReader,
     ManifestWriter,
     Member,
+    add_member,
     database_vendor,
-    forget_headers,
     unsafe_name,
 )
 from .chain import PreviousArchive, previous_read
@@ -118,7 +117,9 @@ def backup_create(
                 os.chmod(partial, 0o600)
                 with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
                     with open(snapshot, "rb") as f:
-                        manifest.add(_add(tar, database_member, f, os.fstat(f.fileno()).st_size))
+                        manifest.add(
+                            add_member(tar, database_member, f, os.fstat(f.fileno()).st_size)
+                        )
                     snapshot.unlink()
                     for relative, path in media.media_files(media_root):
                         member = f"{MEDIA}/{relative}"
@@ -131,7 +132,7 @@ def backup_create(
                             else:
                                 with open(path, "rb") as f:
                                     size = os.fstat(f.fileno()).st_size
-                                    manifest.add(_add(tar, member, f, size))
+                                    manifest.add(add_member(tar, member, f, size))
                         except FileNotFoundError:
                             continue  # Deleted since the walk; the reference check reports it.
                         archived.add(relative)
@@ -151,7 +152,7 @@ def backup_create(
                             archived.add(name)
                     summary = manifest.close()
                     with open(Path(work) / MANIFEST, "rb") as f:
-                        _add(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
+                        add_member(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
                 raw.flush()
                 os.fsync(raw.fileno())
         finally:
@@ -178,17 +179,6 @@ def _gzip(source: Path, target: Path) -> Path:
         shutil.copyfileobj(f, out, CHUNK)
     source.unlink()
     return target
-
-
-def _add(tar: tarfile.TarFile, name: str, f: IO[bytes], size: int) -> Member:
-    """Add an open file to the archive, hashing exactly the bytes stored."""
-    info = tarfile.TarInfo(name)
-    info.size, info.mode = size, 0o600
-    info.mtime = int(timezone.now().timestamp())
-    reader = HashingReader(f)
-    tar.addfile(info, reader)
-    forget_headers(tar)
-    return Member(name=name, sha256=reader.hash.hexdigest(), size=size)
 
 
 def _held(
@@ -219,7 +209,7 @@ def _add_stored(
         if held := _held(previous, member, size, alias):
             return held
         with storage.open(name, "rb") as f:
-            entry = _add(tar, member, f, size)
+            entry = add_member(tar, member, f, size)
     except FileNotFoundError:
         return None
     except OSError as error:

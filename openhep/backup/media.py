@@ -10,7 +10,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 
-from clinic.storage import PUBLIC, public_storage
+from clinic.storage import PUBLIC, alias_of
 
 # Restore writes each file under a temporary name beside its place, ending so;
 # one left by a restore that was killed is no media file and is not backed up.
@@ -20,8 +20,7 @@ PARTIAL_SUFFIX = ".openhep-restoring"
 def storage_alias(where: str) -> str:
     """The STORAGES alias of a field named "app.Model.field"."""
     label, field_name = where.rsplit(".", 1)
-    storage = apps.get_model(label)._meta.get_field(field_name).storage
-    return PUBLIC if storage is public_storage() else "default"
+    return alias_of(apps.get_model(label)._meta.get_field(field_name).storage)
 
 
 def is_local(alias: str) -> bool:

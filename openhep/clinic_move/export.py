@@ -9,7 +9,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.core.files.storage import storages
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -18,16 +18,15 @@ from django.utils import timezone
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Membership, User
-from clinic.storage import PUBLIC, public_storage
+from clinic.storage import alias_of
 from exercises.models import Exercise
 from openhep.backup.archive import (
     MANIFEST,
     MEDIA,
     BackupError,
-    HashingReader,
     ManifestWriter,
     Member,
-    forget_headers,
+    add_member,
     unsafe_name,
 )
 from prescriptions.models import Delivery
@@ -67,10 +66,6 @@ def applied_migrations(using: str = DEFAULT_DB_ALIAS) -> dict[str, list[str]]:
 def member_name(alias: str, name: str) -> str:
     """Where a stored file goes in the archive: under its storage, as it is named there."""
     return f"{MEDIA}/{alias}/{name}"
-
-
-def storage_alias(field: models.FileField) -> str:
-    return PUBLIC if field.storage is public_storage() else "default"
 
 
 def clinic_export(
@@ -125,7 +120,7 @@ def clinic_export(
                     with tempfile.TemporaryFile(dir=work) as f:
                         f.write(body)
                         f.seek(0)
-                        manifest.add(_add(tar, DATA, f, len(body)))
+                        manifest.add(add_member(tar, DATA, f, len(body)))
                     for alias, name in files:
                         member = member_name(alias, name)
                         if reason := unsafe_name(member, top_level=TOP_LEVEL):
@@ -134,7 +129,7 @@ def clinic_export(
                         try:
                             size = storage.size(name)
                             with storage.open(name, "rb") as f:
-                                entry = _add(tar, member, f, size)
+                                entry = add_member(tar, member, f, size)
                         except FileNotFoundError:
                             missing.append(f"{alias}:{name}")
                             continue
@@ -147,7 +142,7 @@ def clinic_export(
                         )
                     summary = manifest.close()
                     with open(Path(work) / MANIFEST, "rb") as f:
-                        _add(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
+                        add_member(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
                 raw.flush()
                 os.fsync(raw.fileno())
         finally:
@@ -212,12 +207,14 @@ def _read(clinic: Clinic) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             if table.model is Exercise:
                 for name, links in m2m[obj.pk].items():
                     row[name] = [slug for _, slug in links]
-            files.extend((storage_alias(f), row[f.attname]) for f in file_fields if row[f.attname])
+            files.extend(
+                (alias_of(f.storage), row[f.attname]) for f in file_fields if row[f.attname]
+            )
             encoded.append(row)
         tables[table.label] = encoded
     clinic_row = encode(clinic, slugs={}, emails={})
     if clinic.logo:
-        files.insert(0, (storage_alias(Clinic._meta.get_field("logo")), clinic.logo.name))  # type: ignore[arg-type]
+        files.insert(0, (alias_of(clinic.logo.storage), clinic.logo.name))  # type: ignore[arg-type]
     data = {
         "kind": KIND,
         "version": VERSION,
@@ -226,14 +223,3 @@ def _read(clinic: Clinic) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         "tables": tables,
     }
     return data, files
-
-
-def _add(tar: tarfile.TarFile, name: str, f: IO[bytes], size: int) -> Member:
-    """Add an open file to the archive, hashing exactly the bytes stored."""
-    info = tarfile.TarInfo(name)
-    info.size, info.mode = size, 0o600
-    info.mtime = int(timezone.now().timestamp())
-    reader = HashingReader(f)
-    tar.addfile(info, reader)
-    forget_headers(tar)
-    return Member(name=name, sha256=reader.hash.hexdigest(), size=size)

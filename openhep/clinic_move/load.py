@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Membership, User
+from clinic.storage import alias_of
 from exercises.models import Category, Equipment, Exercise, Region
 from openhep.backup.archive import (
     MANIFEST,
@@ -39,7 +40,6 @@ from .export import (
     ClinicMoveError,
     applied_migrations,
     member_name,
-    storage_alias,
 )
 from .rows import EXERCISE_M2M, TABLES, decode, fields, kind
 
@@ -378,7 +378,7 @@ class _Loader:
     def _put(self, f: models.FileField, obj: models.Model, name: str) -> str:
         """Write a file from the archive through the field's storage, under the name
         the field gives it here (the same base name, new ids); return that name."""
-        alias = storage_alias(f)
+        alias = alias_of(f.storage)
         member = member_name(alias, name)
         expected = self.archive.files.get(member)
         info = self.index.get(member)

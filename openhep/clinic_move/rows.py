@@ -68,7 +68,7 @@ TABLES = (
     Table(Prescription, lambda c: Prescription.objects.filter(clinic=c)),
     Table(PrescriptionItem, lambda c: PrescriptionItem.objects.filter(prescription__clinic=c)),
     Table(Handout, lambda c: Handout.objects.filter(prescription__clinic=c)),
-    Table(Delivery, lambda c: Delivery.objects.filter(prescription__clinic=c)),
+    Table(Delivery, lambda c: Delivery.objects.filter(clinic=c)),
     Table(AuditEntry, lambda c: AuditEntry.objects.filter(clinic=c)),
 )
 
