@@ -120,6 +120,9 @@ class ClinicForm(forms.ModelForm):
             "reply_to",
             "email_subject",
             "email_message",
+            "program_link_days",
+            "program_link_birth_year",
+            "reminder_nudge_days",
             "require_two_factor",
         ]
         widgets = {
@@ -148,6 +151,12 @@ class ClinicForm(forms.ModelForm):
             Field("reply_to"),
             Field("email_subject"),
             Field("email_message"),
+            HTML('<h2 class="h6 mt-3">Patient page</h2>'),
+            Row(
+                Column("program_link_days", css_class="col-md-6"),
+                Column("reminder_nudge_days", css_class="col-md-6"),
+            ),
+            Field("program_link_birth_year"),
             HTML('<h2 class="h6 mt-3">Sign-in</h2>'),
             Field("require_two_factor"),
             Submit("save", "Save clinic settings"),

@@ -3,7 +3,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Lower
@@ -65,6 +65,26 @@ class Clinic(models.Model):
             validate_readable,
         ],
         help_text="Colour of headings on handouts: dark enough to read on white paper.",
+    )
+    # The patient page (``/p/<token>/``) behind every handout.
+    program_link_days = models.PositiveSmallIntegerField(
+        "patient page stays open (days after the review date)",
+        default=90,
+        validators=[MaxValueValidator(3650)],
+        help_text="After this many days past a program's review date its page stops working. "
+        "0 keeps it open until you turn it off.",
+    )
+    program_link_birth_year = models.BooleanField(
+        "ask for the patient's birth year on their page",
+        default=False,
+        help_text="A second check before the page opens: the year the patient was born.",
+    )
+    reminder_nudge_days = models.PositiveSmallIntegerField(
+        "nudge after days without activity",
+        default=4,
+        validators=[MaxValueValidator(60)],
+        help_text="A patient who asked for reminders gets one gentle email when nothing was "
+        "logged for this many days. 0 sends none.",
     )
     require_two_factor = models.BooleanField(
         "require two-factor sign-in for clinic admins",

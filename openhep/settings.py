@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "clinic",
     "exercises",
     "prescriptions",
+    "patientpage",
     "records",
     "openhep",
     "django.contrib.admin",
@@ -114,6 +115,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The patient's page: no Referer, noindex, no shared caching (before Security's
+    # default Referrer-Policy is applied on the way out).
+    "patientpage.views.PageHeadersMiddleware",
     # Before anything reads the body: refuses an oversized request from its headers.
     "openhep.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -193,9 +193,14 @@ def warm_up() -> None:
     gc.freeze()
 
 
-def render_html(snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued") -> str:
+def render_html(
+    snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued", program_url: str = ""
+) -> str:
+    """``program_url`` is the patient's page (``prescriptions.links``): printed as a QR code
+    on the first page, and kept out of the snapshot, which is stored."""
     return render_to_string(
-        "handouts/prescription.html", {"h": snapshot, "draft": draft, "mark": mark}
+        "handouts/prescription.html",
+        {"h": snapshot, "draft": draft, "mark": mark, "program_url": program_url},
     )
 
 
@@ -209,9 +214,11 @@ def pdf_from_html(html: str) -> bytes:
     return document.write_pdf(pdf_variant="pdf/ua-1", custom_metadata=False)
 
 
-def render_pdf(snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued") -> bytes:
+def render_pdf(
+    snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued", program_url: str = ""
+) -> bytes:
     """The handout PDF for a snapshot (see ``prescriptions.selectors.handout_snapshot``)."""
     started = time.perf_counter()
-    pdf = pdf_from_html(render_html(snapshot, draft=draft, mark=mark))
+    pdf = pdf_from_html(render_html(snapshot, draft=draft, mark=mark, program_url=program_url))
     handout_rendered.send(render_pdf, draft=draft, seconds=time.perf_counter() - started)
     return pdf

@@ -231,3 +231,54 @@ class TemplateItem(DoseFields):
 
     def __str__(self):
         return f"{self.exercise} ({self.dose})"
+
+
+class ProgramLink(models.Model):
+    """The secret link that opens a patient's program at ``/p/<token>/`` without login.
+
+    One per program: a new version of an issued prescription keeps its link, which then
+    opens the new version. The token is never stored. It is computed from ``nonce`` and
+    the server's secret key (``prescriptions.links``), so a new version's handout can
+    print the same code, and a copy of the database alone opens no page; the page finds
+    its link by ``token_hash``.
+    """
+
+    class Ended(models.TextChoices):
+        OFF = "off", "Turned off by the clinic"
+        REPLACED = "replaced", "Replaced by a new link"
+        ARCHIVED = "archived", "Patient archived"
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        "clinic.Patient", on_delete=models.CASCADE, related_name="program_links"
+    )
+    # The latest issued version of the program; empty until its first version is issued.
+    prescription = models.ForeignKey(
+        Prescription, null=True, blank=True, on_delete=models.CASCADE, related_name="links"
+    )
+    nonce = models.CharField(max_length=32, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=10, choices=Ended, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "ended_at"], name="link_patient_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | ~models.Q(ended_reason=""),
+                name="link_ended_has_reason",
+            )
+        ]
+
+    def __str__(self):
+        return f"Program link {self.pk} of patient {self.patient_id}"
+
+    @property
+    def is_on(self) -> bool:
+        return self.ended_at is None

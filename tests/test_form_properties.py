@@ -335,6 +335,8 @@ clinic_data = form_data(
         "brand_colour": "#0f5e6e",
         "paper_size": "A4",
         "email_subject": "Your program from {clinic}",
+        "program_link_days": 90,
+        "reminder_nudge_days": 4,
         "email_message": "Attached.",
     },
     name=WORDS,

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache
 
-from prescriptions import handouts
+from prescriptions import handouts, links
 from prescriptions.models import (
     Prescription,
 )
@@ -18,7 +18,9 @@ from prescriptions.selectors import handout_snapshot, prescription_for_handout
 def handout_render_draft(*, prescription: Prescription) -> bytes:
     """The draft's handout, rendered now (no cache, no limit: commands and benches)."""
     fresh = prescription_for_handout(prescription.pk)
-    return handouts.render_pdf(handout_snapshot(fresh), draft=True)
+    return handouts.render_pdf(
+        handout_snapshot(fresh), draft=True, program_url=links.sample_page_url()
+    )
 
 
 class RenderBusy(Exception):
@@ -70,6 +72,6 @@ def handout_preview(*, prescription: Prescription, user) -> bytes:
     pdf = cache.get(key)
     if pdf is None:
         with _render_slot(user):
-            pdf = handouts.render_pdf(snapshot, draft=True)
+            pdf = handouts.render_pdf(snapshot, draft=True, program_url=links.sample_page_url())
         cache.set(key, pdf, timeout=PREVIEW_CACHE_SECONDS)
     return pdf

@@ -19,13 +19,15 @@ from clinic.models import AuditEntry
 from clinic.storage import private_name
 from exercises.dose import Dose
 from exercises.models import Exercise
-from prescriptions import handouts
+from prescriptions import handouts, links
 from prescriptions.models import (
     Handout,
     Prescription,
     PrescriptionItem,
+    ProgramLink,
 )
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
+from prescriptions.services.links import program_link_attach, program_link_for_issue
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +155,8 @@ def prescription_issue(*, prescription: Prescription, actor: Actor) -> Handout:
             raise ValidationError("Add at least one exercise before issuing.")
         now = timezone.now()
         snapshot = handout_snapshot(fresh, issued_at=now)
-        pdf = handouts.render_pdf(snapshot, draft=False)
+        link, token = program_link_for_issue(prescription=fresh, actor=actor)
+        pdf = handouts.render_pdf(snapshot, draft=False, program_url=links.page_url(token))
         field = Handout._meta.get_field("pdf")
         filename = private_name(".pdf")
         name = field.storage.save(
@@ -161,7 +164,7 @@ def prescription_issue(*, prescription: Prescription, actor: Actor) -> Handout:
         )
         try:
             handout = _store_issued(
-                prescription, snapshot=snapshot, pdf=pdf, name=name, now=now, actor=actor
+                prescription, snapshot=snapshot, pdf=pdf, name=name, now=now, actor=actor, link=link
             )
         except BaseException:
             field.storage.delete(name)
@@ -180,7 +183,14 @@ def prescription_issue(*, prescription: Prescription, actor: Actor) -> Handout:
 
 @transaction.atomic
 def _store_issued(
-    prescription: Prescription, *, snapshot: dict, pdf: bytes, name: str, now, actor: Actor
+    prescription: Prescription,
+    *,
+    snapshot: dict,
+    pdf: bytes,
+    name: str,
+    now,
+    actor: Actor,
+    link: ProgramLink,
 ) -> Handout | None:
     """The short write of an issue; ``None`` if the draft no longer matches ``snapshot``."""
     locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
@@ -204,6 +214,7 @@ def _store_issued(
         Prescription.objects.filter(
             pk=locked.supersedes_id, status=Prescription.Status.ISSUED
         ).update(status=Prescription.Status.SUPERSEDED, updated_at=now)
+    program_link_attach(link=link, prescription=locked)
     _audit(actor, locked, Action.CHANGE, "Issued")
     return handout
 

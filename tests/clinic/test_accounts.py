@@ -304,6 +304,8 @@ def test_clinic_can_require_two_factor_for_admins_only(client, alice, bob, clini
         "brand_colour": "#0f5e6e",
         "paper_size": "A4",
         "email_subject": "Your program",
+        "program_link_days": 90,
+        "reminder_nudge_days": 4,
         "email_message": "Attached.",
         "require_two_factor": "on",
     }

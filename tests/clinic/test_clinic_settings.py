@@ -25,6 +25,8 @@ def form_data(**changes):
         "brand_colour": "#224466",
         "handout_footer": "Call us if pain increases.",
         "email_subject": "Your program from {clinic}",
+        "program_link_days": 90,
+        "reminder_nudge_days": 4,
         "email_message": "Here it is.",
         **changes,
     }

@@ -26,11 +26,12 @@ def with_video(exercises):
     return psoas
 
 
-def decoded_qr_codes(pdf: bytes) -> list[str]:
+def decoded_qr_codes(pdf: bytes, *, page_link: bool = False) -> list[str]:
+    """The QR codes in a handout: the videos', or with ``page_link`` the patient page's."""
     found = []
     for image in pdf_page_images(pdf):
         found += [code.text for code in zxingcpp.read_barcodes(image)]
-    return found
+    return [code for code in found if ("/p/" in code) == page_link]
 
 
 def test_video_gets_a_qr_code_and_the_printed_link(draft, with_video):

@@ -15,7 +15,7 @@ from PIL import Image
 
 from clinic.models import Clinic, Patient, User
 from exercises.models import Exercise
-from prescriptions import handouts
+from prescriptions import handouts, links
 from prescriptions.models import Prescription, PrescriptionItem
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 
@@ -44,6 +44,8 @@ EXAMPLES = {
 # What a therapist typically adds: a note on the second exercise, a video on the third.
 NOTE = "Keep it gentle this week; we will progress it at your next visit."
 VIDEO = "https://videos.clinic.example/{slug}"
+# An example of a patient page's token (no page opens at it).
+EXAMPLE_TOKEN = "k7q2mxa4tn3hc5wd6rjb2fve4u"
 
 
 class Rollback(Exception):
@@ -115,7 +117,9 @@ class Command(BaseCommand):
             for large_print in (False, True):
                 Prescription.objects.filter(pk=rx.pk).update(large_print=large_print)
                 snapshot = handout_snapshot(prescription_for_handout(rx.pk))
-                pdf = handouts.render_pdf(snapshot, draft=False)
+                pdf = handouts.render_pdf(
+                    snapshot, draft=False, program_url=links.page_url(EXAMPLE_TOKEN)
+                )
                 stem = f"handout-{name}" + ("-large-print" if large_print else "")
                 pages = self._pngs(pdf, folder, stem, dpi)
                 self.stdout.write(f"{stem}: {len(pages)} page(s) in {folder}")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PatientPageConfig(AppConfig):
+    name = "patientpage"
+    verbose_name = "Patient page"

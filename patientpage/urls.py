@@ -1,0 +1,28 @@
+from django.urls import path, register_converter
+
+from patientpage import views
+
+
+class TokenConverter:
+    """A token as printed, or as typed from paper (capitals, dashes between groups)."""
+
+    regex = "[A-Za-z0-9-]{20,60}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(TokenConverter, "token")
+
+app_name = "patientpage"
+
+urlpatterns = [
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("<token:token>/", views.page, name="page"),
+    path("<token:token>/check/", views.check, name="check"),
+    path("<token:token>/session/", views.session, name="session"),
+    path("<token:token>/manifest.webmanifest", views.manifest, name="manifest"),
+]
