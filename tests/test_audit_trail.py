@@ -17,7 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clinic.audit import Actor
 from clinic.models import AuditEntry, Membership, Patient
 from prescriptions import services
-from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
+from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
+from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem, ProgramLink
 from tests.factories import MembershipFactory, PatientFactory, PrescriptionFactory
 from tests.prescriptions.test_builder import builder_data
 
@@ -28,6 +29,12 @@ PATIENT_DATA = {
     PrescriptionItem: "prescription__patient_id",
     Handout: "prescription__patient_id",
     Delivery: "prescription__patient_id",
+    ProgramLink: "patient_id",
+    SessionLog: "patient_id",
+    SessionExercise: "session__patient_id",
+    ReminderPlan: "patient_id",
+    ReminderSent: "plan__patient_id",
+    FollowUp: "patient_id",
 }
 
 
