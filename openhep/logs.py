@@ -77,7 +77,7 @@ class NoPatientDataReporter(ExceptionReporter):
         if self.request is not None and self.filter.is_active(self.request):
             data["request_GET_items"] = [(key, HIDDEN) for key in self.request.GET]
             data["request_FILES_items"] = [(key, HIDDEN) for key in self.request.FILES]
-            data["request_insecure_uri"] = self.request.path
+            data["request_insecure_uri"] = loggable_path(self.request)
             if data.get("exception_value"):
                 # An exception's message can quote input ("invalid literal…: 'Jordan'");
                 # its type, file and line are what a developer needs first.
@@ -212,6 +212,25 @@ def hidden_exception(exc_info) -> dict:
     return {"type": name, "traceback": f"{trace}{name}: (message hidden)"}
 
 
+# A patient page's address: its path is the patient's secret (prescriptions.links).
+PROGRAM_PATH = re.compile(r"/p/[A-Za-z0-9-]{20,60}(?=[/?#\s\"']|$)")
+
+
+def without_program_tokens(text: str) -> str:
+    return PROGRAM_PATH.sub("/p/<token>", text)
+
+
+class NoProgramTokensFilter(logging.Filter):
+    """On every handler: a line that quotes a patient page's address (runserver's
+    request lines, a library's warning) shows ``/p/<token>`` instead of the token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/p/" in message:
+            record.msg, record.args = without_program_tokens(message), None
+        return True
+
+
 def without_credentials(message: str, record: logging.LogRecord) -> str:
     """Django's lines about a response (``Forbidden: /path``) quote the path: a link
     whose path is a credential is named by its route instead."""
@@ -321,7 +340,7 @@ def sentry_before_send(event: dict, hint: dict) -> dict:
             frame.pop("vars", None)
     logentry = event.get("logentry")
     if isinstance(logentry, dict):
-        event["logentry"] = {"message": logentry.get("message", "")}
+        event["logentry"] = {"message": without_program_tokens(logentry.get("message", ""))}
     if event.get("message") and logentry:
         event["message"] = event["logentry"]["message"]
     breadcrumbs = event.get("breadcrumbs")
@@ -338,7 +357,10 @@ def sentry_before_breadcrumb(crumb: dict, hint: dict) -> dict | None:
     their parameters; SQL, HTTP and cache breadcrumbs carry values and are dropped."""
     if crumb.get("type") != "log":
         return None
-    return {key: crumb[key] for key in SENTRY_BREADCRUMB_KEPT if key in crumb}
+    kept = {key: crumb[key] for key in SENTRY_BREADCRUMB_KEPT if key in crumb}
+    if isinstance(kept.get("message"), str):
+        kept["message"] = without_program_tokens(kept["message"])
+    return kept
 
 
 def sentry_options(*, dsn: str, environment: str) -> dict:

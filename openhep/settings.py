@@ -403,18 +403,25 @@ if LOG_FORMAT not in ("json", "plain"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "no_program_tokens": {"()": "openhep.logs.NoProgramTokensFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "openhep.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["no_program_tokens"],
+        },
         # Errors (500s, failed tasks) emailed to ADMINS, with the values hidden.
         "mail_admins": {
             "class": "openhep.logs.NoPatientDataAdminEmailHandler",
             "level": "ERROR",
-            "filters": ["require_debug_false"],
+            "filters": ["require_debug_false", "no_program_tokens"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -422,6 +429,8 @@ LOGGING = {
         # Django's own logger, without its default handlers: errors go to ADMINS
         # through the handler above, and everything to the root's console.
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # runserver's request lines, through the console handler's token filter.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # One line per request (openhep.logs.RequestIdMiddleware); runserver prints
         # its own in development.
         "openhep.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},

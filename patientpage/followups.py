@@ -39,7 +39,7 @@ def _raise(*, reason: str, session: SessionLog | None, patient, prescription) ->
 
 def reasons_for_session(session: SessionLog) -> list[str]:
     """What a finished session gives cause to call about (``FollowUp.Reason`` values)."""
-    reasons = []
+    reasons: list[str] = []
     if session.pain is not None:
         if session.pain >= PAIN_HIGH:
             reasons.append(Reason.PAIN_HIGH)

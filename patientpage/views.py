@@ -107,7 +107,9 @@ def page(request, token):
         return redirect(_page_path(canonical))
     if _needs_check(request, link):
         return _check_page(request, link, BirthYearForm())
-    services.page_opened(link=link, actor=services.patient_actor(request))
+    if "HTTP_X_OPENHEP_OFFLINE_COPY" not in request.META:
+        # Not the copy the page's own script keeps for offline use, right after an open.
+        services.page_opened(link=link, actor=services.patient_actor(request))
     snapshot = selectors.page_snapshot(link)
     context = {
         "link": link,

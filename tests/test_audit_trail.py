@@ -8,16 +8,18 @@ by the service that made the change. A new URL fails ``test_every_url_is_classif
 until it is given a case or a reason.
 """
 
+import json
 import uuid
 
 import pytest
 from django.db.models import F
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from clinic.audit import Actor
 from clinic.models import AuditEntry, Membership, Patient
-from prescriptions import services
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
+from prescriptions import links, services
 from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem, ProgramLink
 from tests.factories import MembershipFactory, PatientFactory, PrescriptionFactory
 from tests.prescriptions.test_builder import builder_data
@@ -163,7 +165,35 @@ CASES = {
     "prescriptions:delivery_retry": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:delivery_retry", args=[x["issued"].pk, x["delivery"].pk])
     ),
+    "patientpage:session": lambda c, x: c.post(
+        page_path(x["issued"]) + "session/",
+        json.dumps(
+            {
+                "session": str(uuid.uuid4()),
+                "started_at": timezone.now().isoformat(),
+                "done": list(x["issued"].items.values_list("pk", flat=True)),
+                "finished": True,
+                "pain": 3,
+            }
+        ),
+        content_type="application/json",
+    ),
+    "patientpage:session#form": lambda c, x: c.post(
+        page_path(x["issued"]) + "session/",
+        {
+            "session": str(uuid.uuid4()),
+            f"done_{x['issued'].items.first().pk}": "on",
+            "pain": "2",
+        },
+    ),
 }
+
+
+def page_path(prescription) -> str:
+    """The patient page of an issued prescription, as its handout prints it."""
+    token = links.token_of(ProgramLink.objects.get(prescription=prescription))
+    return f"/p/{token}/"
+
 
 # URLs that cannot change patient data, and why.
 NO_PATIENT_DATA = {
@@ -205,6 +235,10 @@ NO_PATIENT_DATA = {
     "health_queue": "a probe: counts and ages of the queue",
     "metrics": "Prometheus metrics: counts and timings",
     "media": "public pictures and logos, read only",
+    "patientpage:page": "reads (audited as the patient's view; stamps when the link was opened)",
+    "patientpage:check": "the birth-year check: sets a cookie in the patient's browser",
+    "patientpage:manifest": "the page's web-app manifest",
+    "patientpage:service_worker": "the page's offline worker script",
 }
 
 
