@@ -246,7 +246,6 @@ class ProgramLink(models.Model):
     class Ended(models.TextChoices):
         OFF = "off", "Turned off by the clinic"
         REPLACED = "replaced", "Replaced by a new link"
-        ARCHIVED = "archived", "Patient archived"
 
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
     patient = models.ForeignKey(

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_reason', models.CharField(blank=True, choices=[('off', 'Turned off by the clinic'), ('replaced', 'Replaced by a new link'), ('archived', 'Patient archived')], max_length=10)),
+                ('ended_reason', models.CharField(blank=True, choices=[('off', 'Turned off by the clinic'), ('replaced', 'Replaced by a new link')], max_length=10)),
                 ('last_opened_at', models.DateTimeField(blank=True, null=True)),
                 ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='clinic.clinic')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -100,10 +100,3 @@ def program_link_renew(*, link: ProgramLink, actor: Actor) -> tuple[ProgramLink,
     new.save(update_fields=["prescription"])
     _audit(actor, new, f"New link in place of program link {link.pk}")
     return new, token
-
-
-def program_links_end_for_patient(*, patient, reason: str) -> int:
-    """End every link of a patient (archiving); the caller's audit entry records it."""
-    return ProgramLink.objects.filter(patient=patient, ended_at__isnull=True).update(
-        ended_at=timezone.now(), ended_reason=reason
-    )

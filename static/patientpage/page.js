@@ -199,7 +199,6 @@
   var sizeButton = document.getElementById("type-size");
   function applySize(large) {
     document.documentElement.classList.toggle("large-type", large);
-    sizeButton.setAttribute("aria-pressed", large ? "true" : "false");
     sizeButton.textContent = large ? "Smaller text" : "Larger text";
   }
   if (sizeButton) {
