@@ -36,7 +36,8 @@ from prescriptions import links
 
 logger = logging.getLogger(__name__)
 
-# Wrong or unknown tokens one address may try in GUESS_WINDOW seconds.
+# Wrong or unknown tokens one address may try in GUESS_WINDOW seconds; past that every
+# token, right or wrong, gets 429 from that address until the window ends.
 GUESS_LIMIT = 20
 GUESS_WINDOW = 15 * 60
 # Wrong birth years for one link in that window (whoever tries them).
@@ -62,7 +63,7 @@ def _guess_refused(request) -> bool:
 def _over_limit(request) -> bool:
     ip = client_ip(request) or "unknown"
     key = cache_key("page-miss", ip)
-    return (cache.get(key) or 0) >= GUESS_LIMIT
+    return (cache.get(key) or 0) > GUESS_LIMIT
 
 
 def _link_or_none(request, token):
