@@ -153,13 +153,13 @@
     var button = timer.querySelector(".timer-start");
     var display = timer.querySelector(".timer-display");
     var announce = timer.querySelector(".timer-announce");
-    var label = button.textContent;
+    var label = button.innerHTML;
     var handle = null;
     function stop(text) {
       clearInterval(handle);
       handle = null;
       timer.classList.remove("running");
-      button.textContent = label;
+      button.innerHTML = label;
       display.textContent = text;
     }
     button.addEventListener("click", function () {
