@@ -53,3 +53,19 @@ def check_production_defaults(app_configs, **kwargs):
         checks.Error(problem, id=f"openhep.E00{number}")
         for number, problem in enumerate(unsafe_production_settings(), start=1)
     ]
+
+
+@checks.register(checks.Tags.compatibility, deploy=True)
+def check_site_url(app_configs, **kwargs):
+    """Handouts print the patient's page as a QR code: without SITE_URL it would name
+    this machine's development address, which no patient's phone can open."""
+    if settings.DEBUG or settings.SITE_URL:
+        return []
+    return [
+        checks.Warning(
+            "SITE_URL is not set, so handouts print patient-page QR codes for "
+            "http://127.0.0.1:8000, which patients cannot open.",
+            hint="Set SITE_URL to the public address, e.g. https://openhep.example.org.",
+            id="openhep.W001",
+        )
+    ]

@@ -272,3 +272,18 @@ def test_server_side_cursors_can_be_turned_off_for_a_pooler(tmp_path):
     assert run_python(code, production(tmp_path)).stdout.strip() == "False"
     pooled = production(tmp_path, DISABLE_SERVER_SIDE_CURSORS="1")
     assert run_python(code, pooled).stdout.strip() == "True"
+
+
+def test_check_deploy_warns_without_a_site_url(tmp_path):
+    def deploy_check(env):
+        return subprocess.run(
+            [sys.executable, "manage.py", "check", "--deploy"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert "openhep.W001" in deploy_check(production(tmp_path)).stderr
+    with_site = production(tmp_path, SITE_URL="https://hep.example.org")
+    assert "openhep.W001" not in deploy_check(with_site).stderr
