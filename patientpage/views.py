@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -262,16 +263,8 @@ def manifest(request, token):
         "background_color": "#ffffff",
         "theme_color": link.clinic.brand_colour,
         "icons": [
-            {
-                "src": settings.STATIC_URL + "patientpage/icon-192.png",
-                "sizes": "192x192",
-                "type": "image/png",
-            },
-            {
-                "src": settings.STATIC_URL + "patientpage/icon-512.png",
-                "sizes": "512x512",
-                "type": "image/png",
-            },
+            {"src": static("patientpage/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("patientpage/icon-512.png"), "sizes": "512x512", "type": "image/png"},
         ],
     }
     return JsonResponse(body, content_type="application/manifest+json")

@@ -133,6 +133,8 @@ def test_the_manifest_and_the_worker(client, issued, page_url):
     manifest = client.get(page_url + "manifest.webmanifest")
     assert manifest["Content-Type"] == "application/manifest+json"
     assert manifest.json()["start_url"] == page_url
+    for icon in manifest.json()["icons"]:
+        assert icon["src"].startswith("/static/patientpage/icon-")
     worker = client.get("/p/sw.js")
     assert worker["Service-Worker-Allowed"] == "/p/"
     assert b"addEventListener" in worker.content
