@@ -26,11 +26,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
 from exercises.models import Exercise, ExerciseImage, ExerciseStep
+from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions.models import (
     Delivery,
     Handout,
     Prescription,
     PrescriptionItem,
+    ProgramLink,
     ProgramTemplate,
     TemplateItem,
 )
@@ -69,6 +71,14 @@ TABLES = (
     Table(PrescriptionItem, lambda c: PrescriptionItem.objects.filter(prescription__clinic=c)),
     Table(Handout, lambda c: Handout.objects.filter(prescription__clinic=c)),
     Table(Delivery, lambda c: Delivery.objects.filter(clinic=c)),
+    # Printed codes keep opening their pages after a move (found by the token's hash);
+    # under another SECRET_KEY a program's next version is printed with a new link.
+    Table(ProgramLink, lambda c: ProgramLink.objects.filter(clinic=c)),
+    Table(SessionLog, lambda c: SessionLog.objects.filter(clinic=c)),
+    Table(SessionExercise, lambda c: SessionExercise.objects.filter(session__clinic=c)),
+    Table(ReminderPlan, lambda c: ReminderPlan.objects.filter(patient__clinic=c)),
+    Table(ReminderSent, lambda c: ReminderSent.objects.filter(plan__patient__clinic=c)),
+    Table(FollowUp, lambda c: FollowUp.objects.filter(clinic=c)),
     Table(AuditEntry, lambda c: AuditEntry.objects.filter(clinic=c)),
 )
 

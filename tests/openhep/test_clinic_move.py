@@ -2,6 +2,7 @@
 runs against: every row and file comes back under new ids, and nothing of the
 other clinics is touched."""
 
+import datetime
 import hashlib
 import io
 import tarfile
@@ -19,12 +20,15 @@ from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 from openhep.clinic_move import clinic_archive_verify
+from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
+from patientpage.services import SessionReport, session_record
 from prescriptions import services
 from prescriptions.models import (
     Delivery,
     Handout,
     Prescription,
     PrescriptionItem,
+    ProgramLink,
     ProgramTemplate,
     TemplateItem,
 )
@@ -46,6 +50,12 @@ SCOPES = {
     PrescriptionItem: "prescription__clinic",
     Handout: "prescription__clinic",
     Delivery: "prescription__clinic",
+    ProgramLink: "clinic",
+    SessionLog: "clinic",
+    SessionExercise: "session__clinic",
+    ReminderPlan: "patient__clinic",
+    ReminderSent: "plan__patient__clinic",
+    FollowUp: "clinic",
     AuditEntry: "clinic",
 }
 IMPORTED = "Imported from another installation"
@@ -91,6 +101,33 @@ def moved(clinic, other_clinic, alice, bob, charlie, patient, issued, exercises)
         accepted_at=timezone.now(),
         expires_at=timezone.now() + timedelta(days=7),
     )
+    # The patient's page: a session with a tick, a reminder plan that sent one, a follow-up.
+    link = ProgramLink.objects.get(prescription=issued)
+    session = session_record(
+        link=link,
+        report=SessionReport(
+            client_ref=uuid.uuid4(),
+            started_at=timezone.now(),
+            done={issued.items.first().pk},
+            difficulty={issued.items.first().pk: "hard"},
+            finished=True,
+            pain=4,
+            note="Tight after",
+        ),
+        actor=Actor(None, name="patient (own page)"),
+    )
+    assert session.follow_ups.exists()
+    plan = ReminderPlan.objects.create(
+        link=link,
+        patient=patient,
+        email=patient.email,
+        weekdays="135",
+        time=datetime.time(7, 30),
+        time_zone="Australia/Melbourne",
+        consent_at=timezone.now(),
+        consent_text="Email me reminders.",
+    )
+    ReminderSent.objects.create(plan=plan, kind="reminder", due_at=timezone.now())
     revision = services.prescription_new_version(prescription=issued, actor=Actor(bob))
     services.prescription_add_exercise(prescription=revision, exercise=own, actor=Actor(bob))
     # Accounts the records name that are not the clinic's staff: one also here
@@ -336,7 +373,7 @@ def test_models_are_all_accounted_for():
     ours = {
         m._meta.label
         for m in apps.get_models()
-        if m._meta.app_label in ("clinic", "exercises", "prescriptions")
+        if m._meta.app_label in ("clinic", "exercises", "prescriptions", "patientpage")
         and not m._meta.label.split(".")[1].startswith("Historical")
         and m not in (Region, Category, Equipment)
     }
