@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinic.models import AuditEntry
-from prescriptions.models import Delivery
+from prescriptions.models import Delivery, ProgramLink
 from tests.factories import PatientFactory
 
 
@@ -48,6 +48,7 @@ def test_every_sensitive_action_leaves_an_entry(
         (a, "change", "", "Changed: email, consents to handouts by email"),
         (a, "view", rx, "Opened in the builder"),
         (a, "print", rx, "Draft preview"),
+        (a, "change", f"program link {ProgramLink.objects.get().pk}", "Created"),
         (a, "change", rx, "Issued"),
         (a, "view", rx, ""),
         (a, "print", rx, "Handout PDF"),

@@ -90,6 +90,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "hep.example.org",
         "EMAIL_URL": "smtp://mail.example.org:587/?tls=1",
+        "SITE_URL": "https://hep.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "DJANGO_SETTINGS_MODULE": "openhep.settings",
