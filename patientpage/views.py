@@ -53,12 +53,12 @@ def gone(request, *, status: int = 404) -> HttpResponse:
     return render(request, "patientpage/gone.html", status=status)
 
 
-def _guess_refused(request) -> bool:
-    """Count a miss from this address; True once it is over the limit."""
+def _count_miss(request) -> None:
+    """Count a token that opened nothing against this address, and log it (never the
+    token: the address and the fact)."""
     ip = client_ip(request) or "unknown"
-    allowed = hit(cache_key("page-miss", ip), limit=GUESS_LIMIT, window=GUESS_WINDOW)
+    hit(cache_key("page-miss", ip), limit=GUESS_LIMIT, window=GUESS_WINDOW)
     logger.warning("Patient page: a link that opens nothing was tried (%s)", ip)
-    return not allowed
 
 
 def _over_limit(request) -> bool:
@@ -73,7 +73,7 @@ def _link_or_none(request, token):
         return None
     link = selectors.open_link(token)
     if link is None:
-        _guess_refused(request)
+        _count_miss(request)
     return link
 
 
