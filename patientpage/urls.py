@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from patientpage import views
+from patientpage import reminder_views, views
 
 
 class TokenConverter:
@@ -21,8 +21,12 @@ app_name = "patientpage"
 
 urlpatterns = [
     path("sw.js", views.service_worker, name="service_worker"),
+    # Before the token routes: the signed code is not a program token.
+    path("unsubscribe/<str:code>/", reminder_views.unsubscribe, name="unsubscribe"),
     path("<token:token>/", views.page, name="page"),
     path("<token:token>/check/", views.check, name="check"),
     path("<token:token>/session/", views.session, name="session"),
     path("<token:token>/manifest.webmanifest", views.manifest, name="manifest"),
+    path("<token:token>/reminders/", reminder_views.reminders_page, name="reminders"),
+    path("<token:token>/calendar.ics", reminder_views.calendar_file, name="calendar"),
 ]

@@ -39,6 +39,12 @@ PUBLIC_ROUTES = {
     "patientpage:check",
     "patientpage:session",
     "patientpage:manifest",
+    # Reminders (tests/patientpage/test_reminders.py, test_calendar.py): the page and the
+    # calendar file under the token as above; the unsubscribe link in each reminder
+    # email, where a signed plan id is the credential and a wrong one is the plain 404.
+    "patientpage:reminders",
+    "patientpage:calendar",
+    "patientpage:unsubscribe",
 }
 
 

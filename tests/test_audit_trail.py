@@ -8,6 +8,7 @@ by the service that made the change. A new URL fails ``test_every_url_is_classif
 until it is given a case or a reason.
 """
 
+import datetime
 import json
 import uuid
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from clinic.audit import Actor
 from clinic.models import AuditEntry, Membership, Patient
+from patientpage import reminders
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions import links, services
 from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem, ProgramLink
@@ -72,7 +74,18 @@ def ctx(db, clinic, alice, patient, issued, draft_two, clinic_admin):
         status=Delivery.Status.FAILED,
         requested_by=alice,
     )
+    plan = ReminderPlan.objects.create(
+        link=ProgramLink.objects.get(prescription=issued),
+        patient=patient,
+        email=patient.email,
+        weekdays="135",
+        time=datetime.time(18),
+        time_zone="Australia/Melbourne",
+        consent_at=timezone.now(),
+        consent_text="I agree.",
+    )
     return {
+        "reminder_plan": plan,
         "patient": patient,
         "issued": issued,
         "draft": draft_two,
@@ -186,6 +199,25 @@ CASES = {
             "pain": "2",
         },
     ),
+    "patientpage:reminders": lambda c, x: c.post(
+        page_path(x["issued"]) + "reminders/",
+        {
+            "days": ["1", "4"],
+            "time": "07:30",
+            "time_zone": "Australia/Melbourne",
+            "address": "clinic",
+            "consent": "on",
+        },
+    ),
+    "patientpage:reminders#stop": lambda c, x: c.post(
+        page_path(x["issued"]) + "reminders/", {"stop": "1"}
+    ),
+    # What a mail program sends to the one-click unsubscribe link (RFC 8058).
+    "patientpage:unsubscribe": lambda c, x: c.post(
+        reverse("patientpage:unsubscribe", args=[reminders.unsubscribe_code(x["reminder_plan"])]),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    ),
 }
 
 
@@ -239,6 +271,7 @@ NO_PATIENT_DATA = {
     "patientpage:check": "the birth-year check: sets a cookie in the patient's browser",
     "patientpage:manifest": "the page's web-app manifest",
     "patientpage:service_worker": "the page's offline worker script",
+    "patientpage:calendar": "reads: the patient's calendar file (audited as the patient's view)",
 }
 
 
