@@ -86,3 +86,17 @@ def is_open(link: ProgramLink, *, today: datetime.date | None = None) -> bool:
         return False
     last_day = expires_on(link)
     return last_day is None or (today or timezone.localdate()) <= last_day
+
+
+def open_page_url(prescription) -> str | None:
+    """The page address to give with this version's handout: ``None`` unless a link
+    opens it now (issued, on, not expired) and its token can still be made."""
+    link = (
+        ProgramLink.objects.select_related("clinic", "patient", "prescription")
+        .filter(prescription=prescription, ended_at__isnull=True)
+        .first()
+    )
+    if link is None or not is_open(link):
+        return None
+    token = token_of(link)
+    return page_url(token) if token else None

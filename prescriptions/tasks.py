@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from clinic.mail import explain, is_temporary
+from prescriptions import links
 from prescriptions.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def build_message(delivery: Delivery) -> EmailMultiAlternatives:
         "patient": prescription.patient,
         "delivery": delivery,
         "body": fill(clinic.email_message, **names),
+        "page_url": links.open_page_url(prescription),
     }
     from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     reply_to = clinic.reply_to or clinic.email
