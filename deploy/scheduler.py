@@ -80,6 +80,12 @@ JOBS = (
         every_minutes=1,
     ),
     Job(
+        "reminders-send",
+        ("manage.py", "reminders_send"),
+        "queue the reminder emails patients asked for on their page that are due now",
+        every_minutes=5,
+    ),
+    Job(
         "backup",
         ("deploy/backup.sh",),
         "back up the database and media (encrypted when BACKUP_AGE_RECIPIENTS_FILE is set)",
@@ -108,6 +114,12 @@ JOBS = (
         ("manage.py", "audit_prune"),
         "delete audit entries past AUDIT_KEEP_READS_DAYS / AUDIT_KEEP_CHANGES_DAYS",
         daily_at="03:35",
+    ),
+    Job(
+        "followups-inactive",
+        ("manage.py", "followups_inactive"),
+        "list on the dashboard the patients who logged nothing on their page for 7 days",
+        daily_at="07:10",
     ),
 )
 

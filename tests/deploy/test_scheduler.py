@@ -68,3 +68,20 @@ def test_list_and_unknown_job():
     )
     assert unknown.returncode == 64
     assert "requeue-deliveries" in unknown.stderr
+
+
+def test_reminders_go_every_five_minutes_and_inactive_patients_are_listed_each_morning():
+    by_name = {job.name: job for job in JOBS}
+    assert by_name["reminders-send"].command == ("manage.py", "reminders_send")
+    assert by_name["reminders-send"].every_minutes == 5
+    assert by_name["followups-inactive"].command == ("manage.py", "followups_inactive")
+    assert by_name["followups-inactive"].daily_at == "07:10"
+
+
+def test_each_manage_py_job_names_a_command_that_exists():
+    from django.core.management import get_commands
+
+    commands = get_commands()
+    for job in JOBS:
+        if job.command[0] == "manage.py":
+            assert job.command[1] in commands, job.name
