@@ -37,6 +37,13 @@ logger = logging.getLogger(__name__)
 Kind = ReminderSent.Kind
 # A due moment missed by this much (scheduler stopped, server restarting) still goes.
 MISSED_GRACE = datetime.timedelta(hours=2)
+# An email still waiting this long after its moment (a long queue, retries) is dropped:
+# "time for your exercises" in the middle of the night helps nobody.
+TOO_LATE = MISSED_GRACE + datetime.timedelta(hours=1)
+# A row still unclaimed this long after it was written lost its task (a worker that
+# died, a queue emptied): queued again. Claiming is atomic, so a duplicate task is
+# harmless.
+LOST_AFTER = datetime.timedelta(minutes=10)
 UNSUBSCRIBE_SALT = "openhep.patientpage.reminders.unsubscribe"
 WEEKDAYS = (
     (1, "Monday"),
@@ -298,7 +305,8 @@ def reminders_due(now: datetime.datetime) -> list[Due]:
 def reminders_send(*, now: datetime.datetime | None = None) -> int:
     """Write down and queue every email due at ``now`` (default: the present). Safe to
     run as often as wanted and from two schedulers at once: a moment already written
-    down is not written again, so each email goes once. Returns how many were queued."""
+    down is not written again, so each email goes once. Rows whose task was lost are
+    queued again. Returns how many new emails were queued."""
     from patientpage.tasks import send_reminder
 
     now = now or timezone.now()
@@ -313,8 +321,18 @@ def reminders_send(*, now: datetime.datetime | None = None) -> int:
         except IntegrityError:
             continue  # Another run wrote it first, and queued its email.
         queued += 1
-    if queued:
-        logger.info("Reminders: %s email(s) queued", queued)
+    requeued = list(
+        ReminderSent.objects.filter(
+            status=ReminderSent.Status.QUEUED,
+            attempts=0,
+            due_at__lt=now - LOST_AFTER,
+            due_at__gt=now - TOO_LATE,
+        ).values_list("pk", flat=True)
+    )
+    for pk in requeued:
+        send_reminder.enqueue(pk)
+    if queued or requeued:
+        logger.info("Reminders: %s email(s) queued, %s queued again", queued, len(requeued))
     return queued
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from clinic.mail import explain, is_temporary
 from patientpage.models import ReminderSent
-from patientpage.reminders import MISSED_GRACE, plan_sends, unsubscribe_url
+from patientpage.reminders import TOO_LATE, plan_sends, unsubscribe_url
 from prescriptions import links
 from prescriptions.tasks import can_defer, one_line
 
@@ -30,9 +30,6 @@ logger = logging.getLogger(__name__)
 Status = ReminderSent.Status
 MAX_ATTEMPTS = 3
 BACKOFF = [datetime.timedelta(minutes=m) for m in (5, 15)]
-# A reminder still waiting this long after its moment (a long queue, retries) is
-# dropped: "time for your exercises" in the middle of the night helps nobody.
-TOO_LATE = MISSED_GRACE + datetime.timedelta(hours=1)
 SUBJECTS = {
     ReminderSent.Kind.REMINDER: "Time for your exercises",
     ReminderSent.Kind.NUDGE: "Your exercises are here when you are ready",

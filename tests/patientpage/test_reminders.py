@@ -508,3 +508,20 @@ def test_the_handout_email_has_no_page_link_once_it_is_off(alice, issued, link, 
     services.delivery_request(prescription=issued, actor=Actor(alice), request_key=uuid.uuid4())
     [message] = smtp_server.messages
     assert "/p/" not in message.get_body(("plain",)).get_content()
+
+
+def test_a_reminder_whose_task_was_lost_is_queued_again_and_sent_once(link, smtp_server, db_tasks):
+    from django_tasks_db.models import DBTaskResult
+
+    make_plan(link)
+    monday = next_at(1, 18)
+    reminders.reminders_send(now=monday)
+    DBTaskResult.objects.all().delete()  # The queue was lost before a worker ran it.
+    reminders.reminders_send(now=monday + datetime.timedelta(minutes=5))
+    assert not DBTaskResult.objects.exists()  # Too soon to call it lost.
+    reminders.reminders_send(now=monday + datetime.timedelta(minutes=15))
+    reminders.reminders_send(now=monday + datetime.timedelta(minutes=20))  # Two tasks now.
+    run_worker()
+    row = ReminderSent.objects.get()
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert len(smtp_server.recorder.envelopes) == 1
