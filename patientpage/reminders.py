@@ -64,11 +64,28 @@ def consent_sentence(clinic: Clinic) -> str:
     )[:300]
 
 
+# The regions of the IANA names a phone reports ("Europe/London"); the old aliases
+# ("US/Eastern", "Etc/GMT+5", "Canada/…") only lengthen the list on a phone.
+ZONE_REGIONS = {
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+}
+
+
 @functools.cache
 def time_zones() -> tuple[str, ...]:
-    """The zones a plan may use (IANA names), sorted for the form's list (read from the
-    system's zone files once per process)."""
-    return tuple(sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC"))
+    """The zones the form offers (IANA names, and the installation's own), sorted
+    (read from the system's zone files once per process)."""
+    zones = {zone for zone in available_timezones() if zone.split("/")[0] in ZONE_REGIONS}
+    return tuple(sorted(zones | {"UTC", settings.TIME_ZONE}))
 
 
 def _zone(name: str) -> ZoneInfo:
