@@ -3,12 +3,14 @@
 
 import datetime
 import re
+import threading
 import uuid
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -103,6 +105,33 @@ def test_overlapping_runs_send_once(link, smtp_server, monkeypatch):
     assert reminders.reminders_send(now=friday) == 0
     assert len(smtp_server.recorder.envelopes) == 1
     assert ReminderSent.objects.count() == 1
+
+
+def test_racing_schedulers_send_one_email(link, smtp_server):
+    make_plan(link)
+    friday = next_at(5, 18)
+    if connection.vendor != "postgresql":
+        # SQLite's database-wide write lock serialises the runs.
+        assert [reminders.reminders_send(now=friday) for _ in range(3)] == [1, 0, 0]
+        assert len(smtp_server.recorder.envelopes) == 1
+        return
+    start = threading.Barrier(4)
+    results = []
+
+    def scheduler():
+        start.wait()
+        try:
+            results.append(reminders.reminders_send(now=friday))
+        finally:
+            connection.close()
+
+    runs = [threading.Thread(target=scheduler) for _ in range(4)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert sorted(results) == [0, 0, 0, 1]
+    assert len(smtp_server.recorder.envelopes) == 1
 
 
 def test_a_missed_moment_goes_within_two_hours_and_older_ones_are_skipped(link, smtp_server):
