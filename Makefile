@@ -36,6 +36,11 @@ $(UV):
 
 install: .venv/.synced ## install uv into .tools/ and the locked dependencies into .venv/
 
+# The browser tests' accessibility checker (axe-core, package-lock.json); never served.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the browser tests' accessibility checks will be skipped (apt-get install npm)."; fi
+
 # Written once, never overwritten: delete .env to get a new one.
 .env: | .venv/.synced ## write a development .env (DEBUG=1, a new SECRET_KEY) if there is none
 	@$(PY) -c 'import os, secrets; fd = os.open(".env", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600); \
@@ -50,10 +55,10 @@ run: install .env ## install, migrate, load the library and the demo clinic, ser
 	@echo "Open http://$(HOST):$(PORT)/accounts/login/ and log in with a login above."
 	@$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install ## install and run the whole suite in parallel (SQLite, or DATABASE_URL); PYTEST_ARGS adds options
+test: install node_modules/.package-lock.json ## install and run the whole suite in parallel (SQLite, or DATABASE_URL); PYTEST_ARGS adds options
 	@$(TEST_ENV) $(PYTEST) $(PYTEST_ARGS)
 
-test-browser: install ## only the browser tests (Playwright and Chromium)
+test-browser: install node_modules/.package-lock.json ## only the browser tests (Playwright and Chromium)
 	@$(TEST_ENV) $(PYTEST) -m browser $(PYTEST_ARGS)
 
 lint: install ## ruff, ruff format, djlint, mypy, the import contract, makemigrations --check

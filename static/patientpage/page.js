@@ -58,11 +58,13 @@
     flushing = true;
     var offline = false;
     var refused = false;
+    var finished = false;
     var sendNext = function (i) {
       if (i >= ids.length) {
         flushing = false;
         if (offline) show("Saved on this phone. It will be sent when you are back online.", false);
         else if (refused) show("This could not be saved. Please call your clinic.", false);
+        else if (finished) show("Thank you: your session is saved. " + firstName + " will see it.", true);
         else show("Saved. " + firstName + " will see it.", true);
         if (!offline && Object.keys(load(outboxKey, {})).length) flush();
         return;
@@ -80,6 +82,7 @@
           var now = load(outboxKey, {});
           if (JSON.stringify(now[id]) === body) { delete now[id]; store(outboxKey, now); }
           if (!response.ok) refused = true;
+          else if (out[id].finished) finished = true;
         } else {
           offline = true;
         }

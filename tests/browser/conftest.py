@@ -10,7 +10,11 @@ import pytest
 from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+# axe-core from npm (package-lock.json; `make test` installs it with npm ci).
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -37,10 +41,39 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        if in_ci():
+            pytest.fail(f"{AXE} is missing: CI must install it (make test runs npm ci).")
+        pytest.skip("axe-core is not installed (npm ci)")
+    return AXE.read_text()
+
+
+@pytest.fixture
+def axe(axe_source):
+    """``axe(page)``: the page's WCAG 2.2 A/AA violations found by axe-core, as
+    "rule: first element" strings (an empty list when there are none)."""
+
+    def check(page) -> list[str]:
+        page.add_script_tag(content=axe_source)
+        return page.evaluate(
+            """async (tags) => (await axe.run(document, {runOnly: tags})).violations
+                .map(v => `${v.id}: ${v.nodes[0].target.join(' ')}`)""",
+            AXE_RULES,
+        )
+
+    return check
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if in_ci():
             pytest.fail(f"Chromium not found at {CHROMIUM}: CI must install it (.ci/run does).")
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
