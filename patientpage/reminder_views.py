@@ -20,7 +20,7 @@ from patientpage import calendar, reminders
 from patientpage.forms import ReminderForm, ReminderTimesForm
 from patientpage.models import ReminderPlan
 from patientpage.services import patient_actor
-from patientpage.views import _link_or_none, _needs_check, _refusal, gone
+from patientpage.views import _link_or_none, _needs_check, _refusal, gone, patient_form
 from prescriptions import links
 
 # Who the trail names for a stop from an email's link: the mail program may have
@@ -69,6 +69,7 @@ def _context(link, token, form, plan, **extra) -> dict:
     }
 
 
+@patient_form
 @require_http_methods(["GET", "POST"])
 def reminders_page(request, token):
     """GET: the form (and the plan in force); POST: save it, or stop it."""

@@ -1,6 +1,10 @@
 """The patient's page, opened from the QR code on their handout: no login, no app.
 
-The token in the URL is the credential. Every answer about a token that does not open
+The token in the URL is the credential. Its forms are exempt from Django's CSRF check
+(``patient_form``): under ``no-referrer`` browsers post them with ``Origin: null``, which
+the check refuses; and there is nothing ambient for another site to ride on: the token
+is not a cookie, and the one cookie (the birth-year check) is ``SameSite=Strict``, so a
+cross-site post arrives without it. Every answer about a token that does not open
 a page is the same plain 404 (``gone``); misses are counted per address and refused
 past a limit (``GUESS_LIMIT``), and logged without the token (``openhep.logs`` names
 the route). Pages are ``noindex``, never cached by shared caches, and send no
@@ -19,7 +23,6 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -130,6 +133,12 @@ def page(request, token):
     return render(request, "patientpage/page.html", context)
 
 
+def patient_form(view):
+    """For the views the patient's page posts to (see the module's docstring)."""
+    return csrf_exempt(view)
+
+
+@patient_form
 @require_POST
 def check(request, token):
     """The birth year, when the clinic asks for it; wrong answers count per link."""
@@ -193,7 +202,7 @@ def _report_from_json(body: bytes) -> services.SessionReport:
         raise ValidationError("That session could not be read.") from error
 
 
-@csrf_exempt  # The token in the URL is the credential; JSON only (see session()).
+@patient_form
 @require_POST
 def session(request, token):
     """Store a session: JSON from the page's script (each tick, and again when done,
@@ -215,10 +224,6 @@ def session(request, token):
 
 
 def _session_form(request, link, token, actor):
-    # A plain form post is cross-site-capable: it must carry the page's CSRF token.
-    refusal = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-    if refusal is not None:
-        return refusal
     exercises = selectors.page_exercises(link)
     form = SessionForm(request.POST, exercises=exercises)
     if form.is_valid():

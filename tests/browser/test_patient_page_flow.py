@@ -119,3 +119,25 @@ def test_scan_tick_finish_go_offline_and_the_therapist_sees_it(browser, live_ser
     expect(calls).to_contain_text("Priya Raman")
     expect(calls).to_contain_text(FollowUp.Reason.TOO_HARD.label)
     desk.close()
+
+
+def test_without_script_the_birth_year_and_the_plain_form_work(browser, live_server, program):
+    """Under no-referrer a browser posts forms with "Origin: null": the page's forms
+    must still be taken (the birth year, then a session sent as a plain form)."""
+    clinic = program.clinic
+    clinic.program_link_birth_year = True
+    clinic.save()
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(scanned_link(program))
+    page.get_by_label("The year you were born").fill("1993")
+    page.get_by_role("button", name="Show my exercises").click()
+    expect(page.get_by_role("heading", name="Hello Priya")).to_be_visible()
+    page.get_by_label("Done (Glute bridge)").check()
+    page.locator("label[for='pain-2']").click()
+    page.get_by_role("button", name="Session done").click()
+    expect(page.get_by_text("your session is saved")).to_be_visible()
+    session = SessionLog.objects.get()
+    assert session.pain == 2 and session.is_finished
+    context.close()

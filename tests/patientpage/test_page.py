@@ -337,27 +337,32 @@ def test_a_session_cannot_be_moved_to_another_link(client, issued, page_url, lin
 
 
 def test_the_plain_form_works_without_the_script(issued, page_url):
-    client = Client(enforce_csrf_checks=True)
-    html = client.get(page_url).content.decode()
-    csrf = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    # As a browser posts it under no-referrer: no CSRF token, "Origin: null".
+    client = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
     ids = item_ids(issued)
     data = {
-        "csrfmiddlewaretoken": csrf,
         "session": str(uuid.uuid4()),
         f"done_{ids[0]}": "on",
         f"difficulty_{ids[0]}": "easy",
         "pain": "1",
         "note": "",
     }
-    assert (
-        client.post(page_url + "session/", {**data, "csrfmiddlewaretoken": "x" * 32}).status_code
-        == 403
-    )
     response = client.post(page_url + "session/", data)
     assert response.status_code == 302 and "saved=1" in response.url
     session = SessionLog.objects.get()
     assert session.pain == 1 and session.exercises.get().difficulty == "easy"
     assert "your session is saved" in client.get(response.url).content.decode()
+
+
+def test_the_birth_year_cookie_never_leaves_with_another_site_s_request(
+    client, issued, page_url, with_birth_year
+):
+    response = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null").post(
+        page_url + "check/", {"year": "1958"}
+    )
+    cookie = response.cookies[views.CHECK_COOKIE]
+    assert cookie["samesite"] == "Strict" and cookie["httponly"]
+    assert cookie["path"] == page_url
 
 
 # The token stays out of logs.
