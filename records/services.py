@@ -2,8 +2,8 @@
 
 Both are for clinic admins and both leave an audit entry. Erasure keeps the
 audit trail (ids and fixed words only, see ``AuditEntry``) and removes
-everything else: the record, its prescriptions, handouts (rows and PDF files)
-and emails.
+everything else: the record, its prescriptions, handouts (rows and PDF files),
+emails, and what the patient did on their page (sessions, reminders, follow-ups).
 """
 
 import io
@@ -18,7 +18,8 @@ from django.utils import timezone
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Patient
 from exercises.dose import Dose, plural
-from prescriptions.models import Handout, Prescription
+from patientpage.models import FollowUp, ReminderPlan, SessionLog
+from prescriptions.models import Handout, Prescription, ProgramLink
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,97 @@ def _prescription_record(rx: Prescription) -> dict:
     }
 
 
+def _session_record(session: SessionLog) -> dict:
+    return {
+        "id": session.pk,
+        "prescription": session.prescription_id,
+        "source": session.source,
+        "entered_by": session.entered_by.email if session.entered_by else None,
+        "started_at": _when(session.started_at),
+        "finished_at": _when(session.finished_at),
+        "pain": session.pain,
+        "note": session.note,
+        "exercises": [
+            {
+                "exercise": row.item.exercise.name,
+                "prescription_item": row.item_id,
+                "done": row.done,
+                "difficulty": row.difficulty,
+            }
+            for row in session.exercises.all()
+        ],
+    }
+
+
+def _patient_page_record(patient: Patient) -> dict:
+    """What the patient did on their page and was asked about: sessions, reminders,
+    follow-ups, and the links themselves. No token or hash: an export must not open
+    the page."""
+    sessions = (
+        SessionLog.objects.filter(patient=patient)
+        .select_related("entered_by")
+        .prefetch_related("exercises__item__exercise")
+        .order_by("started_at", "pk")
+    )
+    plans = ReminderPlan.objects.filter(patient=patient).prefetch_related("sent").order_by("pk")
+    follow_ups = (
+        FollowUp.objects.filter(patient=patient).select_related("handled_by").order_by("pk")
+    )
+    program_links = ProgramLink.objects.filter(patient=patient).order_by("pk")
+    return {
+        "program_links": [
+            {
+                "id": link.pk,
+                "prescription": link.prescription_id,
+                "created_at": _when(link.created_at),
+                "ended_at": _when(link.ended_at),
+                "ended_reason": link.ended_reason,
+                "last_opened_at": _when(link.last_opened_at),
+            }
+            for link in program_links
+        ],
+        "sessions": [_session_record(session) for session in sessions],
+        "reminder_plans": [
+            {
+                "id": plan.pk,
+                "program_link": plan.link_id,
+                "email": plan.email,
+                "weekdays": plan.weekdays,
+                "time": plan.time.isoformat(),
+                "time_zone": plan.time_zone,
+                "nudge": plan.nudge,
+                "consent_at": _when(plan.consent_at),
+                "consent_text": plan.consent_text,
+                "stopped_at": _when(plan.stopped_at),
+                "created_at": _when(plan.created_at),
+                "sent": [
+                    {
+                        "kind": sent.kind,
+                        "due_at": _when(sent.due_at),
+                        "status": sent.status,
+                        "sent_at": _when(sent.sent_at),
+                    }
+                    for sent in plan.sent.all()
+                ],
+            }
+            for plan in plans
+        ],
+        "follow_ups": [
+            {
+                "id": follow_up.pk,
+                "reason": follow_up.reason,
+                "reason_text": follow_up.get_reason_display(),
+                "prescription": follow_up.prescription_id,
+                "session": follow_up.session_id,
+                "created_at": _when(follow_up.created_at),
+                "handled_at": _when(follow_up.handled_at),
+                "handled_by": follow_up.handled_by.email if follow_up.handled_by else None,
+            }
+            for follow_up in follow_ups
+        ],
+    }
+
+
 def _handout_member(rx: Prescription) -> str:
     return f"handouts/prescription-{rx.pk}.pdf"
 
@@ -120,6 +212,7 @@ def patient_export_archive(*, patient: Patient, actor: Actor) -> bytes:
             patient.email_consent_by.email if patient.email_consent_by else None
         ),
         "prescriptions": [_prescription_record(rx) for rx in prescriptions],
+        **_patient_page_record(patient),
         "access_log": [
             {
                 "at": _when(entry.at),
@@ -164,15 +257,22 @@ def patient_erase(*, patient: Patient, actor: Actor) -> dict:
         Handout.objects.filter(prescription__patient=patient).values_list("pdf", flat=True)
     )
     count = Prescription.objects.filter(patient=patient).count()
+    sessions = SessionLog.objects.filter(patient=patient).count()
     audit_record(
         actor=actor,
         action=AuditEntry.Action.ERASE,
         patient=patient,
-        detail=f"{plural(count, 'prescription')} and {plural(len(files), 'handout PDF')} erased",
+        detail=(
+            f"{plural(count, 'prescription')}, {plural(len(files), 'handout PDF')} and "
+            f"{plural(sessions, 'logged session')} erased"
+        ),
     )
+    # The patient's rows cascade with them: prescriptions and their items, handouts,
+    # emails, program links, sessions (with their exercises), reminder plans (with the
+    # reminders sent) and follow-ups (tests/records/test_privacy.py checks each table).
     patient.delete()
     transaction.on_commit(lambda: _delete_files(files))
-    return {"prescriptions": count, "handouts": len(files)}
+    return {"prescriptions": count, "handouts": len(files), "sessions": sessions}
 
 
 def _delete_files(names: list[str]) -> None:

@@ -217,8 +217,9 @@ class PatientEraseView(ClinicAdminMixin, FormView):
         erased = patient_erase(patient=self.patient, actor=Actor.of(self.request))
         messages.success(
             self.request,
-            f"Patient {patient_id} erased with {counted(erased['prescriptions'], 'prescription')} "
-            f"and {counted(erased['handouts'], 'handout')}. "
+            f"Patient {patient_id} erased with {counted(erased['prescriptions'], 'prescription')}, "
+            f"{counted(erased['handouts'], 'handout')} "
+            f"and {counted(erased['sessions'], 'logged session')}. "
             "The audit trail keeps the patient's id only.",
         )
         return redirect("patients:list")

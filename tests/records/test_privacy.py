@@ -1,16 +1,21 @@
 """A patient's copy of their record, their erasure, and patient data kept out of
 error reports."""
 
+import datetime
 import hashlib
 import io
 import json
 import zipfile
 
+import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import AuditEntry, Patient
-from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem
+from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
+from prescriptions import links
+from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem, ProgramLink
 
 NOTES = "Lumbar disc bulge, L4/5"
 
@@ -165,3 +170,101 @@ def test_opening_the_edit_form_or_the_erase_page_is_a_view(clinic_admin_client, 
         .values_list("detail", flat=True)
     )
     assert details == ["Opened the edit form", "Opened the erase page"]
+
+
+@pytest.fixture
+def page_activity(issued, alice):
+    """What Jordan did on their page: two sessions (one from paper), reminders and a
+    follow-up."""
+    from clinic.audit import Actor
+    from patientpage.services import session_enter_from_paper
+    from tests.patientpage.helpers import log
+
+    link = ProgramLink.objects.get(prescription=issued)
+    psoas, quads, bridge = issued.items.all()
+    page = log(
+        issued,
+        timezone.localdate() - datetime.timedelta(days=2),
+        done=[psoas, quads],
+        difficulty={bridge: "hard", psoas: "right"},
+        pain=6,
+        note="Bridge pinches my back.",
+    )
+    SessionLog.objects.filter(pk=page.pk).update(link=link)
+    session_enter_from_paper(
+        prescription=issued,
+        day=timezone.localdate() - datetime.timedelta(days=1),
+        done={psoas.pk},
+        pain=3,
+        actor=Actor(alice),
+    )
+    plan = ReminderPlan.objects.create(
+        link=link,
+        patient=issued.patient,
+        email=issued.patient.email,
+        weekdays="135",
+        time=datetime.time(7, 30),
+        time_zone="Australia/Melbourne",
+        consent_at=timezone.now(),
+        consent_text="Email me reminders.",
+    )
+    ReminderSent.objects.create(plan=plan, kind=ReminderSent.Kind.REMINDER, due_at=timezone.now())
+    FollowUp.objects.create(
+        clinic=issued.clinic,
+        patient=issued.patient,
+        prescription=issued,
+        session=page,
+        reason=FollowUp.Reason.TOO_HARD,
+    )
+    return link
+
+
+def test_export_holds_what_the_patient_did_on_their_page(
+    clinic_admin_client, patient, issued, page_activity
+):
+    response = clinic_admin_client.post(reverse("patients:export", args=[patient.pk]))
+    record = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("patient.json"))
+
+    page, paper = record["sessions"]
+    assert page["source"] == "page" and paper["source"] == "paper"
+    assert page["pain"] == 6 and page["note"] == "Bridge pinches my back."
+    assert {(e["exercise"], e["done"], e["difficulty"]) for e in page["exercises"]} == {
+        ("Standing psoas stretch", True, "right"),
+        ("Standing quadriceps stretch", True, ""),
+        ("Glute bridge", False, "hard"),
+    }
+    assert paper["entered_by"] == "alice@clinic.example" and paper["pain"] == 3
+    [plan] = record["reminder_plans"]
+    assert plan["weekdays"] == "135" and plan["time"] == "07:30:00"
+    assert plan["consent_text"] == "Email me reminders." and len(plan["sent"]) == 1
+    [follow_up] = record["follow_ups"]
+    assert follow_up["reason"] == "too_hard" and follow_up["session"] == page["id"]
+    assert follow_up["reason_text"] == "Found an exercise too hard"
+    [link] = record["program_links"]
+    assert link["id"] == page_activity.pk and link["ended_at"] is None
+    # Nothing in the export opens the patient's page.
+    text = json.dumps(record)
+    token = links.token_of(page_activity)
+    assert token and token not in text
+    assert page_activity.token_hash not in text and page_activity.nonce not in text
+
+
+def test_erase_removes_what_the_patient_did_on_their_page(
+    clinic_admin_client, patient, issued, page_activity
+):
+    response = clinic_admin_client.post(
+        reverse("patients:erase", args=[patient.pk]), {"confirm_name": "Jordan Ellis"}
+    )
+    assert response.status_code == 302
+    for model in (
+        SessionLog,
+        SessionExercise,
+        ReminderPlan,
+        ReminderSent,
+        FollowUp,
+        ProgramLink,
+        PrescriptionItem,
+    ):
+        assert not model.objects.exists(), model.__name__
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.ERASE)
+    assert "2 logged sessions" in entry.detail
