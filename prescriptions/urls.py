@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.PrescriptionBuilderView.as_view(), name="edit"),
     path("<int:pk>/issue/", views.PrescriptionIssueView.as_view(), name="issue"),
     path("<int:pk>/new-version/", views.PrescriptionNewVersionView.as_view(), name="new_version"),
+    path("<int:pk>/adjust/", views.PrescriptionAdjustView.as_view(), name="adjust"),
     path("<int:pk>/handout.pdf", views.HandoutView.as_view(), name="handout"),
     path("<int:pk>/email/", views.EmailHandoutView.as_view(), name="email"),
     path(

@@ -254,6 +254,34 @@ class PrescriptionNewVersionView(PrescriptionMixin, View):
         return redirect("prescriptions:edit", pk=draft.pk)
 
 
+class PrescriptionAdjustView(PrescriptionMixin, View):
+    """ "Make easier" / "Make harder" on an exercise of the issued version: the draft new
+    version with that change, opened in the builder to check and issue."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        value = request.POST.get("item", "")
+        item = next((i for i in self.prescription.items.all() if str(i.pk) == value), None)
+        if item is None:
+            messages.error(request, "That exercise is not in this program.")
+            return redirect(self.prescription)
+        easier = request.POST.get("direction") != "harder"
+        try:
+            adjustment = services.prescription_adjust_item(
+                item=item, easier=easier, actor=Actor.of(request)
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(self.prescription)
+        messages.success(
+            request,
+            f"New version started: {adjustment.summary} Check it, then issue it to replace "
+            "the current one.",
+        )
+        return redirect("prescriptions:edit", pk=adjustment.draft.pk)
+
+
 class PrescriptionIssueView(PrescriptionMixin, View):
     http_method_names = ["post"]
 

@@ -21,6 +21,7 @@ from prescriptions.services.programs import (
     prescription_new_version,
     prescription_save,
 )
+from prescriptions.services.progressions import prescription_adjust_item
 
 __all__ = [
     "RenderBusy",
@@ -30,6 +31,7 @@ __all__ = [
     "handout_preview",
     "handout_render_draft",
     "prescription_add_exercise",
+    "prescription_adjust_item",
     "prescription_copy_previous",
     "prescription_create",
     "prescription_issue",

@@ -1,0 +1,143 @@
+"""Progressions: one click starts a new version of a program with one exercise made
+easier or harder, for the therapist to check in the builder and issue."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from clinic.audit import Actor, audit_record
+from clinic.models import AuditEntry
+from exercises.dose import MOST, Dose
+from exercises.models import Exercise
+from prescriptions.models import Prescription, PrescriptionItem
+from prescriptions.services.programs import prescription_new_version
+
+LEVELS: list[str] = [
+    Exercise.Difficulty.EASY,
+    Exercise.Difficulty.MODERATE,
+    Exercise.Difficulty.HARD,
+]
+# About a third less, or a third more.
+EASIER, HARDER = 2 / 3, 4 / 3
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """What changed, in words for the therapist's message."""
+
+    draft: Prescription
+    item: PrescriptionItem
+    summary: str
+
+
+def _level(exercise: Exercise) -> int:
+    return LEVELS.index(exercise.difficulty) if exercise.difficulty in LEVELS else 0
+
+
+def swap_for(exercise: Exercise, *, easier: bool, clinic, exclude: set[int]) -> Exercise | None:
+    """The nearest step down (or up) in difficulty among the exercise's related exercises,
+    else among published exercises that share a body region and a category with it (a
+    stretch is not swapped for a strengthening exercise). ``None`` when there is none."""
+    level = _level(exercise)
+    wanted = LEVELS[:level] if easier else LEVELS[level + 1 :]
+    if not wanted:
+        return None
+    candidates = (
+        Exercise.objects.published()
+        .visible_to(clinic)
+        .filter(difficulty__in=wanted)
+        .exclude(pk__in={exercise.pk, *exclude})
+    )
+    related = candidates.filter(Q(related_from=exercise) | Q(related=exercise)).distinct()
+    similar = candidates.filter(
+        regions__in=exercise.regions.all(), categories__in=exercise.categories.all()
+    ).distinct()
+    # The closest step first: moderate before easy when making a hard exercise easier.
+    for pool in (related, similar):
+        found = sorted(pool, key=lambda e: (abs(_level(e) - level), e.name, e.pk))
+        if found:
+            return found[0]
+    return None
+
+
+def _step(value: int, factor: float, most: int, *, round_to: int = 1) -> int:
+    stepped = round(value * factor / round_to) * round_to
+    if stepped == value:  # Small numbers: still one step, when there is room.
+        stepped = value - 1 if factor < 1 else value + 1
+    return min(max(stepped, 1), most)
+
+
+def scaled_dose(dose: Dose, *, easier: bool) -> Dose:
+    """The dose about a third lighter (or heavier): the hold and repetitions, or the sets
+    when the dose gives neither; holds of 15 seconds or more in steps of 5 seconds.
+    Stays within the dose's limits (``exercises.dose.MOST``)."""
+    factor = EASIER if easier else HARDER
+    values = dose.as_dict()
+    scaled = [name for name in ("hold_seconds", "reps") if values[name]] or (
+        ["sets"] if values["sets"] else []
+    )
+    for name in scaled:
+        round_to = 5 if name == "hold_seconds" and values[name] >= 15 else 1
+        values[name] = _step(values[name], factor, MOST[name], round_to=round_to)
+    return Dose(**values)
+
+
+def _draft_item(draft: Prescription, item: PrescriptionItem) -> PrescriptionItem:
+    """The draft's copy of ``item``: the same exercise, at the same place if it is there."""
+    copies = list(draft.items.filter(exercise_id=item.exercise_id).order_by("order", "pk"))
+    if not copies:
+        raise ValidationError(
+            f"{item.exercise.name} is no longer in the new version: open the draft to change it."
+        )
+    return next((copy for copy in copies if copy.order == item.order), copies[0])
+
+
+@transaction.atomic
+def prescription_adjust_item(*, item: PrescriptionItem, easier: bool, actor: Actor) -> Adjustment:
+    """Start (or reuse) the draft new version of ``item``'s issued prescription, with that
+    exercise made easier or harder: swapped for a related exercise one step down (or up)
+    in difficulty when the library has one, else its dose scaled by about a third. The
+    draft is audited as created by ``prescription_new_version`` and this change on top.
+    Nothing is kept when the change is refused (the dose is already at its limit)."""
+    prescription = item.prescription
+    draft = prescription_new_version(prescription=prescription, actor=actor)
+    target = _draft_item(draft, item)
+    in_draft = set(draft.items.values_list("exercise_id", flat=True))
+    swap = swap_for(target.exercise, easier=easier, clinic=prescription.clinic, exclude=in_draft)
+    word = "easier" if easier else "harder"
+    if swap is not None:
+        before = target.exercise
+        dose = swap.dose.as_dict()
+        # The patient's routine stays: how often, and the side, are the therapist's.
+        for name in ("side", "times_per_day", "days_per_week"):
+            dose[name] = getattr(target, name)
+        for name, value in dose.items():
+            setattr(target, name, value)
+        target.exercise = swap
+        summary = f"{before.name} swapped for {swap.name} ({swap.get_difficulty_display()})."
+        detail = f"Draft: exercise {before.pk} made {word}, swapped for exercise {swap.pk}"
+    else:
+        old = target.dose
+        new = scaled_dose(old, easier=easier)
+        if new == old:
+            limit = "lightest" if easier else "heaviest"
+            raise ValidationError(
+                f"{target.exercise.name} is already at its {limit} dose and the library "
+                f"has no {word} exercise to swap it for."
+            )
+        for name, value in new.as_dict().items():
+            setattr(target, name, value)
+        summary = f"{target.exercise.name}: {old} → {new}."
+        detail = f"Draft: exercise {target.exercise_id} made {word}, dose scaled"
+    target.full_clean()
+    target.save()
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.CHANGE,
+        patient=draft.patient,
+        target=f"prescription {draft.pk}",
+        detail=detail,
+    )
+    return Adjustment(draft=draft, item=target, summary=summary)
