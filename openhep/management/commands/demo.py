@@ -1,5 +1,6 @@
 import datetime
 import io
+import uuid
 
 import fontpkg_atkinson_hyperlegible
 from django.core.files.base import ContentFile
@@ -14,8 +15,9 @@ from clinic.forms import PatientForm
 from clinic.models import Clinic, Membership, Patient, User
 from clinic.services import patient_create
 from exercises.models import Exercise
+from patientpage.services import PATIENT, SessionReport, session_record
 from prescriptions import services
-from prescriptions.models import Prescription
+from prescriptions.models import Prescription, ProgramLink
 
 DEFAULT_PASSWORD = "openhep-demo"
 STAFF = [
@@ -144,6 +146,52 @@ class Command(BaseCommand):
         if issue:
             # Outside the transaction above: issuing renders first, then locks briefly.
             services.prescription_issue(prescription=rx, actor=Actor(therapist))
+            demo_activity(rx, therapist)
+
+
+# Jordan's first weeks with the program, one line a session: days after the issue, the
+# exercises done (by position), pain, how the bridge felt, a note.
+ACTIVITY = [
+    (0, (0, 1, 2), 5, "right", ""),
+    (1, (0, 1), 5, "", ""),
+    (2, (0, 1, 2), 4, "right", ""),
+    (4, (0, 1, 2), 4, "", "Knee a bit stiff in the morning, better after a walk."),
+    (5, (0, 1), 4, "", ""),
+    (7, (0, 1, 2), 3, "easy", ""),
+    (8, (0,), 3, "", ""),
+    (10, (0, 1, 2), 3, "right", ""),
+    (11, (0, 1), 2, "", ""),
+    (13, (0, 1, 2), 3, "", ""),
+    (14, (0, 1, 2), 2, "right", ""),
+    (16, (0, 1, 2), 7, "hard", "The bridge hurt my lower back today; stopped after one set."),
+]
+ACTIVITY_DAYS = 17
+
+
+def demo_activity(rx, therapist) -> None:
+    """Sessions Jordan logged on their page, so the loop has something to show: the
+    program is dated back to its first day (demo data only) and each session goes
+    through the page's own service, which raises the dashboard's follow-ups."""
+    start = timezone.now() - datetime.timedelta(days=ACTIVITY_DAYS)
+    Prescription.objects.filter(pk=rx.pk).update(issued_at=start)
+    link = ProgramLink.objects.get(prescription=rx)
+    items = list(rx.items.order_by("order", "pk"))
+    patient = Actor(user=None, name=PATIENT)
+    for day, done, pain, bridge, note in ACTIVITY:
+        when = start + datetime.timedelta(days=day, hours=10)
+        session_record(
+            link=link,
+            report=SessionReport(
+                client_ref=uuid.uuid5(uuid.NAMESPACE_URL, f"openhep-demo/{rx.pk}/{day}"),
+                started_at=when,
+                done={items[n].pk for n in done if n < len(items)},
+                difficulty={items[-1].pk: bridge} if bridge else {},
+                finished=True,
+                pain=pain,
+                note=note,
+            ),
+            actor=patient,
+        )
 
 
 def demo_logo() -> bytes:
