@@ -17,6 +17,7 @@ urlpatterns = [
     path("exercises/", include("exercises.urls")),
     path("prescriptions/", include("prescriptions.urls")),
     path("p/", include("patientpage.urls")),
+    path("", include("patientpage.staff_urls")),
     path("v/<slug:slug>", video_redirect, name="video"),
     path("v/<slug:slug>/<str:signature>", video_redirect, name="video_signed"),
     # Monitoring (openhep/health.py): answered before host checks by its middleware.

@@ -22,6 +22,7 @@ from clinic.services import (
     patient_update,
 )
 from exercises.dose import plural as counted
+from patientpage.loop import open_follow_ups, patient_summary, with_last_activity
 from prescriptions.selectors import (
     patient_deliveries,
     patient_prescriptions,
@@ -36,7 +37,9 @@ class DashboardView(ClinicStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            prescriptions=recent_prescriptions(user=self.request.user), **kwargs
+            prescriptions=recent_prescriptions(user=self.request.user),
+            calls=open_follow_ups(clinic=self.clinic),
+            **kwargs,
         )
 
 
@@ -59,7 +62,7 @@ class PatientListView(ClinicStaffMixin, TemplateView):
         archived = bool(clean["archived"])
         patients = patient_list(user=self.request.user, query=query, archived=archived)
         page = Paginator(patients, 25).get_page(data.get("page"))
-        page.object_list = with_prescription_counts(page.object_list)
+        page.object_list = with_last_activity(with_prescription_counts(page.object_list))
         return super().get_context_data(
             q=query, archived=archived, page=page, search_errors=form.errors.get("q"), **kwargs
         )
@@ -124,6 +127,7 @@ class PatientDetailView(ClinicStaffMixin, TemplateView):
         audit_record(actor=Actor.of(self.request), action=AuditEntry.Action.VIEW, patient=patient)
         return super().get_context_data(
             patient=patient,
+            summary=patient_summary(patient),
             prescriptions=patient_prescriptions(patient=patient),
             deliveries=patient_deliveries(patient=patient),
             **kwargs,

@@ -122,7 +122,7 @@ def url_for(name, params, objects):
             kwargs[param] = objects["invitation"].pk
         elif param == "patient_pk" or name.startswith("patients:"):
             kwargs[param] = objects["patient"].pk
-        elif name.startswith("prescriptions:"):
+        elif name.startswith(("prescriptions:", "loop:")):
             kwargs[param] = objects["prescription"].pk
         else:
             raise AssertionError(f"Add {name}'s {param} to the access walk")

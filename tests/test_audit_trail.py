@@ -93,6 +93,9 @@ def ctx(db, clinic, alice, patient, issued, draft_two, clinic_admin):
         "alice": alice,
         "admin": clinic_admin,
         "unconsented": PatientFactory(clinic=clinic, email_consent=False),
+        "follow_up": FollowUp.objects.create(
+            clinic=clinic, patient=patient, prescription=issued, reason=FollowUp.Reason.NOTE
+        ),
     }
 
 
@@ -217,6 +220,28 @@ CASES = {
         reverse("patientpage:unsubscribe", args=[reminders.unsubscribe_code(x["reminder_plan"])]),
         "List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
+    ),
+    "prescriptions:adjust": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:adjust", args=[x["issued"].pk]),
+        {"item": x["issued"].items.first().pk, "direction": "easier"},
+    ),
+    "loop:link_off": lambda c, x: as_therapist(c, x).post(
+        reverse("loop:link_off", args=[x["issued"].pk])
+    ),
+    "loop:link_renew": lambda c, x: as_therapist(c, x).post(
+        reverse("loop:link_renew", args=[x["issued"].pk])
+    ),
+    "loop:paper_session": lambda c, x: as_therapist(c, x).post(
+        reverse("loop:paper_session", args=[x["issued"].pk]),
+        {
+            "day": timezone.localdate().isoformat(),
+            "done": [x["issued"].items.first().pk],
+            "pain": "3",
+        },
+    ),
+    "loop:followups_handled": lambda c, x: as_therapist(c, x).post(
+        reverse("loop:followups_handled", args=[x["patient"].pk]),
+        {"follow_up": x["follow_up"].pk},
     ),
 }
 

@@ -84,6 +84,11 @@ def scaled_dose(dose: Dose, *, easier: bool) -> Dose:
     return Dose(**values)
 
 
+def _amount(dose: Dose) -> str:
+    """How much, without how often: "Hold 20 seconds · 8 repetitions, 3 sets"."""
+    return Dose(hold_seconds=dose.hold_seconds, reps=dose.reps, sets=dose.sets).amount
+
+
 def _draft_item(draft: Prescription, item: PrescriptionItem) -> PrescriptionItem:
     """The draft's copy of ``item``: the same exercise, at the same place if it is there."""
     copies = list(draft.items.filter(exercise_id=item.exercise_id).order_by("order", "pk"))
@@ -129,7 +134,7 @@ def prescription_adjust_item(*, item: PrescriptionItem, easier: bool, actor: Act
             )
         for name, value in new.as_dict().items():
             setattr(target, name, value)
-        summary = f"{target.exercise.name}: {old} → {new}."
+        summary = f"{target.exercise.name}: {_amount(new)} (was {_amount(old)})."
         detail = f"Draft: exercise {target.exercise_id} made {word}, dose scaled"
     target.full_clean()
     target.save()

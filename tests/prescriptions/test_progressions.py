@@ -114,7 +114,10 @@ def test_without_a_swap_the_dose_is_scaled_by_about_a_third(patient, alice):
     item = easier.draft.items.get()
     assert item.exercise == plank
     assert (item.hold_seconds, item.reps, item.sets) == (20, 8, 3)
-    assert "Plank: Hold 30 seconds" in easier.summary and "→ Hold 20 seconds" in easier.summary
+    assert easier.summary == (
+        "Plank: Hold 20 seconds · 8 repetitions, 3 sets (was Hold 30 seconds · 12 repetitions, "
+        "3 sets)."
+    )
     assert AuditEntry.objects.filter(
         detail=f"Draft: exercise {plank.pk} made easier, dose scaled"
     ).exists()

@@ -1,0 +1,30 @@
+"""The staff side of the loop, under the pages it belongs to (mounted at the site root)."""
+
+from django.urls import path
+
+from patientpage import staff_views
+
+app_name = "loop"
+
+urlpatterns = [
+    path(
+        "prescriptions/<int:pk>/link/off/",
+        staff_views.LinkTurnOffView.as_view(),
+        name="link_off",
+    ),
+    path(
+        "prescriptions/<int:pk>/link/new/",
+        staff_views.LinkRenewView.as_view(),
+        name="link_renew",
+    ),
+    path(
+        "prescriptions/<int:pk>/sessions/paper/",
+        staff_views.PaperSessionView.as_view(),
+        name="paper_session",
+    ),
+    path(
+        "patients/<int:patient_pk>/follow-ups/handled/",
+        staff_views.FollowUpsHandledView.as_view(),
+        name="followups_handled",
+    ),
+]
