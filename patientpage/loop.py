@@ -102,6 +102,7 @@ class ProgramLoop:
     sessions: int = 0
     prescribed: int = 0
     last_activity: datetime.datetime | None = None
+    notes_shown: int = NOTES_SHOWN
 
     @property
     def percent(self) -> int:

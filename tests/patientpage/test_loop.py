@@ -316,3 +316,26 @@ def test_the_demo_has_a_loop_to_show(db, client):
     client.force_login(User.objects.get(email="therapist@clinic.example"))
     page = client.get(reverse("dashboard")).content.decode()
     assert "Jordan Ellis" in page.split("Who needs a call")[1]
+
+
+def test_prescription_page_queries_do_not_grow_with_sessions(
+    alice_client, started, django_assert_max_num_queries
+):
+    psoas, quads, bridge = started.items.all()
+    log(started, days_ago(14), done=[psoas], pain=3, note="First go.")
+    with django_assert_max_num_queries(60) as one:
+        alice_client.get(started.get_absolute_url())
+    for n in range(14):
+        log(
+            started,
+            days_ago(n),
+            done=[psoas, quads, bridge],
+            difficulty={bridge: "hard"},
+            pain=n % 10,
+            note=f"Day {n}.",
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = alice_client.get(started.get_absolute_url()).content.decode()
+    # The ten latest notes.
+    assert "Day 0." in page and "Day 9." in page and "Day 10." not in page
+    assert "The 10 latest notes." in page
