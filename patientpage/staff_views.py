@@ -124,7 +124,7 @@ class FollowUpsHandledView(ClinicStaffMixin, View):
         if request.htmx:
             return render(
                 request,
-                "loop/partials/handled.html",
+                "patientpage/partials/handled.html",
                 {
                     "patient": patient,
                     "handled": handled,
