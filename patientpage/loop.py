@@ -266,6 +266,8 @@ class PatientFollowUps:
     patient: Patient
     prescription: Prescription
     follow_ups: list[FollowUp]
+    # The program is the signed-in therapist's own (listed first, without a name).
+    mine: bool = True
 
     @property
     def since(self) -> datetime.datetime:
@@ -293,11 +295,13 @@ def open_follow_up_patients(*, clinic: Clinic) -> int:
     return _open(clinic).values("patient_id").distinct().count()
 
 
-def open_follow_ups(*, clinic: Clinic) -> list[PatientFollowUps]:
-    """The clinic's open follow-ups grouped by patient, the most recent first: one query."""
+def open_follow_ups(*, clinic: Clinic, therapist=None) -> list[PatientFollowUps]:
+    """The clinic's open follow-ups grouped by patient, the most recent first: one query.
+    With ``therapist``, the patients of their own programs come first; the others
+    (a colleague's, on leave perhaps) follow, marked with whose program it is."""
     rows = (
         _open(clinic)
-        .select_related("patient", "prescription")
+        .select_related("patient", "prescription__therapist")
         .order_by("-created_at", "-pk")[:FOLLOW_UPS_SHOWN]
     )
     grouped: dict[int, PatientFollowUps] = {}
@@ -309,10 +313,12 @@ def open_follow_ups(*, clinic: Clinic) -> list[PatientFollowUps]:
                 patient=follow_up.patient,
                 prescription=follow_up.prescription,
                 follow_ups=[follow_up],
+                mine=therapist is None or follow_up.prescription.therapist_id == therapist.pk,
             )
         else:
             line.follow_ups.append(follow_up)
-    return list(grouped.values())
+    # Stable: within each group the most recent stay first.
+    return sorted(grouped.values(), key=lambda line: not line.mine)
 
 
 def patient_open_follow_ups(patient: Patient):

@@ -38,7 +38,7 @@ class DashboardView(ClinicStaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             prescriptions=recent_prescriptions(user=self.request.user),
-            calls=open_follow_ups(clinic=self.clinic),
+            calls=open_follow_ups(clinic=self.clinic, therapist=self.request.user),
             **kwargs,
         )
 

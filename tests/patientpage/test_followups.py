@@ -208,3 +208,20 @@ def test_a_handled_session_can_be_raised_again(alice_client, called, link):
     alice_client.post(reverse("loop:followups_handled", args=[called.pk]), {"follow_up": ids})
     finish(link, pain=9)
     assert open_reasons(called) == {Reason.PAIN_HIGH}
+
+
+def test_a_therapist_sees_their_own_patients_first(client, bob, called, clinic):
+    """Bob's patient comes first on Bob's dashboard; Alice's follows, named as hers."""
+    bobs_patient = PatientFactory(clinic=clinic, first_name="Robin", last_name="Ngata")
+    bobs = PrescriptionFactory(patient=bobs_patient, therapist=bob)
+    FollowUp.objects.create(
+        clinic=clinic, patient=bobs_patient, prescription=bobs, reason=Reason.TOO_HARD
+    )
+    # Alice's follow-up is the newer one: recency alone would list it first.
+    FollowUp.objects.filter(patient=called).update(created_at=timezone.now())
+    client.force_login(bob)
+    page = client.get(reverse("dashboard")).content.decode()
+    calls = page[page.index('id="needs-a-call"') :]
+    assert calls.index("Robin Ngata") < calls.index(called.full_name)
+    assert "Alice" in calls[calls.index(called.full_name) :]
+    assert "'s program" in calls[calls.index(called.full_name) :]
