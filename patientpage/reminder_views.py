@@ -36,13 +36,6 @@ def _reminders_path(token: str) -> str:
     return reverse("patientpage:reminders", args=[token])
 
 
-def _day_list(weekdays: str) -> str:
-    """Days for reading: "Monday, Wednesday and Friday"."""
-    names = dict(reminders.WEEKDAYS)
-    days = [names[int(day)] for day in weekdays]
-    return days[0] if len(days) == 1 else f"{', '.join(days[:-1])} and {days[-1]}"
-
-
 def _initial(plan: ReminderPlan | None, clinic) -> dict:
     if plan is None:
         return {"time_zone": reminders.default_time_zone(), "nudge": True}
@@ -63,7 +56,7 @@ def _context(link, token, form, plan, **extra) -> dict:
         "form": form,
         "plan": plan if plan is not None and plan.is_active else None,
         "calendar_form": ReminderTimesForm(prefix="cal", initial=_initial(plan, link.clinic)),
-        "plan_days": _day_list(plan.weekdays) if plan is not None else "",
+        "plan_days": reminders.day_list(plan.weekdays) if plan is not None else "",
         "last_day": links.expires_on(link),
         **extra,
     }

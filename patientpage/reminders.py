@@ -56,6 +56,38 @@ WEEKDAYS = (
 )
 
 
+def day_list(weekdays: str) -> str:
+    """Days for reading: "Monday, Wednesday and Friday"."""
+    names = dict(WEEKDAYS)
+    days = [names[int(day)] for day in weekdays]
+    return days[0] if len(days) == 1 else f"{', '.join(days[:-1])} and {days[-1]}"
+
+
+@dataclass
+class ReminderStatus:
+    """What staff see of a patient's reminders: the plan, the last email that went and
+    the failures of the last 30 days (never the address)."""
+
+    plan: ReminderPlan
+    days: str
+    last_sent: datetime.datetime | None
+    failed: int
+
+
+def reminder_status(link: ProgramLink) -> ReminderStatus | None:
+    plan = ReminderPlan.objects.filter(link=link).first()
+    if plan is None:
+        return None
+    since = timezone.now() - datetime.timedelta(days=30)
+    sent = plan.sent.filter(status=ReminderSent.Status.SENT).order_by("-sent_at").first()
+    return ReminderStatus(
+        plan=plan,
+        days=day_list(plan.weekdays),
+        last_sent=sent.sent_at if sent else None,
+        failed=plan.sent.filter(status=ReminderSent.Status.FAILED, due_at__gte=since).count(),
+    )
+
+
 def consent_sentence(clinic: Clinic) -> str:
     """What the patient agrees to, word for word: stored with the plan as given."""
     return (

@@ -11,6 +11,7 @@ from django.utils.timesince import timesince
 
 from patientpage.charts import BarChart, LineChart, adherence_chart, pain_chart
 from patientpage.loop import ProgramLoop, program_loop
+from patientpage.reminders import ReminderStatus, reminder_status
 from patientpage.staff_forms import PaperSessionForm
 from prescriptions import links
 from prescriptions.models import ProgramLink
@@ -24,6 +25,7 @@ class LinkState:
     url: str = ""
     is_open: bool = False
     expires_on: datetime.date | None = None
+    reminders: ReminderStatus | None = None
 
     @property
     def can_show_code(self) -> bool:
@@ -50,6 +52,7 @@ def link_state(prescription) -> LinkState:
         url=links.page_url(token) if token else "",
         is_open=links.is_open(link),
         expires_on=links.expires_on(link),
+        reminders=reminder_status(link),
     )
 
 

@@ -555,3 +555,28 @@ def test_a_reminder_whose_task_was_lost_is_queued_again_and_sent_once(link, smtp
     row = ReminderSent.objects.get()
     assert (row.status, row.attempts) == ("sent", 1)
     assert len(smtp_server.recorder.envelopes) == 1
+
+
+def test_staff_see_the_reminders_on_the_prescription_page_never_the_address(
+    alice_client, link, issued
+):
+    page = alice_client.get(issued.get_absolute_url()).content.decode()
+    assert "No reminders asked for." in page
+    plan = make_plan(link)
+    ReminderSent.objects.create(
+        plan=plan, kind="reminder", due_at=timezone.now(), status="sent", sent_at=timezone.now()
+    )
+    ReminderSent.objects.create(
+        plan=plan,
+        kind="reminder",
+        due_at=timezone.now() - datetime.timedelta(days=2),
+        status="failed",
+    )
+    page = alice_client.get(issued.get_absolute_url()).content.decode()
+    assert "Reminder emails: Monday, Wednesday and Friday at 18:00 (Australia/Melbourne)" in page
+    assert "Last sent" in page and "1 failed in the last 30 days" in page
+    assert plan.email not in page
+    reminders.reminder_plan_stop(plan=plan, actor=PATIENT)
+    assert (
+        "Reminder emails stopped on" in alice_client.get(issued.get_absolute_url()).content.decode()
+    )
