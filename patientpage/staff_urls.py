@@ -13,6 +13,11 @@ urlpatterns = [
         name="link_off",
     ),
     path(
+        "prescriptions/<int:pk>/link/card.pdf",
+        staff_views.LinkCardView.as_view(),
+        name="link_card",
+    ),
+    path(
         "prescriptions/<int:pk>/link/new/",
         staff_views.LinkRenewView.as_view(),
         name="link_renew",

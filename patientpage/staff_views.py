@@ -4,17 +4,21 @@ writes the audit entry; each object comes through a clinic-scoped selector."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.views import View
 
 from clinic.access import ClinicStaffMixin
-from clinic.audit import Actor
+from clinic.audit import Actor, audit_record
+from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from patientpage.followups import followup_handle
 from patientpage.loop import open_follow_up_patients, patient_open_follow_ups
 from patientpage.services import session_enter_from_paper
 from patientpage.staff_forms import PaperSessionForm
+from prescriptions import handouts, links
 from prescriptions.models import ProgramLink
 from prescriptions.selectors import get_prescription_for
 from prescriptions.services.links import program_link_renew, program_link_turn_off
@@ -35,6 +39,44 @@ class ProgramMixin(ClinicStaffMixin):
 
     def back(self):
         return redirect(self.prescription.get_absolute_url() + PANEL)
+
+
+class LinkCardView(ProgramMixin, View):
+    """A card with the page's code to print or hand over: after "New link" the stored
+    handout still shows the old code (issued handouts are kept byte for byte)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, pk):
+        link = current_link(self.prescription)
+        token = links.token_of(link) if link is not None and link.is_on else None
+        if token is None:
+            raise Http404("This program has no page code to print.")
+        patient = self.prescription.patient
+        html = render_to_string(
+            "handouts/link_card.html",
+            {
+                "clinic": self.prescription.clinic,
+                "first_name": patient.preferred_name or patient.first_name,
+                "title": self.prescription.title,
+                "url": links.page_url(token),
+                # A link of this version was replaced ("New link"): the printed code is dead.
+                "replaces": self.prescription.links.filter(
+                    ended_reason=ProgramLink.Ended.REPLACED
+                ).exists(),
+            },
+        )
+        pdf = handouts.pdf_from_html(html)
+        audit_record(
+            actor=Actor.of(request),
+            action=AuditEntry.Action.PRINT,
+            patient=patient,
+            target=f"program link {link.pk}",
+            detail="Page code card",
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="exercise-page-code.pdf"'
+        return response
 
 
 class LinkTurnOffView(ProgramMixin, View):

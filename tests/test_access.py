@@ -13,7 +13,12 @@ from clinic.audit import Actor
 from clinic.models import Invitation, Membership
 from prescriptions import services
 from prescriptions.models import Delivery
-from tests.factories import ExerciseFactory, MembershipFactory, PrescriptionFactory
+from tests.factories import (
+    ExerciseFactory,
+    MembershipFactory,
+    PatientFactory,
+    PrescriptionFactory,
+)
 
 SKIP_NAMESPACES = {"admin"}
 # Public on purpose, each with its own tests: the short video link printed under
@@ -109,6 +114,19 @@ def objects(patient, alice, clinic):
     }
 
 
+def issued_elsewhere(objects):
+    """An issued program of another patient of the clinic, made only for the pages that
+    need one (the page code's card): issuing renders a handout."""
+    if "issued" not in objects:
+        patient = PatientFactory(clinic=objects["patient"].clinic)
+        rx = PrescriptionFactory(patient=patient, therapist=objects["prescription"].therapist)
+        actor = Actor(rx.therapist)
+        services.prescription_add_exercise(prescription=rx, exercise=ExerciseFactory(), actor=actor)
+        services.prescription_issue(prescription=rx, actor=actor)
+        objects["issued"] = rx
+    return objects["issued"]
+
+
 def url_for(name, params, objects):
     kwargs = {}
     for param in params:
@@ -122,6 +140,8 @@ def url_for(name, params, objects):
             kwargs[param] = objects["invitation"].pk
         elif param == "patient_pk" or name.startswith("patients:"):
             kwargs[param] = objects["patient"].pk
+        elif name == "loop:link_card":
+            kwargs[param] = issued_elsewhere(objects).pk
         elif name.startswith(("prescriptions:", "loop:")):
             kwargs[param] = objects["prescription"].pk
         else:

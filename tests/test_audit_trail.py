@@ -292,6 +292,7 @@ NO_PATIENT_DATA = {
     "health_queue": "a probe: counts and ages of the queue",
     "metrics": "Prometheus metrics: counts and timings",
     "media": "public pictures and logos, read only",
+    "loop:link_card": "reads (audited as a print: the card with the page's code)",
     "patientpage:page": "reads (audited as the patient's view; stamps when the link was opened)",
     "patientpage:check": "the birth-year check: sets a cookie in the patient's browser",
     "patientpage:manifest": "the page's web-app manifest",
