@@ -27,7 +27,7 @@ from .archive import (
     Member,
     manifest_read,
 )
-from .chain import chain_verify, previous_read
+from .chain import SIDECAR, chain_verify, previous_read
 from .create import BackupResult, backup_create, default_backup_path
 from .postgres import pg_command, pg_run
 from .restore import RestoreResult, backup_restore, check_compatible
@@ -40,6 +40,7 @@ __all__ = [
     "MANIFEST",
     "MANIFEST_V1",
     "MEDIA",
+    "SIDECAR",
     "BackupError",
     "BackupResult",
     "Member",

@@ -7,6 +7,10 @@ checksum is taken from the previous manifest, not computed again.
 
 An archive's id is the SHA-256 in its manifest's summary line: the checksum of
 every line above it, so of every member's checksum and of the snapshot's.
+
+Since only the manifest is read, PREVIOUS may also be a copy of it beside the
+archive, ``ARCHIVE.manifest.jsonl.gz`` (``SIDECAR``): the nightly script keeps
+one so that it can chain on an archive it has encrypted and cannot read back.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .archive import (
     FORMAT_INCREMENTAL,
@@ -27,6 +32,9 @@ from .archive import (
 )
 from .verify import VerifiedArchive, archive_verify
 
+# A copy of an archive's manifest member beside it: ARCHIVE + SIDECAR.
+SIDECAR = f".{MANIFEST}"
+
 # name -> (SHA-256, size, storage alias or None)
 Wanted = dict[str, tuple[str, int, str | None]]
 
@@ -36,6 +44,9 @@ class PreviousArchive:
     """What a back-up made ``--since`` an archive needs of it: its manifest only."""
 
     path: Path
+    # The archive's file name, recorded in the next one's header (for a copy of
+    # its manifest: the name of the archive it was taken from).
+    file: str
     id: str
     created_at: str
     # Every media file its snapshot refers to: name -> (SHA-256, size, storage
@@ -44,13 +55,19 @@ class PreviousArchive:
 
 
 def previous_read(path: Path) -> PreviousArchive:
-    """Read the manifest of the archive a back-up is made ``--since``.
+    """Read the manifest of the archive a back-up is made ``--since``: the
+    archive itself, or a copy of its manifest (a file named ``ARCHIVE`` +
+    ``SIDECAR``).
 
     Only the tar headers and the manifest are read (a plain tar is skipped
     through, not read): the members' checksums are checked by ``backup
-    --verify`` and by restore, not here.
+    --verify`` and by restore, not here. A copy of the manifest is checked
+    against its own summary line, as in the archive.
     """
     try:
+        if path.name.endswith(SIDECAR) and len(path.name) > len(SIDECAR):
+            with path.open("rb") as copy:
+                return _previous(path, path.name.removesuffix(SIDECAR), copy)
         with tarfile.open(path, mode="r:") as tar:
             for member in members(tar):
                 if member.name != MANIFEST:
@@ -58,23 +75,7 @@ def previous_read(path: Path) -> PreviousArchive:
                 source = tar.extractfile(member)
                 if source is None:
                     break
-                header, entries = manifest_read(MANIFEST, source)
-                files: dict[str, tuple[str, int, str | None, str | None]] = {
-                    entry.name: (entry.sha256, entry.size, entry.storage, entry.held_in)
-                    for entry in entries
-                    if entry.name.startswith(f"{MEDIA}/")
-                }
-                assert entries.summary is not None  # read to its end
-                archive_id = entries.summary["sha256"]
-                return PreviousArchive(
-                    path=path,
-                    id=archive_id,
-                    created_at=header["created_at"],
-                    files={
-                        name: (sha256, size, storage, held_in or archive_id)
-                        for name, (sha256, size, storage, held_in) in files.items()
-                    },
-                )
+                return _previous(path, path.name, source)
     except FileNotFoundError as error:
         raise BackupError(f"No such archive: {path}") from error
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
@@ -83,6 +84,27 @@ def previous_read(path: Path) -> PreviousArchive:
             "make a full back-up first."
         ) from error
     raise BackupError(f"{path} has no manifest: not an OpenHEP back-up, or one cut short.")
+
+
+def _previous(path: Path, file: str, source: IO[bytes]) -> PreviousArchive:
+    header, entries = manifest_read(MANIFEST, source)
+    files: dict[str, tuple[str, int, str | None, str | None]] = {
+        entry.name: (entry.sha256, entry.size, entry.storage, entry.held_in)
+        for entry in entries
+        if entry.name.startswith(f"{MEDIA}/")
+    }
+    assert entries.summary is not None  # read to its end
+    archive_id = entries.summary["sha256"]
+    return PreviousArchive(
+        path=path,
+        file=file,
+        id=archive_id,
+        created_at=header["created_at"],
+        files={
+            name: (sha256, size, storage, held_in or archive_id)
+            for name, (sha256, size, storage, held_in) in files.items()
+        },
+    )
 
 
 def chain_verify(latest: VerifiedArchive, earlier: Iterable[Path]) -> list[tuple[Path, Wanted]]:

@@ -104,7 +104,7 @@ def backup_create(
             header["format"] = FORMAT_INCREMENTAL
             header["previous"] = {
                 "id": previous.id,
-                "file": previous.path.name,
+                "file": previous.file,
                 "created_at": previous.created_at,
             }
         # Names only (not checksums): enough to find what the database refers to

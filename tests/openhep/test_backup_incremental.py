@@ -182,3 +182,34 @@ def test_since_an_archive_that_is_not_there_writes_nothing(records, tmp_path):  
     with pytest.raises(CommandError, match="No such archive"):
         make(output, since=tmp_path / "missing.tar")
     assert not output.exists()
+
+
+def test_since_a_copy_of_the_previous_manifest_chains_as_the_archive_does(records, tmp_path):  # noqa: F811
+    # The nightly script keeps this copy beside an archive it encrypts: the
+    # server cannot read the encrypted archive back.
+    full = tmp_path / "full.tar"
+    make(full)
+    sidecar = tmp_path / f"full.tar{backup.SIDECAR}"
+    sidecar.write_bytes(read_members(full)[backup.MANIFEST])
+    new = add_picture("new.png", PNG + b"new")
+    one = tmp_path / "one.tar"
+    make(one, since=sidecar)
+
+    assert media_members(one) == {new}
+    header = manifest_lines(read_members(one))[0]
+    assert header["previous"]["file"] == "full.tar"
+    assert header["previous"]["id"] == archive_id(full)
+    out = io.StringIO()
+    call_command("backup", verify=one, chain=[full], stdout=out)
+    assert "The chain is whole" in out.getvalue()
+
+
+def test_since_a_damaged_copy_of_the_manifest_writes_nothing(records, tmp_path):  # noqa: F811
+    full = tmp_path / "full.tar"
+    make(full)
+    sidecar = tmp_path / f"full.tar{backup.SIDECAR}"
+    sidecar.write_bytes(read_members(full)[backup.MANIFEST][:-20])
+    output = tmp_path / "one.tar"
+    with pytest.raises(CommandError):
+        make(output, since=sidecar)
+    assert not output.exists()

@@ -34,7 +34,8 @@ class Command(BaseCommand):
             metavar="PREVIOUS",
             help="Incremental: a full database snapshot, but only the media files not in "
             "the archive PREVIOUS (or the earlier archives of its chain); restore then needs "
-            "PREVIOUS and its chain too.",
+            "PREVIOUS and its chain too. Only its manifest is read: PREVIOUS may be a copy of "
+            "it, ARCHIVE.manifest.jsonl.gz (for an archive kept only encrypted).",
         )
         parser.add_argument(
             "--chain",
