@@ -1,5 +1,5 @@
 #!/bin/sh
-# The nightly back-up (docs/operations.md, "Every night"): manage.py backup into
+# The nightly back-up (docs/operations.md, "Chains every night"): manage.py backup into
 # BACKUP_DIR, a full back-up on BACKUP_FULL_WEEKDAY (ISO 1-7, default 7: Sunday)
 # and an incremental one (--since the newest archive of this week's chain) on the
 # other nights; each is checked with backup --verify (an incremental with the
@@ -48,11 +48,12 @@ older() { # STAMP CUTOFF: true when STAMP is before CUTOFF (same format: text or
   expr "$1" \< "$2" >/dev/null
 }
 
-# The archives this script made, oldest first (their names hold no spaces).
+# The names of the archives this script made, oldest first (names without
+# spaces, so lists of them are split on spaces; BACKUP_DIR may hold some).
 archives() {
   for f in "$dir"/openhep-backup-*-full.tar "$dir"/openhep-backup-*-full.tar.age \
     "$dir"/openhep-backup-*-incr.tar "$dir"/openhep-backup-*-incr.tar.age; do
-    if [ -f "$f" ]; then echo "$f"; fi
+    if [ -f "$f" ]; then echo "${f##*/}"; fi
   done | sort
 }
 
@@ -60,13 +61,12 @@ archives() {
 # of its full back-up; empty when it has none) and $latest (its newest archive).
 newest_chain() {
   chain="" chain_full="" latest=""
-  for f in $(archives); do
-    name=${f##*/}
+  for name in $(archives); do
     case $name in
-      *-full.tar | *-full.tar.age) chain=$f chain_full=$(echo "$name" | cut -c16-30) ;;
-      *) chain="$chain $f" ;;
+      *-full.tar | *-full.tar.age) chain=$name chain_full=$(echo "$name" | cut -c16-30) ;;
+      *) chain="$chain $name" ;;
     esac
-    latest=$f
+    latest=$name
   done
 }
 
@@ -80,8 +80,8 @@ kind=full since=""
 if [ "$(date -d "@$now" +%u)" != "$full_day" ] && [ -n "$chain_full" ] &&
   ! older "$chain_full" "$(stamp $((now - 7 * 86400)))"; then
   case $latest in
-    *.age) if [ -f "${latest%.age}$sidecar" ]; then since=${latest%.age}$sidecar; fi ;;
-    *) since=$latest ;;
+    *.age) if [ -f "$dir/${latest%.age}$sidecar" ]; then since=$dir/${latest%.age}$sidecar; fi ;;
+    *) since=$dir/$latest ;;
   esac
   if [ -n "$since" ]; then kind=incr; fi
 fi
@@ -101,13 +101,13 @@ fi
 # Check it while it is readable; an incremental with its chain when every
 # earlier archive is (an encrypted one cannot be read here: check the chain
 # where the private key is, docs/operations.md).
-earlier=""
-if [ "$kind" = incr ]; then
-  earlier=$chain
-  case $earlier in *.age*) earlier="" ;; esac
-fi
-# shellcheck disable=SC2086 # $earlier: archive names, which hold no spaces
-if ! "$python" "$here/manage.py" backup --verify "$file" ${earlier:+--chain $earlier}; then
+set -- backup --verify "$file"
+case $kind:$chain in incr:*.age*) ;; incr:*)
+  set -- "$@" --chain
+  for name in $chain; do set -- "$@" "$dir/$name"; done
+  ;;
+esac
+if ! "$python" "$here/manage.py" "$@"; then
   mv "$file" "$file.failed-verify"
   echo "backup --verify failed: kept as $file.failed-verify, not part of a chain." >&2
   exit 1
@@ -128,20 +128,19 @@ cutoff=$(stamp $((now - keep * 86400)))
 drop() {
   if [ -n "$group" ] && older "$group_newest" "$cutoff"; then
     for old in $group; do
-      rm -f "$old" "${old%.age}$sidecar"
-      echo "Deleted: $old"
+      rm -f "$dir/$old" "$dir/${old%.age}$sidecar"
+      echo "Deleted: $dir/$old"
     done
   fi
 }
 group="" group_newest=""
-for f in $(archives); do
-  name=${f##*/}
+for name in $(archives); do
   case $name in *-full.tar | *-full.tar.age)
     drop
     group=""
     ;;
   esac
-  group="$group $f" group_newest=$(echo "$name" | cut -c16-30)
+  group="$group $name" group_newest=$(echo "$name" | cut -c16-30)
 done
 drop
 

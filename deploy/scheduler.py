@@ -88,7 +88,8 @@ JOBS = (
     Job(
         "backup",
         ("deploy/backup.sh",),
-        "back up the database and media (encrypted when BACKUP_AGE_RECIPIENTS_FILE is set)",
+        "back up the database and media: a full back-up on BACKUP_FULL_WEEKDAY, incremental "
+        "ones otherwise (encrypted when BACKUP_AGE_RECIPIENTS_FILE is set)",
         daily_at="02:15",
     ),
     Job(

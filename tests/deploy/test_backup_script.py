@@ -32,7 +32,8 @@ needs_age = pytest.mark.skipif(
 )
 
 # Plays `manage.py backup`: writes a tar with a manifest where --output asks, and
-# logs each call (one JSON list a line); --verify fails when FAIL_VERIFY is set.
+# logs each call (one JSON list a line); --verify fails when FAIL_VERIFY is set,
+# --since when FAIL_SINCE is.
 STAND_IN = """\
 import io, json, os, sys, tarfile
 args = sys.argv[2:]
@@ -40,6 +41,8 @@ with open(os.environ["CALLS"], "a") as log:
     log.write(json.dumps(args) + "\\n")
 if "--verify" in args:
     sys.exit(1 if os.environ.get("FAIL_VERIFY") else 0)
+if "--since" in args and os.environ.get("FAIL_SINCE"):
+    sys.exit("The archive's manifest is damaged")
 with tarfile.open(args[args.index("--output") + 1], "w") as tar:
     data = b"manifest of " + os.path.basename(args[args.index("--output") + 1]).encode()
     info = tarfile.TarInfo("manifest.jsonl.gz")
@@ -53,7 +56,7 @@ def backup_env(tmp_path):
     python = tmp_path / "python"
     python.write_text(f"#!{sys.executable}\n{STAND_IN}")
     python.chmod(0o755)
-    folder = tmp_path / "backups"
+    folder = tmp_path / "back ups"  # a space, as BACKUP_DIR may hold
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "OPENHEP_PYTHON": str(python),
@@ -161,6 +164,14 @@ def test_pruning_deletes_only_whole_chains_past_the_keep_days(backup_env):
         kept_chain + [sidecars[1], archive("2026-11-23", "full"), "notes.txt"]
     )
     assert f"Deleted: {folder / old_chain[0]}" in result.stdout
+
+
+def test_when_the_incremental_back_up_fails_a_full_one_is_made(backup_env):
+    env, folder = backup_env
+    run(env, SUNDAY)
+    result = run({**env, "FAIL_SINCE": "1"}, "2026-11-30")
+    assert "making a full one" in result.stderr
+    assert names(folder) == [archive(SUNDAY, "full"), archive("2026-11-30", "full")]
 
 
 def test_a_failed_check_fails_the_night_and_leaves_the_archive_out_of_the_chain(backup_env):
