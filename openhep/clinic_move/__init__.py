@@ -5,7 +5,8 @@ an installation, empty or with other clinics, under new ids.
 - ``rows``: which tables are the clinic's, and its rows as JSON values
   (users by email, exercises by slug, other rows by their old id);
 - ``export``: ``clinic_export``, the archive;
-- ``load``: ``clinic_archive_verify`` and ``clinic_import``.
+- ``load``: ``clinic_archive_verify``, ``clinic_import_plan`` (``--check``) and
+  ``clinic_import``.
 
 The archive is a tar like the back-up's (format 2: checksums in a line-by-line
 manifest, written to a temporary file and renamed)::
@@ -20,9 +21,11 @@ See docs/operations.md, "Move one clinic".
 from .export import ClinicMoveError, ExportResult, clinic_export
 from .load import (
     ClinicArchive,
+    ImportPlan,
     ImportResult,
     clinic_archive_verify,
     clinic_import,
+    clinic_import_plan,
     clinic_import_problems,
 )
 
@@ -30,9 +33,11 @@ __all__ = [
     "ClinicArchive",
     "ClinicMoveError",
     "ExportResult",
+    "ImportPlan",
     "ImportResult",
     "clinic_archive_verify",
     "clinic_export",
     "clinic_import",
+    "clinic_import_plan",
     "clinic_import_problems",
 ]

@@ -65,6 +65,20 @@ class ClinicArchive:
 
 
 @dataclass(frozen=True)
+class ImportPlan:
+    """What ``clinic_import`` would do with an archive here: why it would refuse
+    (``problems``, empty when it would not) and what it would create."""
+
+    problems: list[str]
+    slug: str
+    rows: dict[str, int]  # label -> rows it would insert
+    users_created: int
+    users_reused: int
+    files: int
+    file_bytes: int
+
+
+@dataclass(frozen=True)
 class ImportResult:
     clinic: Clinic
     rows: dict[str, int]
@@ -196,6 +210,23 @@ def clinic_import_problems(archive: ClinicArchive, *, using: str = DEFAULT_DB_AL
     if elsewhere:
         problems.append(f"staff already members of a clinic here: {_some(elsewhere)}")
     return problems
+
+
+def clinic_import_plan(archive: ClinicArchive, *, using: str = DEFAULT_DB_ALIAS) -> ImportPlan:
+    """``clinic_import --check``: every refusal and what would be created, from
+    reads only (nothing is written, not even the trail)."""
+    data = archive.data
+    emails = [row["email"] for row in data["users"]]
+    reused = sum(1 for email in emails if User.objects.with_email(email).exists())
+    return ImportPlan(
+        problems=clinic_import_problems(archive, using=using),
+        slug=data["clinic"]["slug"],
+        rows={table.label: len(data["tables"][table.label]) for table in TABLES},
+        users_created=len(emails) - reused,
+        users_reused=reused,
+        files=len(archive.files),
+        file_bytes=sum(size for _, size, _ in archive.files.values()),
+    )
 
 
 def _exercise_slugs(data: dict[str, Any]) -> set[str]:

@@ -417,3 +417,59 @@ def test_two_factor_devices_move_with_their_member(moved, tmp_path, alice):
     )
     static = StaticDevice.objects.get(user=moved_alice)
     assert sorted(static.token_set.values_list("token", flat=True)) == ["abcd1234", "efgh5678"]
+
+
+def test_check_names_every_refusal_and_writes_nothing(moved, tmp_path):
+    path, _ = export(moved, tmp_path)
+    here, files_here = everything(), media()
+    out = io.StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("clinic_import", str(path), check=True, stdout=out)
+    message = str(refused.value)
+    assert "'northside-myotherapy' is already here" in message
+    assert "exercise slugs already used here: our-wall-slide" in message
+    assert "staff already members of a clinic here: alice@clinic.example" in message
+    assert "Nothing was written" in message
+    assert "  clinic.Membership: 2\n" in out.getvalue()
+    assert everything() == here
+    assert media() == files_here
+
+
+def test_check_reports_what_the_import_would_create_and_writes_nothing(moved, tmp_path):
+    path, _ = export(moved, tmp_path)
+    counts = {
+        model._meta.label: model._base_manager.filter(**{scope: moved}).count()
+        for model, scope in SCOPES.items()
+    }
+    remove(moved)
+    here, files_here = everything(), media()
+    out = io.StringIO()
+    call_command("clinic_import", str(path), check=True, stdout=out)
+    report = out.getvalue()
+    assert "The import would go ahead. Nothing was written." in report
+    for label, count in counts.items():
+        assert f"  {label}: {count}\n" in report
+    assert "accounts: 2 created, 2 already here" in report
+    assert "files: 3 (" in report
+    assert everything() == here
+    assert media() == files_here
+    # And the import itself creates what the check said.
+    call_command("clinic_import", str(path), stdout=io.StringIO())
+    clinic = Clinic.objects.get(slug=moved.slug)
+    for model, scope in SCOPES.items():
+        extra = 1 if model is AuditEntry else 0  # "Imported from another installation"
+        assert (
+            model._base_manager.filter(**{scope: clinic}).count()
+            == counts[model._meta.label] + extra
+        )
+
+
+def test_check_refuses_a_damaged_archive_and_writes_nothing(moved, tmp_path):
+    path, _ = export(moved, tmp_path)
+    remove(moved)
+    damage(path, "media/default/handouts/")
+    here, files_here = everything(), media()
+    with pytest.raises(CommandError, match="Checksum mismatch.*Nothing was written"):
+        call_command("clinic_import", str(path), check=True, stdout=io.StringIO())
+    assert everything() == here
+    assert media() == files_here
