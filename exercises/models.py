@@ -5,7 +5,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from simple_history.models import HistoricalRecords
 
 from clinic.storage import public_storage
@@ -165,6 +165,9 @@ class Exercise(DoseFields):
         related_name="+",
         editable=False,
     )
+    # A clinic's own exercise moved here from another installation (clinic_import):
+    # the signatures its printed video links carried there, still accepted here.
+    moved_video_signatures = models.JSONField(default=list, blank=True, editable=False)
 
     # PostgreSQL only: the weighted full-text document of name, aliases, summary and
     # indications, kept current by a database trigger (migration 0003) and indexed.
@@ -172,7 +175,7 @@ class Exercise(DoseFields):
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ExerciseQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    history = HistoricalRecords(excluded_fields=["search_vector", "moved_video_signatures"])
 
     class Meta:
         ordering = ["name"]
@@ -273,6 +276,18 @@ def video_signature(exercise: Exercise) -> str:
         "openhep.video-link", f"{exercise.pk}:{exercise.slug}", algorithm="sha256"
     ).digest()
     return base64.urlsafe_b64encode(digest[:6]).decode()
+
+
+def video_signature_accepted(exercise: Exercise, signature: str) -> bool:
+    """Whether ``signature`` opens a clinic exercise's video link: the one this
+    installation prints, or one its handouts carried before the clinic moved here
+    (kept from the source's archive: computed there under its own secret key, so
+    still not to be made here by anyone)."""
+    accepted = [video_signature(exercise), *exercise.moved_video_signatures]
+    # Every one compared, so the time taken does not say which matched.
+    return any(
+        [isinstance(known, str) and constant_time_compare(signature, known) for known in accepted]
+    )
 
 
 def is_known_video_host(host: str) -> bool:

@@ -358,6 +358,7 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
     copy.name = f"{exercise.name} (our version)"[:120]
     copy.slug = _clinic_slug(exercise.name, clinic)
     copy.clinic = clinic
+    copy.moved_video_signatures = []  # the original's printed links are not the copy's
     copy.status = Exercise.Status.PUBLISHED
     copy.updated_by = by
     copy.save()

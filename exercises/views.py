@@ -3,14 +3,13 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.crypto import constant_time_compare
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import ClinicStaffMixin
 from exercises.forms import ExerciseForm, LibrarySearchForm
-from exercises.models import Exercise, is_known_video_host, video_signature
+from exercises.models import Exercise, is_known_video_host, video_signature_accepted
 from exercises.selectors import exercise_search_page, get_clinic_exercise_for, get_exercise_for
 from exercises.services import clinic_exercise_save, exercise_copy_to_clinic
 
@@ -101,9 +100,7 @@ def video_redirect(request, slug, signature=""):
     exercise = get_object_or_404(
         Exercise.objects.exclude(status=Exercise.Status.DRAFT).exclude(video_url=""), slug=slug
     )
-    if exercise.clinic_id is not None and not constant_time_compare(
-        signature, video_signature(exercise)
-    ):
+    if exercise.clinic_id is not None and not video_signature_accepted(exercise, signature):
         raise Http404("No video for this exercise.")
     if exercise.clinic_id is None and signature:
         raise Http404("No video for this exercise.")

@@ -19,7 +19,7 @@ from django.utils import timezone
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Membership, User
 from clinic.storage import alias_of
-from exercises.models import Exercise
+from exercises.models import Exercise, video_signature
 from openhep.backup.archive import (
     MANIFEST,
     MEDIA,
@@ -207,6 +207,11 @@ def _read(clinic: Clinic) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             if table.model is Exercise:
                 for name, links in m2m[obj.pk].items():
                     row[name] = [slug for _, slug in links]
+                # Its printed video links (/v/<slug>/<signature>) keep opening on the
+                # target: the signature made here under this SECRET_KEY goes with it.
+                signature = video_signature(obj)
+                if signature not in row["moved_video_signatures"]:
+                    row["moved_video_signatures"] = [*row["moved_video_signatures"], signature]
             files.extend(
                 (alias_of(f.storage), row[f.attname]) for f in file_fields if row[f.attname]
             )

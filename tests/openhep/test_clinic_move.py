@@ -18,7 +18,15 @@ from django.utils import timezone
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
-from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
+from exercises.models import (
+    Category,
+    Equipment,
+    Exercise,
+    ExerciseImage,
+    ExerciseStep,
+    Region,
+    video_signature,
+)
 from openhep.clinic_move import clinic_archive_verify
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from patientpage.services import SessionReport, session_record
@@ -237,6 +245,13 @@ def test_a_clinic_moves_with_every_row_and_file_under_new_ids(moved, tmp_path):
     assert path.stat().st_mode & 0o777 == 0o600
     before = snapshot(moved)
     assert before["clinic.AuditEntry"][-1]["action"] == AuditEntry.Action.EXPORT
+    # Its own exercises take with them the signature of their printed video links.
+    for row, exercise in zip(
+        before["exercises.Exercise"],
+        Exercise.objects.filter(clinic=moved).order_by("pk"),
+        strict=True,
+    ):
+        row["moved_video_signatures"] = [video_signature(exercise)]
     assert "erased" in [row["patient_ref"] for row in before["clinic.AuditEntry"]]
     old_ids = {
         model: set(model._base_manager.filter(**{scope: moved}).values_list("pk", flat=True))
@@ -473,3 +488,51 @@ def test_check_refuses_a_damaged_archive_and_writes_nothing(moved, tmp_path):
         call_command("clinic_import", str(path), check=True, stdout=io.StringIO())
     assert everything() == here
     assert media() == files_here
+
+
+def test_a_video_link_printed_before_the_move_opens_after_it(moved, tmp_path, settings, client):
+    """A handout printed on the source keeps its video links working on the target,
+    though the target's SECRET_KEY (so its own signature) differs; a link made up
+    for the exercise still gets nothing."""
+    from prescriptions.selectors import video_link
+
+    settings.SITE_URL = "https://hep.northside.example"
+    own = Exercise.objects.get(clinic=moved)
+    Exercise.objects.filter(pk=own.pk).update(
+        video_url="https://youtu.be/our-slide", status=Exercise.Status.PUBLISHED
+    )
+    own.refresh_from_db()
+    printed = video_link(own).removeprefix(settings.SITE_URL)
+    assert printed == f"/v/{own.slug}/{video_signature(own)}"
+    path, _ = export(moved, tmp_path)
+    remove(moved)
+    settings.SECRET_KEY = "another-installation-" + "k" * 40
+
+    call_command("clinic_import", str(path), stdout=io.StringIO())
+
+    moved_own = Exercise.objects.get(slug=own.slug)
+    assert video_signature(moved_own) != printed.rsplit("/", 1)[1]  # not just the same key
+    response = client.get(printed)
+    assert response.status_code == 302 and response.url == "https://youtu.be/our-slide"
+    # Printed here from now on: this installation's own signature.
+    response = client.get(video_link(moved_own).removeprefix(settings.SITE_URL))
+    assert response.status_code == 302
+    assert client.get(f"/v/{own.slug}/AAAAAAAA").status_code == 404
+    assert client.get(f"/v/{own.slug}").status_code == 404
+    # Moved on again, it takes both: the links printed there and here.
+    again = tmp_path / "again.tar"
+    call_command("clinic_export", clinic=moved.slug, output=again, stdout=io.StringIO())
+    [row] = clinic_archive_verify(path=again).data["tables"]["exercises.Exercise"]
+    assert row["moved_video_signatures"] == [
+        printed.rsplit("/", 1)[1],
+        video_signature(moved_own),
+    ]
+
+
+def test_a_copy_of_a_moved_exercise_does_not_open_the_originals_links(clinic, alice):
+    from exercises.services import exercise_copy_to_clinic
+
+    own = ExerciseFactory(name="Our slide", clinic=clinic, moved_video_signatures=["abcdefgh"])
+    copy = exercise_copy_to_clinic(exercise=own, clinic=clinic, by=alice)
+    copy.refresh_from_db()
+    assert copy.moved_video_signatures == []
