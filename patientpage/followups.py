@@ -81,16 +81,21 @@ def followups_inactive(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     since = now - datetime.timedelta(days=INACTIVE_DAYS)
     opened = 0
-    candidates = ProgramLink.objects.filter(
-        ended_at__isnull=True,
-        prescription__isnull=False,
-        prescription__issued_at__lte=since,
-        patient__archived=False,
-    ).select_related("patient", "prescription", "clinic")
+    candidates = (
+        ProgramLink.objects.filter(
+            ended_at__isnull=True,
+            prescription__isnull=False,
+            prescription__issued_at__lte=since,
+            patient__archived=False,
+        )
+        .exclude(
+            # Logged something lately (one subquery, not one query per link).
+            patient__in=SessionLog.objects.filter(started_at__gte=since).values("patient_id")
+        )
+        .select_related("patient", "prescription", "clinic")
+    )
     for link in candidates.iterator():
         if not links.is_open(link, today=timezone.localdate(now)):
-            continue
-        if SessionLog.objects.filter(patient=link.patient, started_at__gte=since).exists():
             continue
         opened += _raise(
             reason=Reason.INACTIVE,

@@ -20,7 +20,7 @@ from patientpage import calendar, reminders
 from patientpage.forms import ReminderForm, ReminderTimesForm
 from patientpage.models import ReminderPlan
 from patientpage.services import patient_actor
-from patientpage.views import _link_or_none, _needs_check, _refusal, gone, patient_form
+from patientpage.views import gone, needs_birth_year, open_link_or_count, patient_form, refusal
 from prescriptions import links
 
 # Who the trail names for a stop from an email's link: the mail program may have
@@ -66,13 +66,13 @@ def _context(link, token, form, plan, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 def reminders_page(request, token):
     """GET: the form (and the plan in force); POST: save it, or stop it."""
-    link = _link_or_none(request, token)
+    link = open_link_or_count(request, token)
     if link is None:
-        return _refusal(request)
+        return refusal(request)
     canonical = links.normalise(token)
     if token != canonical:
         return redirect(_reminders_path(canonical))
-    if _needs_check(request, link):
+    if needs_birth_year(request, link):
         return redirect(reverse("patientpage:page", args=[canonical]))
     plan = _plan_of(link)
     actor = patient_actor(request)
@@ -114,11 +114,11 @@ def reminders_page(request, token):
 def calendar_file(request, token):
     """The weekly event as an .ics file: from the calendar form's days, time and zone,
     or the reminder plan's when none are given."""
-    link = _link_or_none(request, token)
+    link = open_link_or_count(request, token)
     if link is None:
-        return _refusal(request)
+        return refusal(request)
     canonical = links.normalise(token)
-    if _needs_check(request, link):
+    if needs_birth_year(request, link):
         return redirect(reverse("patientpage:page", args=[canonical]))
     plan = _plan_of(link)
     if request.GET:

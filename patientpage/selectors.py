@@ -6,6 +6,12 @@ from prescriptions import links
 from prescriptions.models import PrescriptionItem, ProgramLink
 
 
+def current_link(prescription) -> ProgramLink | None:
+    """The newest link that shows this version (on, or turned off last): the one the
+    staff's panel and its buttons act on."""
+    return prescription.links.order_by("-created_at", "-pk").first()
+
+
 def open_link(raw_token: str) -> ProgramLink | None:
     """The open link a token names, or ``None`` for every other case alike (malformed,
     unknown, turned off, replaced, expired, patient archived): the page never tells

@@ -147,23 +147,17 @@ def session_enter_from_paper(
     actor: Actor,
 ) -> SessionLog:
     """A session the patient ticked on their paper log, typed in by staff."""
-    started = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
-    report = SessionReport(
-        client_ref=uuid.uuid4(), started_at=started, done=done, finished=True, pain=pain
-    )
     if day > timezone.localdate():
         raise ValidationError("That day has not come yet.")
-    _check(
-        SessionReport(
-            client_ref=report.client_ref, started_at=timezone.now(), done=done, pain=pain
-        ),
-        prescription,
-    )
+    client_ref = uuid.uuid4()
+    # The same checks as a page's session (pain, the program's own exercises).
+    _check(SessionReport(client_ref, timezone.now(), done=done, pain=pain), prescription)
+    started = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
     session = SessionLog.objects.create(
         clinic_id=prescription.clinic_id,
         patient_id=prescription.patient_id,
         prescription=prescription,
-        client_ref=report.client_ref,
+        client_ref=client_ref,
         source=SessionLog.Source.PAPER,
         entered_by=actor.user,
         started_at=started,

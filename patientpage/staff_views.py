@@ -16,6 +16,7 @@ from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from patientpage.followups import followup_handle
 from patientpage.loop import open_follow_up_patients, patient_open_follow_ups
+from patientpage.selectors import current_link
 from patientpage.services import session_enter_from_paper
 from patientpage.staff_forms import PaperSessionForm
 from prescriptions import handouts, links
@@ -24,11 +25,6 @@ from prescriptions.selectors import get_prescription_for
 from prescriptions.services.links import program_link_renew, program_link_turn_off
 
 PANEL = "#patient-page"
-
-
-def current_link(prescription) -> ProgramLink | None:
-    """The newest link that shows this version (on, or turned off last)."""
-    return prescription.links.order_by("-created_at", "-pk").first()
 
 
 class ProgramMixin(ClinicStaffMixin):

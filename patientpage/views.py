@@ -70,7 +70,7 @@ def _over_limit(request) -> bool:
     return (cache.get(key) or 0) > GUESS_LIMIT
 
 
-def _link_or_none(request, token):
+def open_link_or_count(request, token):
     """The open link, or ``None`` after counting the miss."""
     if _over_limit(request):
         return None
@@ -80,13 +80,13 @@ def _link_or_none(request, token):
     return link
 
 
-def _refusal(request) -> HttpResponse:
+def refusal(request) -> HttpResponse:
     if _over_limit(request):
         return gone(request, status=429)
     return gone(request)
 
 
-def _needs_check(request, link) -> bool:
+def needs_birth_year(request, link) -> bool:
     """Whether the clinic asks for the birth year and this browser has not given it."""
     patient = link.patient
     if not link.clinic.program_link_birth_year or patient.date_of_birth is None:
@@ -104,32 +104,20 @@ def _page_path(token: str) -> str:
 
 @require_GET
 def page(request, token):
-    link = _link_or_none(request, token)
+    link = open_link_or_count(request, token)
     if link is None:
-        return _refusal(request)
+        return refusal(request)
     canonical = links.normalise(token)
     if token != canonical:  # Typed from paper with capitals or dashes.
         return redirect(_page_path(canonical))
-    if _needs_check(request, link):
+    if needs_birth_year(request, link):
         return _check_page(request, link, BirthYearForm())
     if "HTTP_X_OPENHEP_OFFLINE_COPY" not in request.META:
         # Not the copy the page's own script keeps for offline use, right after an open.
         services.page_opened(link=link, actor=services.patient_actor(request))
-    snapshot = selectors.page_snapshot(link)
-    context = {
-        "link": link,
-        "token": canonical,
-        "h": snapshot,
-        "exercises": selectors.page_exercises(link),
-        "first_name": link.patient.preferred_name or link.patient.first_name,
-        "clinic": link.clinic,
-        "form": SessionForm(),
-        "session_ref": uuid.uuid4(),
-        "difficulties": Difficulty.choices,
-        "pain_scale": range(11),
-        "large": request.GET.get("large") == "1",
-        "saved": request.GET.get("saved") == "1",
-    }
+    context = _page_context(link, canonical, SessionForm(), uuid.uuid4())
+    context["large"] = request.GET.get("large") == "1"
+    context["saved"] = request.GET.get("saved") == "1"
     return render(request, "patientpage/page.html", context)
 
 
@@ -142,9 +130,9 @@ def patient_form(view):
 @require_POST
 def check(request, token):
     """The birth year, when the clinic asks for it; wrong answers count per link."""
-    link = _link_or_none(request, token)
+    link = open_link_or_count(request, token)
     if link is None:
-        return _refusal(request)
+        return refusal(request)
     form = BirthYearForm(request.POST)
     tries_key = cache_key("page-birth-year", str(link.pk))
     if form.is_valid():
@@ -207,10 +195,10 @@ def _report_from_json(body: bytes) -> services.SessionReport:
 def session(request, token):
     """Store a session: JSON from the page's script (each tick, and again when done,
     sent later when offline), or the plain form when the script does not run."""
-    link = _link_or_none(request, token)
+    link = open_link_or_count(request, token)
     if link is None:
-        return _refusal(request)
-    if _needs_check(request, link):
+        return refusal(request)
+    if needs_birth_year(request, link):
         return gone(request, status=403)
     actor = services.patient_actor(request)
     if request.content_type == "application/json":
@@ -223,9 +211,24 @@ def session(request, token):
     return _session_form(request, link, token, actor)
 
 
+def _page_context(link, token: str, form: SessionForm, session_ref) -> dict:
+    """The page as a GET shows it, or as a refused plain-form post shows it again."""
+    return {
+        "link": link,
+        "token": token,
+        "h": selectors.page_snapshot(link),
+        "exercises": form.exercises or selectors.page_exercises(link),
+        "first_name": link.patient.preferred_name or link.patient.first_name,
+        "clinic": link.clinic,
+        "form": form,
+        "session_ref": session_ref,
+        "difficulties": Difficulty.choices,
+        "pain_scale": range(11),
+    }
+
+
 def _session_form(request, link, token, actor):
-    exercises = selectors.page_exercises(link)
-    form = SessionForm(request.POST, exercises=exercises)
+    form = SessionForm(request.POST, exercises=selectors.page_exercises(link))
     if form.is_valid():
         try:
             services.session_record(link=link, report=form.report(), actor=actor)
@@ -233,31 +236,18 @@ def _session_form(request, link, token, actor):
             form.add_error(None, error)
         else:
             return redirect(_page_path(links.normalise(token)) + "?saved=1#done")
-    return render(
-        request,
-        "patientpage/page.html",
-        {
-            "link": link,
-            "token": links.normalise(token),
-            "h": selectors.page_snapshot(link),
-            "exercises": exercises,
-            "first_name": link.patient.preferred_name or link.patient.first_name,
-            "clinic": link.clinic,
-            "form": form,
-            "session_ref": form.data.get("session") or uuid.uuid4(),
-            "difficulties": Difficulty.choices,
-            "pain_scale": range(11),
-        },
-        status=400,
+    context = _page_context(
+        link, links.normalise(token), form, form.data.get("session") or uuid.uuid4()
     )
+    return render(request, "patientpage/page.html", context, status=400)
 
 
 @require_GET
 def manifest(request, token):
     """Installing the page puts it on the phone's home screen, opening at this link."""
-    link = _link_or_none(request, token)
+    link = open_link_or_count(request, token)
     if link is None:
-        return _refusal(request)
+        return refusal(request)
     path = _page_path(links.normalise(token))
     body = {
         "name": f"Exercises – {link.clinic.name}",

@@ -12,6 +12,7 @@ from django.utils.timesince import timesince
 from patientpage.charts import BarChart, LineChart, adherence_chart, pain_chart
 from patientpage.loop import ProgramLoop, program_loop
 from patientpage.reminders import ReminderStatus, reminder_status
+from patientpage.selectors import current_link
 from patientpage.staff_forms import PaperSessionForm
 from prescriptions import links
 from prescriptions.models import ProgramLink
@@ -42,10 +43,12 @@ class Panel:
 
 
 def link_state(prescription) -> LinkState:
-    link = prescription.links.select_related("patient", "clinic").order_by("-created_at").first()
+    link = current_link(prescription)
     if link is None:
         return LinkState(link=None)
-    link.prescription = prescription  # Already loaded: its review date sets the last day.
+    # Already loaded: the review date sets the last day; patient and clinic are its own.
+    link.prescription = prescription
+    link.patient, link.clinic = prescription.patient, prescription.clinic
     token = links.token_of(link) if link.is_on else None
     return LinkState(
         link=link,
