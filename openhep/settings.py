@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "clinic",
     "exercises",
     "prescriptions",
+    "outcomes",
     "patientpage",
     "records",
     "openhep",

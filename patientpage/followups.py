@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
+from outcomes.models import Response
+from outcomes.selectors import worse_by_mic
 from patientpage.models import Difficulty, FollowUp, SessionLog
 from prescriptions import links
 from prescriptions.models import ProgramLink
@@ -19,7 +21,9 @@ INACTIVE_DAYS = 7
 Reason = FollowUp.Reason
 
 
-def _raise(*, reason: str, session: SessionLog | None, patient, prescription) -> bool:
+def _raise(
+    *, reason: str, session: SessionLog | None, patient, prescription, response=None
+) -> bool:
     """Open a follow-up unless one for the same reason is still open. True if opened."""
     if FollowUp.objects.filter(patient=patient, reason=reason, handled_at__isnull=True).exists():
         return False
@@ -30,6 +34,7 @@ def _raise(*, reason: str, session: SessionLog | None, patient, prescription) ->
                 patient=patient,
                 prescription=prescription,
                 session=session,
+                response=response,
                 reason=reason,
             )
     except IntegrityError:  # Opened by a request that got there first.
@@ -72,6 +77,22 @@ def followups_for_session(session: SessionLog) -> list[str]:
             prescription=session.prescription,
         )
     ]
+
+
+def followups_for_response(response: Response, *, prescription) -> list[str]:
+    """Open a follow-up when an answered questionnaire leaves the patient worse than
+    their baseline by at least its minimal important change (within the caller's
+    transaction); returns the reasons newly opened."""
+    if prescription is None or not worse_by_mic(response):
+        return []
+    opened = _raise(
+        reason=Reason.WORSE,
+        session=None,
+        patient=response.patient,
+        prescription=prescription,
+        response=response,
+    )
+    return [Reason.WORSE] if opened else []
 
 
 def followups_inactive(*, now: datetime.datetime | None = None) -> int:

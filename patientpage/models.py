@@ -173,6 +173,7 @@ class FollowUp(models.Model):
         TOO_HARD = "too_hard", "Found an exercise too hard"
         INACTIVE = "inactive", "No activity for 7 days"
         NOTE = "note", "New note"
+        WORSE = "worse", "Outcome score worse by an important change"
 
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
     patient = models.ForeignKey(
@@ -183,6 +184,13 @@ class FollowUp(models.Model):
     )
     session = models.ForeignKey(
         SessionLog, null=True, blank=True, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    response = models.ForeignKey(
+        "outcomes.Response",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
     )
     reason = models.CharField(max_length=10, choices=Reason)
     created_at = models.DateTimeField(auto_now_add=True)

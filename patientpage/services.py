@@ -16,7 +16,9 @@ from django.utils import timezone
 from clinic.access import client_ip
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
-from patientpage.followups import followups_for_session
+from outcomes.models import Questionnaire, Response, Schedule
+from outcomes.services import response_record
+from patientpage.followups import followups_for_response, followups_for_session
 from patientpage.models import Difficulty, SessionExercise, SessionLog
 from prescriptions.models import Prescription, ProgramLink
 
@@ -176,3 +178,53 @@ def session_enter_from_paper(
     )
     followups_for_session(session)
     return session
+
+
+@transaction.atomic
+def questionnaire_answer(
+    *, link: ProgramLink, schedule: Schedule, answers: dict, actor: Actor
+) -> Response:
+    """Store the patient's answers to a questionnaire their program asked for, and open
+    a follow-up if the score got worse by an important change. ``ValidationError``
+    (one message per question) when the answers cannot be stored; nothing is."""
+    prescription = link.prescription
+    if prescription is None or schedule.prescription_id != prescription.pk:
+        raise ValidationError("That questionnaire is not one this program asks for.")
+    response = response_record(
+        patient=link.patient,
+        questionnaire=schedule.questionnaire,
+        answers=answers,
+        source=Response.Source.PAGE,
+        actor=actor,
+        prescription=prescription,
+        schedule=schedule,
+    )
+    followups_for_response(response, prescription=prescription)
+    return response
+
+
+@transaction.atomic
+def questionnaire_enter_from_paper(
+    *,
+    patient,
+    questionnaire: Questionnaire,
+    answers: dict,
+    answered_on: datetime.date,
+    actor: Actor,
+    prescription: Prescription | None = None,
+) -> Response:
+    """Store a questionnaire the patient filled in on paper, dated as written on it;
+    scored and followed up like one answered on the page."""
+    if prescription is not None and prescription.patient_id != patient.pk:
+        raise ValidationError("That program is not this patient's.")
+    response = response_record(
+        patient=patient,
+        questionnaire=questionnaire,
+        answers=answers,
+        source=Response.Source.PAPER,
+        actor=actor,
+        prescription=prescription,
+        answered_on=answered_on,
+    )
+    followups_for_response(response, prescription=prescription)
+    return response

@@ -19,6 +19,7 @@ from clinic.models import AuditEntry
 from clinic.storage import private_name
 from exercises.dose import Dose
 from exercises.models import Exercise
+from outcomes.services import schedules_carry
 from prescriptions import handouts, links
 from prescriptions.models import (
     Handout,
@@ -214,6 +215,7 @@ def _store_issued(
         Prescription.objects.filter(
             pk=locked.supersedes_id, status=Prescription.Status.ISSUED
         ).update(status=Prescription.Status.SUPERSEDED, updated_at=now)
+        schedules_carry(source_id=locked.supersedes_id, target=locked)
     program_link_attach(link=link, prescription=locked)
     _audit(actor, locked, Action.CHANGE, "Issued")
     return handout

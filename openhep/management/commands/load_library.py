@@ -11,6 +11,7 @@ from exercises.services import (
     library_load,
     read_library_file,
 )
+from outcomes.services import questionnaires_load
 from prescriptions.services import templates_load
 
 
@@ -49,6 +50,10 @@ class Command(BaseCommand):
                 raise CommandError(" ".join(error.messages)) from error
             self.stdout.write(
                 self.style.SUCCESS(f"Templates: {len(templates)} bundled, {changed} changed.")
+            )
+            changed = questionnaires_load()
+            self.stdout.write(
+                self.style.SUCCESS(f"Questionnaires: bundled ones loaded, {changed} changed.")
             )
 
     @staticmethod
