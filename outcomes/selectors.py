@@ -188,6 +188,14 @@ class Measure:
         return self.definition["scoring"]["range"]
 
 
+def shown(response: Response) -> Decimal | None:
+    """The score with the places its definition rounds to (stored with two)."""
+    if response.score is None:
+        return None
+    places = response.questionnaire.definition["scoring"]["decimals"]
+    return response.score.quantize(Decimal(1).scaleb(-places))
+
+
 def measures_for(patient: Patient, *, until: datetime.datetime | None = None) -> list[Measure]:
     """Every measure the patient has answered, oldest answer first within each."""
     responses = Response.objects.filter(patient=patient).select_related("questionnaire")
@@ -201,7 +209,9 @@ def measures_for(patient: Patient, *, until: datetime.datetime | None = None) ->
         if response.score is None:
             measure.unscored += 1
         else:
-            measure.points.append(Point(response.answered_at, response.score, response.source))
+            score = shown(response)
+            assert score is not None
+            measure.points.append(Point(response.answered_at, score, response.source))
     return sorted(measures.values(), key=lambda m: (m.questionnaire.title, m.questionnaire.pk))
 
 

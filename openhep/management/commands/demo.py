@@ -15,6 +15,8 @@ from clinic.forms import PatientForm
 from clinic.models import Clinic, Membership, Patient, User
 from clinic.services import patient_create
 from exercises.models import Exercise
+from outcomes.models import Questionnaire
+from outcomes.services import questionnaires_load, response_record, schedule_add
 from patientpage.services import PATIENT, SessionReport, session_record
 from prescriptions import services
 from prescriptions.models import Prescription, ProgramLink
@@ -192,6 +194,51 @@ def demo_activity(rx, therapist) -> None:
             ),
             actor=patient,
         )
+    demo_outcomes(rx, therapist, start)
+
+
+# Jordan's scores: a paper form at the first visit, then answers on the page two weeks
+# on (days after the issue, pain now/average/worst, ratings of the three activities).
+ACTIVITIES = ["Putting on socks", "Sitting through a work meeting", "Running for the tram"]
+SCORES = [(0, (7, 6, 8), (3, 4, 2), "paper"), (14, (4, 3, 6), (6, 6, 3), "page")]
+
+
+def demo_outcomes(rx, therapist, start) -> None:
+    """What the program asks Jordan (pain at issue, activities every two weeks, how
+    things changed at the review) and what Jordan answered, through the services."""
+    questionnaires_load()
+    found = {q.slug: q for q in Questionnaire.objects.filter(clinic=None, is_active=True)}
+    asks = [("pain-rating", "issue", None), ("patient-specific-function", "every", 2)]
+    if rx.review_date:
+        asks.append(("global-change", "review", None))
+    for slug, when, weeks in asks:
+        schedule_add(
+            prescription=rx,
+            questionnaire=found[slug],
+            when=when,
+            every_weeks=weeks,
+            actor=Actor(therapist),
+        )
+    for day, pain, ratings, source in SCORES:
+        answers: dict[str, dict] = {
+            "pain-rating": dict(zip(("now", "average", "worst"), pain, strict=True)),
+            "patient-specific-function": {
+                "activities": [
+                    {"name": name, "rating": rating}
+                    for name, rating in zip(ACTIVITIES, ratings, strict=True)
+                ]
+            },
+        }
+        for slug, given in answers.items():
+            response_record(
+                patient=rx.patient,
+                questionnaire=found[slug],
+                answers=given,
+                source=source,
+                actor=Actor(therapist) if source == "paper" else Actor(user=None, name=PATIENT),
+                prescription=rx,
+                answered_on=timezone.localdate(start + datetime.timedelta(days=day)),
+            )
 
 
 def demo_logo() -> bytes:
