@@ -83,7 +83,7 @@ class Schedule(models.Model):
         related_name="questionnaire_schedules",
     )
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.PROTECT, related_name="schedules"
+        Questionnaire, on_delete=models.RESTRICT, related_name="schedules"
     )
     when = models.CharField(max_length=6, choices=When)
     every_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -134,7 +134,7 @@ class Response(models.Model):
         "clinic.Patient", on_delete=models.CASCADE, related_name="questionnaire_responses"
     )
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.PROTECT, related_name="responses"
+        Questionnaire, on_delete=models.RESTRICT, related_name="responses"
     )
     # The program version the patient was on, and what asked for it (when something did).
     prescription = models.ForeignKey(

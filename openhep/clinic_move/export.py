@@ -31,7 +31,7 @@ from openhep.backup.archive import (
 )
 from prescriptions.models import Delivery
 
-from .rows import EXERCISE_M2M, TABLES, encode, fields, kind, user_row
+from .rows import EXERCISE_M2M, TABLES, bundled_questionnaires, encode, fields, kind, user_row
 
 KIND = "openhep-clinic"
 VERSION = 1
@@ -39,7 +39,7 @@ DATA = "clinic.json.gz"
 TOP_LEVEL = frozenset({DATA, MANIFEST})
 # The apps whose tables the archive's rows come from: export and import must
 # have applied the same migrations of these, so every field means the same.
-APPS = ("auth", "clinic", "exercises", "prescriptions")
+APPS = ("auth", "clinic", "exercises", "outcomes", "patientpage", "prescriptions")
 
 
 class ClinicMoveError(BackupError):
@@ -193,6 +193,14 @@ def _read(clinic: Clinic) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             f"The clinic's records refer to exercises of another clinic: {', '.join(foreign)}."
         )
     slugs = {pk: slug for pk, slug, _ in exercises}
+    asked = {
+        getattr(obj, field.attname)
+        for table in TABLES
+        for field in fields(table.model)
+        if kind(field) == "questionnaire"
+        for obj in objects[table.label]
+    }
+    bundled = bundled_questionnaires(asked)
     members = set(Membership.objects.filter(clinic=clinic).values_list("user_id", flat=True))
     users = list(User.objects.filter(pk__in=user_ids | members).order_by("pk"))
     emails = {user.pk: user.email for user in users}
@@ -203,7 +211,7 @@ def _read(clinic: Clinic) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         file_fields = [f for f in fields(table.model) if isinstance(f, models.FileField)]
         encoded = []
         for obj in objects[table.label]:
-            row = encode(obj, slugs=slugs, emails=emails)
+            row = encode(obj, slugs=slugs, emails=emails, bundled=bundled)
             if table.model is Exercise:
                 for name, links in m2m[obj.pk].items():
                     row[name] = [slug for _, slug in links]

@@ -31,6 +31,7 @@ from openhep.backup.archive import (
     manifest_lines,
     members,
 )
+from outcomes.models import Questionnaire
 
 from .export import (
     DATA,
@@ -201,6 +202,12 @@ def clinic_import_problems(archive: ClinicArchive, *, using: str = DEFAULT_DB_AL
         found = set(model._default_manager.filter(slug__in=wanted).values_list("slug", flat=True))
         if absent := sorted(wanted - found):
             problems.append(f"{model._meta.verbose_name_plural} not here: {_some(absent)}")
+    needed = _bundled_names(data)
+    if absent := sorted(n.removeprefix("bundled:") for n in needed - set(_bundled_here(needed))):
+        problems.append(
+            "bundled questionnaires the clinic's answers use are not here "
+            f"(run load_library first): {_some(absent)}"
+        )
     staff = [row["email"] for row in data["users"] if row["member"]]
     elsewhere = sorted(
         email
@@ -227,6 +234,28 @@ def clinic_import_plan(archive: ClinicArchive, *, using: str = DEFAULT_DB_ALIAS)
         files=len(archive.files),
         file_bytes=sum(size for _, size, _ in archive.files.values()),
     )
+
+
+def _bundled_names(data: dict[str, Any]) -> set[str]:
+    """The bundled questionnaires the rows refer to, as ``bundled:<slug>:<version>``."""
+    names: set[str] = set()
+    for table in TABLES:
+        refs = [f.attname for f in fields(table.model) if kind(f) == "questionnaire"]
+        for row in data["tables"].get(table.label, []):
+            names.update(
+                v for ref in refs if isinstance(v := row.get(ref), str) and v.startswith("bundled:")
+            )
+    return names
+
+
+def _bundled_here(names: set[str]) -> dict[str, int]:
+    """Those of ``names`` this installation has, by name -> id."""
+    here = Questionnaire.objects.filter(clinic__isnull=True).values_list("pk", "slug", "version")
+    return {
+        f"bundled:{slug}:{version}": pk
+        for pk, slug, version in here
+        if f"bundled:{slug}:{version}" in names
+    }
 
 
 def _exercise_slugs(data: dict[str, Any]) -> set[str]:
@@ -325,6 +354,7 @@ class _Loader:
         self.ids: dict[str, dict[int, int]] = {table.label: {} for table in TABLES}
         self.users: dict[str, int] = {}
         self.exercises: dict[str, int] = {}
+        self.bundled: dict[str, int] = {}
         self.created = self.reused = 0
 
     def load(self) -> ImportResult:
@@ -337,6 +367,7 @@ class _Loader:
                 clinic__isnull=True, slug__in=_exercise_slugs(self.data)
             ).values_list("slug", "pk")
         )
+        self.bundled = _bundled_here(_bundled_names(self.data))
         for table in TABLES:
             self._table(table.model, self.data["tables"][table.label], clinic_id=clinic.pk)
         return ImportResult(
@@ -431,6 +462,10 @@ class _Loader:
                 setattr(obj, f.attname, self.users[value])
             elif how == "exercise":
                 setattr(obj, f.attname, self.exercises[value])
+            elif how == "questionnaire":
+                mine = not (isinstance(value, str) and value.startswith("bundled:"))
+                found = self._id(Questionnaire._meta.label, value) if mine else self.bundled[value]
+                setattr(obj, f.attname, found)
             elif how == obj._meta.label:
                 setattr(obj, f.attname, None)
                 later.append((obj, f, value))

@@ -9,6 +9,8 @@ target can resolve them:
 - to a user: the email address (users are installation-wide);
 - to an exercise: its slug (the clinic's own are moved with their slugs, the
   shared library's are found by slug in the target);
+- to a questionnaire: the clinic's own by id (moved with it); a bundled one as
+  ``bundled:<slug>:<version>``, found by those in the target;
 - to any other moved row: its id in the source, remapped on import.
 
 Files are written by name; the archive holds their bytes (see ``export``).
@@ -26,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
 from exercises.models import Exercise, ExerciseImage, ExerciseStep
+from outcomes.models import Questionnaire, Response, Schedule
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions.models import (
     Delivery,
@@ -78,6 +81,9 @@ TABLES = (
     Table(SessionExercise, lambda c: SessionExercise.objects.filter(session__clinic=c)),
     Table(ReminderPlan, lambda c: ReminderPlan.objects.filter(patient__clinic=c)),
     Table(ReminderSent, lambda c: ReminderSent.objects.filter(plan__patient__clinic=c)),
+    Table(Questionnaire, lambda c: Questionnaire.objects.filter(clinic=c)),
+    Table(Schedule, lambda c: Schedule.objects.filter(clinic=c)),
+    Table(Response, lambda c: Response.objects.filter(clinic=c)),
     Table(FollowUp, lambda c: FollowUp.objects.filter(clinic=c)),
     Table(AuditEntry, lambda c: AuditEntry.objects.filter(clinic=c)),
 )
@@ -108,12 +114,29 @@ def kind(field: models.Field) -> str:
         return "user"
     if related is Exercise:
         return "exercise"
+    if related is Questionnaire:
+        return "questionnaire"
     return related._meta.label
 
 
-def encode(obj: models.Model, *, slugs: dict[int, str], emails: dict[int, str]) -> dict[str, Any]:
-    """``obj`` as JSON values; ``slugs`` and ``emails`` name the exercises and users
-    it may refer to (exercise id -> slug, user id -> email)."""
+def bundled_questionnaires(ids: set[int]) -> dict[int, str]:
+    """The bundled questionnaires among ``ids``, as the archive names them."""
+    found = Questionnaire.objects.filter(pk__in=ids, clinic__isnull=True)
+    return {
+        pk: f"bundled:{slug}:{version}"
+        for pk, slug, version in found.values_list("pk", "slug", "version")
+    }
+
+
+def encode(
+    obj: models.Model,
+    *,
+    slugs: dict[int, str],
+    emails: dict[int, str],
+    bundled: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """``obj`` as JSON values; ``slugs``, ``emails`` and ``bundled`` name the exercises,
+    users and bundled questionnaires it may refer to (id -> slug, email, name)."""
     row: dict[str, Any] = {"id": obj.pk}
     for field in fields(type(obj)):
         how = kind(field)
@@ -126,6 +149,8 @@ def encode(obj: models.Model, *, slugs: dict[int, str], emails: dict[int, str]) 
             row[field.attname] = None if value is None else emails[value]
         elif how == "exercise":
             row[field.attname] = None if value is None else slugs[value]
+        elif how == "questionnaire":
+            row[field.attname] = (bundled or {}).get(value, value)
         elif how != "value" or value is None or isinstance(value, (bool, int, float, str)):
             row[field.attname] = value
         else:

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questionnaire_schedules', to='clinic.patient')),
                 ('prescription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questionnaire_schedules', to='prescriptions.prescription')),
-                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schedules', to='outcomes.questionnaire')),
+                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='schedules', to='outcomes.questionnaire')),
             ],
             options={
                 'ordering': ['pk'],
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questionnaire_responses', to='clinic.patient')),
                 ('prescription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='questionnaire_responses', to='prescriptions.prescription')),
-                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='outcomes.questionnaire')),
+                ('questionnaire', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='responses', to='outcomes.questionnaire')),
                 ('schedule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='outcomes.schedule')),
             ],
             options={

@@ -28,8 +28,15 @@ from exercises.models import (
     video_signature,
 )
 from openhep.clinic_move import clinic_archive_verify
+from outcomes.models import Questionnaire, Response, Schedule
+from outcomes.services import (
+    questionnaire_import,
+    questionnaires_load,
+    response_record,
+    schedule_add,
+)
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
-from patientpage.services import SessionReport, session_record
+from patientpage.services import SessionReport, questionnaire_enter_from_paper, session_record
 from prescriptions import services
 from prescriptions.models import (
     Delivery,
@@ -43,6 +50,7 @@ from prescriptions.models import (
 from records.services import patient_erase
 from tests.factories import ExerciseFactory, PatientFactory, PrescriptionFactory
 from tests.openhep.test_backup import PNG, everything, media
+from tests.outcomes.test_definitions import NECK_CSV
 
 # The moved clinic's rows, table by table, in the order they are compared.
 SCOPES = {
@@ -63,6 +71,9 @@ SCOPES = {
     SessionExercise: "session__clinic",
     ReminderPlan: "patient__clinic",
     ReminderSent: "plan__patient__clinic",
+    Questionnaire: "clinic",
+    Schedule: "clinic",
+    Response: "clinic",
     FollowUp: "clinic",
     AuditEntry: "clinic",
 }
@@ -136,6 +147,34 @@ def moved(clinic, other_clinic, alice, bob, charlie, patient, issued, exercises)
         consent_text="Email me reminders.",
     )
     ReminderSent.objects.create(plan=plan, kind="reminder", due_at=timezone.now())
+    # Outcome measures: the clinic's own questionnaire and a bundled one, each asked
+    # for and answered; a worse score opened a follow-up that points at its answer.
+    questionnaires_load()
+    pain = Questionnaire.objects.get(clinic=None, slug="pain-rating")
+    neck = questionnaire_import(
+        clinic=clinic, name="neck.csv", content=NECK_CSV.encode(), actor=Actor(alice)
+    )
+    schedule_add(prescription=issued, questionnaire=pain, when="issue", actor=Actor(alice))
+    schedule = schedule_add(prescription=issued, questionnaire=neck, when="now", actor=Actor(alice))
+    response_record(
+        patient=patient,
+        questionnaire=neck,
+        answers={"pain": 2, "reading": 1, "driving": 0},
+        source="page",
+        actor=Actor(None, name="patient (own page)"),
+        prescription=issued,
+        schedule=schedule,
+    )
+    for now, day in ((2, 3), (8, 0)):
+        questionnaire_enter_from_paper(
+            patient=patient,
+            questionnaire=pain,
+            answers={"now": now, "average": now},
+            answered_on=timezone.localdate() - timedelta(days=day),
+            actor=Actor(bob),
+            prescription=issued,
+        )
+    assert FollowUp.objects.filter(reason="worse", response__isnull=False).exists()
     revision = services.prescription_new_version(prescription=issued, actor=Actor(bob))
     services.prescription_add_exercise(prescription=revision, exercise=own, actor=Actor(bob))
     # Accounts the records name that are not the clinic's staff: one also here
@@ -186,6 +225,8 @@ def snapshot(clinic: Clinic) -> dict:
                     row[field.name] = value and User.objects.get(pk=value).email
                 elif field.related_model is Exercise:
                     row[field.name] = value and Exercise.objects.get(pk=value).slug
+                elif field.related_model is Questionnaire and value not in places[Questionnaire]:
+                    row[field.name] = Questionnaire.objects.get(pk=value).slug  # bundled
                 elif field.is_relation:
                     row[field.name] = value and places[field.related_model][value]
                 else:
@@ -349,6 +390,16 @@ def test_a_missing_shared_exercise_is_named(moved, tmp_path, exercises):
     assert everything() == here
 
 
+def test_a_missing_bundled_questionnaire_is_named(moved, tmp_path):
+    path, _ = export(moved, tmp_path)
+    remove(moved)
+    Questionnaire.objects.filter(clinic=None, slug="pain-rating").update(version="2")
+    here = everything()
+    with pytest.raises(CommandError, match=r"run load_library first\): pain-rating:1"):
+        call_command("clinic_import", str(path))
+    assert everything() == here
+
+
 def damage(path, member_prefix: str) -> None:
     with tarfile.open(path) as tar:
         member = next(m for m in tar if m.name.startswith(member_prefix))
@@ -388,7 +439,7 @@ def test_models_are_all_accounted_for():
     ours = {
         m._meta.label
         for m in apps.get_models()
-        if m._meta.app_label in ("clinic", "exercises", "prescriptions", "patientpage")
+        if m._meta.app_label in ("clinic", "exercises", "prescriptions", "patientpage", "outcomes")
         and not m._meta.label.split(".")[1].startswith("Historical")
         and m not in (Region, Category, Equipment)
     }
