@@ -42,9 +42,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 import tarfile
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -230,6 +232,38 @@ class ManifestWriter:
     def abandon(self) -> None:
         self._gzip.close()
         self._raw.close()
+
+
+@dataclass
+class ArchiveWriting:
+    """An archive being written (``archive_write``): add members to ``tar`` and list
+    each in ``manifest``; ``summary`` is the manifest's last line, once it is done."""
+
+    tar: tarfile.TarFile
+    manifest: ManifestWriter
+    summary: dict[str, Any] | None = None
+
+
+@contextmanager
+def archive_write(partial: Path, work: Path, header: dict[str, Any]) -> Iterator[ArchiveWriting]:
+    """Write a new archive at ``partial`` (refused if it exists, readable by its owner
+    only): the caller adds the members; on a clean exit the manifest is closed and
+    added last, and the file is flushed to disk. The caller renames it into place, so
+    an archive that failed half-way never looks finished."""
+    manifest = ManifestWriter(work / MANIFEST, header)
+    try:
+        with open(partial, "xb") as raw:
+            os.chmod(partial, 0o600)
+            with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                writing = ArchiveWriting(tar, manifest)
+                yield writing
+                writing.summary = manifest.close()
+                with open(work / MANIFEST, "rb") as f:
+                    add_member(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
+            raw.flush()
+            os.fsync(raw.fileno())
+    finally:
+        manifest.abandon()
 
 
 class Entries:

@@ -27,12 +27,11 @@ from .archive import (
     DATABASE_MEMBERS,
     FORMAT,
     FORMAT_INCREMENTAL,
-    MANIFEST,
     MEDIA,
     BackupError,
-    ManifestWriter,
     Member,
     add_member,
+    archive_write,
     database_vendor,
     unsafe_name,
 )
@@ -111,52 +110,43 @@ def backup_create(
         # that is not in the archive.
         archived: set[str] = set()
         skipped: dict[str, str] = {}
-        manifest = ManifestWriter(Path(work) / MANIFEST, header)
-        try:
-            with open(partial, "xb") as raw:
-                os.chmod(partial, 0o600)
-                with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    with open(snapshot, "rb") as f:
-                        manifest.add(
-                            add_member(tar, database_member, f, os.fstat(f.fileno()).st_size)
-                        )
-                    snapshot.unlink()
-                    for relative, path in media.media_files(media_root):
-                        member = f"{MEDIA}/{relative}"
-                        if reason := unsafe_name(member):
-                            skipped[relative] = reason
-                            continue
-                        try:
-                            if held := _held(previous, member, path.stat().st_size, None):
-                                manifest.add(held)
-                            else:
-                                with open(path, "rb") as f:
-                                    size = os.fstat(f.fileno()).st_size
-                                    manifest.add(add_member(tar, member, f, size))
-                        except FileNotFoundError:
-                            continue  # Deleted since the walk; the reference check reports it.
-                        archived.add(relative)
-                    # Files in a bucket: every one the database refers to, read through
-                    # the storage of its field (the manifest names the storage for restore).
-                    for name, where in references.items():
-                        alias = media.storage_alias(where)
-                        member = f"{MEDIA}/{name}"
-                        if media.is_local(alias) or name in archived or name in skipped:
-                            continue
-                        if reason := unsafe_name(member):
-                            skipped[name] = reason
-                            continue
-                        entry = _add_stored(tar, member, storages[alias], name, alias, previous)
-                        if entry is not None:
-                            manifest.add(entry)
-                            archived.add(name)
-                    summary = manifest.close()
-                    with open(Path(work) / MANIFEST, "rb") as f:
-                        add_member(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
-                raw.flush()
-                os.fsync(raw.fileno())
-        finally:
-            manifest.abandon()
+        with archive_write(partial, Path(work), header) as writing:
+            with open(snapshot, "rb") as f:
+                writing.manifest.add(
+                    add_member(writing.tar, database_member, f, os.fstat(f.fileno()).st_size)
+                )
+            snapshot.unlink()
+            for relative, path in media.media_files(media_root):
+                member = f"{MEDIA}/{relative}"
+                if reason := unsafe_name(member):
+                    skipped[relative] = reason
+                    continue
+                try:
+                    if held := _held(previous, member, path.stat().st_size, None):
+                        writing.manifest.add(held)
+                    else:
+                        with open(path, "rb") as f:
+                            size = os.fstat(f.fileno()).st_size
+                            writing.manifest.add(add_member(writing.tar, member, f, size))
+                except FileNotFoundError:
+                    continue  # Deleted since the walk; the reference check reports it.
+                archived.add(relative)
+            # Files in a bucket: every one the database refers to, read through
+            # the storage of its field (the manifest names the storage for restore).
+            for name, where in references.items():
+                alias = media.storage_alias(where)
+                member = f"{MEDIA}/{name}"
+                if media.is_local(alias) or name in archived or name in skipped:
+                    continue
+                if reason := unsafe_name(member):
+                    skipped[name] = reason
+                    continue
+                entry = _add_stored(writing.tar, member, storages[alias], name, alias, previous)
+                if entry is not None:
+                    writing.manifest.add(entry)
+                    archived.add(name)
+        summary = writing.summary
+        assert summary is not None
         os.replace(partial, output)
 
     missing = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,9 @@ from openhep.backup.archive import (
     MANIFEST,
     MEDIA,
     BackupError,
-    ManifestWriter,
     Member,
     add_member,
+    archive_write,
     unsafe_name,
 )
 from prescriptions.models import Delivery
@@ -108,45 +107,36 @@ def clinic_export(
             "migrations": applied_migrations(using),
         }
         partial = Path(work) / "archive.tar"
-        manifest = ManifestWriter(Path(work) / MANIFEST, header)
         missing: list[str] = []
-        try:
-            with open(partial, "xb") as raw:
-                os.chmod(partial, 0o600)
-                with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    body = gzip.compress(
-                        json.dumps(data, ensure_ascii=False, sort_keys=True).encode(), mtime=0
-                    )
-                    with tempfile.TemporaryFile(dir=work) as f:
-                        f.write(body)
-                        f.seek(0)
-                        manifest.add(add_member(tar, DATA, f, len(body)))
-                    for alias, name in files:
-                        member = member_name(alias, name)
-                        if reason := unsafe_name(member, top_level=TOP_LEVEL):
-                            raise ClinicMoveError(f"Cannot archive the file {name!r}: {reason}.")
-                        storage = storages[alias]
-                        try:
-                            size = storage.size(name)
-                            with storage.open(name, "rb") as f:
-                                entry = add_member(tar, member, f, size)
-                        except FileNotFoundError:
-                            missing.append(f"{alias}:{name}")
-                            continue
-                        manifest.add(Member(entry.name, entry.sha256, entry.size, storage=alias))
-                    if missing:
-                        raise ClinicMoveError(
-                            f"Nothing was exported: {len(missing)} files the clinic's records "
-                            f"name are missing from storage ({', '.join(missing[:10])}). "
-                            "Restore them from a back-up first."
-                        )
-                    summary = manifest.close()
-                    with open(Path(work) / MANIFEST, "rb") as f:
-                        add_member(tar, MANIFEST, f, os.fstat(f.fileno()).st_size)
-                raw.flush()
-                os.fsync(raw.fileno())
-        finally:
-            manifest.abandon()
+        with archive_write(partial, Path(work), header) as writing:
+            body = gzip.compress(
+                json.dumps(data, ensure_ascii=False, sort_keys=True).encode(), mtime=0
+            )
+            with tempfile.TemporaryFile(dir=work) as f:
+                f.write(body)
+                f.seek(0)
+                writing.manifest.add(add_member(writing.tar, DATA, f, len(body)))
+            for alias, name in files:
+                member = member_name(alias, name)
+                if reason := unsafe_name(member, top_level=TOP_LEVEL):
+                    raise ClinicMoveError(f"Cannot archive the file {name!r}: {reason}.")
+                storage = storages[alias]
+                try:
+                    size = storage.size(name)
+                    with storage.open(name, "rb") as f:
+                        entry = add_member(writing.tar, member, f, size)
+                except FileNotFoundError:
+                    missing.append(f"{alias}:{name}")
+                    continue
+                writing.manifest.add(Member(entry.name, entry.sha256, entry.size, storage=alias))
+            if missing:
+                raise ClinicMoveError(
+                    f"Nothing was exported: {len(missing)} files the clinic's records "
+                    f"name are missing from storage ({', '.join(missing[:10])}). "
+                    "Restore them from a back-up first."
+                )
+        summary = writing.summary
+        assert summary is not None
         os.replace(partial, output)
     rows = {label: len(table_rows) for label, table_rows in data["tables"].items()}
     pending = sum(
