@@ -312,6 +312,9 @@ elif MEDIA_STORAGE == "s3":
     )
 else:
     raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}.")
+# How many files `manage.py backup` reads from a bucket at once (openhep.backup.buckets);
+# 1 reads them one after another. Local media are read from disk one at a time.
+BACKUP_READERS = max(1, env.int("BACKUP_READERS", default=8))
 # The largest request body accepted (a 5 MB picture or library file and the form
 # around it). Larger ones are refused from their Content-Length, before any byte is
 # read or written to disk (openhep.middleware); without a Content-Length the upload

@@ -6,7 +6,6 @@ import gzip
 import os
 import shutil
 import sqlite3
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from . import media
+from . import buckets, media
 from .archive import (
     CHUNK,
     DATABASE_MEMBERS,
@@ -29,13 +28,12 @@ from .archive import (
     FORMAT_INCREMENTAL,
     MEDIA,
     BackupError,
-    Member,
     add_member,
     archive_write,
     database_vendor,
     unsafe_name,
 )
-from .chain import PreviousArchive, previous_read
+from .chain import previous_read
 from .postgres import pg_run
 
 
@@ -122,7 +120,7 @@ def backup_create(
                     skipped[relative] = reason
                     continue
                 try:
-                    if held := _held(previous, member, path.stat().st_size, None):
+                    if held := buckets.held(previous, member, path.stat().st_size, None):
                         writing.manifest.add(held)
                     else:
                         with open(path, "rb") as f:
@@ -132,7 +130,9 @@ def backup_create(
                     continue  # Deleted since the walk; the reference check reports it.
                 archived.add(relative)
             # Files in a bucket: every one the database refers to, read through
-            # the storage of its field (the manifest names the storage for restore).
+            # the storage of its field (the manifest names the storage for restore),
+            # several at a time (``buckets``), added in this order.
+            jobs = []
             for name, where in references.items():
                 alias = media.storage_alias(where)
                 member = f"{MEDIA}/{name}"
@@ -141,10 +141,14 @@ def backup_create(
                 if reason := unsafe_name(member):
                     skipped[name] = reason
                     continue
-                entry = _add_stored(writing.tar, member, storages[alias], name, alias, previous)
+                jobs.append(buckets.Job(member, name, alias, storages[alias]))
+            for fetched in buckets.fetched_in_order(
+                jobs, previous=previous, readers=settings.BACKUP_READERS, work=Path(work)
+            ):
+                entry = fetched.add_to(writing.tar)
                 if entry is not None:
                     writing.manifest.add(entry)
-                    archived.add(name)
+                    archived.add(fetched.job.name)
         summary = writing.summary
         assert summary is not None
         os.replace(partial, output)
@@ -169,44 +173,6 @@ def _gzip(source: Path, target: Path) -> Path:
         shutil.copyfileobj(f, out, CHUNK)
     source.unlink()
     return target
-
-
-def _held(
-    previous: PreviousArchive | None, member: str, size: int, storage: str | None
-) -> Member | None:
-    """The entry of a file the previous archive's chain holds already, or None.
-    Name, size and storage must match: stored media are never rewritten in place."""
-    if previous is None or (known := previous.files.get(member)) is None:
-        return None
-    sha256, known_size, known_storage, held_in = known
-    if (known_size, known_storage) != (size, storage):
-        return None
-    return Member(name=member, sha256=sha256, size=size, storage=storage, held_in=held_in)
-
-
-def _add_stored(
-    tar: tarfile.TarFile,
-    member: str,
-    storage: Any,
-    name: str,
-    alias: str,
-    previous: PreviousArchive | None = None,
-) -> Member | None:
-    """Add a file read through a storage (a bucket); None when it is not there.
-    One the previous archive's chain holds is listed, not read (its size only)."""
-    try:
-        size = storage.size(name)
-        if held := _held(previous, member, size, alias):
-            return held
-        with storage.open(name, "rb") as f:
-            entry = add_member(tar, member, f, size)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        if media.is_not_found(error):
-            return None
-        raise
-    return Member(name=entry.name, sha256=entry.sha256, size=entry.size, storage=alias)
 
 
 def _snapshot_database(

@@ -220,3 +220,22 @@ def test_an_anonymous_read_of_a_private_object_is_refused(endpoint, stored):
         assert error.code == 403
     else:
         pytest.fail("an unsigned request read a private handout")
+
+
+def test_the_archive_is_the_same_whether_read_one_or_eight_at_a_time(
+    s3, stored, clinic, tmp_path, settings
+):
+    def media_members(readers: int) -> list[tuple[str, str, int]]:
+        settings.BACKUP_READERS = readers
+        path = tmp_path / f"backup-{readers}.tar"
+        call_command("backup", output=path, stdout=io.StringIO())
+        with tarfile.open(path) as tar:
+            lines = gzip.decompress(tar.extractfile(backup.MANIFEST).read()).splitlines()
+            names = [n for n in tar.getnames() if n.startswith("media/")]
+        entries = [json.loads(line) for line in lines]
+        listed = [(e["name"], e["sha256"], e["size"]) for e in entries if "name" in e]
+        assert [name for name, _, _ in listed if name.startswith("media/")] == names
+        return [entry for entry in listed if entry[0].startswith("media/")]
+
+    one, eight = media_members(1), media_members(8)
+    assert len(one) == 3 and one == eight
