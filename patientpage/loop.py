@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinic.models import Clinic, Patient
 from patientpage.models import Difficulty, FollowUp, SessionExercise, SessionLog
+from patientpage.reasons import with_scores
 from prescriptions.models import Prescription, PrescriptionItem
 
 # The adherence chart shows the latest weeks only: a long program stays readable.
@@ -300,7 +301,7 @@ def open_follow_ups(*, clinic: Clinic, therapist=None) -> list[PatientFollowUps]
     With ``therapist``, the patients of their own programs come first; the others
     (a colleague's, on leave perhaps) follow, marked with whose program it is."""
     rows = (
-        _open(clinic)
+        with_scores(_open(clinic))
         .select_related("patient", "prescription__therapist")
         .order_by("-created_at", "-pk")[:FOLLOW_UPS_SHOWN]
     )
@@ -322,7 +323,7 @@ def open_follow_ups(*, clinic: Clinic, therapist=None) -> list[PatientFollowUps]
 
 
 def patient_open_follow_ups(patient: Patient):
-    return FollowUp.objects.filter(patient=patient, handled_at__isnull=True).order_by(
+    return with_scores(FollowUp.objects.filter(patient=patient, handled_at__isnull=True)).order_by(
         "created_at", "pk"
     )
 

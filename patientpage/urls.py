@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from patientpage import reminder_views, views
+from patientpage import questionnaire_views, reminder_views, views
 
 
 class TokenConverter:
@@ -29,4 +29,9 @@ urlpatterns = [
     path("<token:token>/manifest.webmanifest", views.manifest, name="manifest"),
     path("<token:token>/reminders/", reminder_views.reminders_page, name="reminders"),
     path("<token:token>/calendar.ics", reminder_views.calendar_file, name="calendar"),
+    path(
+        "<token:token>/questionnaires/<int:pk>/",
+        questionnaire_views.questionnaire,
+        name="questionnaire",
+    ),
 ]

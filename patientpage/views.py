@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import client_ip
 from clinic.throttle import cache_key, hit
-from patientpage import selectors, services
+from patientpage import questionnaires, selectors, services
 from patientpage.forms import BirthYearForm, SessionForm
 from patientpage.models import Difficulty
 from prescriptions import links
@@ -118,6 +118,7 @@ def page(request, token):
     context = _page_context(link, canonical, SessionForm(), uuid.uuid4())
     context["large"] = request.GET.get("large") == "1"
     context["saved"] = request.GET.get("saved") == "1"
+    context["answered"] = request.GET.get("answered") == "1"
     return render(request, "patientpage/page.html", context)
 
 
@@ -224,6 +225,8 @@ def _page_context(link, token: str, form: SessionForm, session_ref) -> dict:
         "session_ref": session_ref,
         "difficulties": Difficulty.choices,
         "pain_scale": range(11),
+        "waiting": questionnaires.waiting(link),
+        "progress": questionnaires.progress(link),
     }
 
 

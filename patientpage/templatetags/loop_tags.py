@@ -11,6 +11,7 @@ from django.utils.timesince import timesince
 
 from patientpage.charts import BarChart, LineChart, adherence_chart, pain_chart
 from patientpage.loop import ProgramLoop, program_loop
+from patientpage.reasons import reason_text as describe_reason
 from patientpage.reminders import ReminderStatus, reminder_status
 from patientpage.selectors import current_link
 from patientpage.staff_forms import PaperSessionForm
@@ -90,3 +91,9 @@ def ago(value: datetime.datetime | None) -> str:
     if timezone.now() - value < datetime.timedelta(minutes=1):
         return "just now"
     return f"{timesince(value, depth=1)} ago"
+
+
+@register.filter
+def reason_text(follow_up) -> str:
+    """A follow-up's reason as the dashboard says it (``patientpage.reasons``)."""
+    return describe_reason(follow_up)
