@@ -50,6 +50,10 @@ PUBLIC_ROUTES = {
     "patientpage:reminders",
     "patientpage:calendar",
     "patientpage:unsubscribe",
+    # Outcome measures, patient page: a questionnaire the program asks for, under the
+    # token as above; another program's schedule is the same plain 404
+    # (tests/patientpage/test_questionnaires.py).
+    "patientpage:questionnaire",
 }
 
 

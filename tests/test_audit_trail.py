@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic.audit import Actor
 from clinic.models import AuditEntry, Membership, Patient
+from outcomes.models import Response
 from patientpage import reminders
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions import links, services
@@ -39,6 +40,8 @@ PATIENT_DATA = {
     ReminderPlan: "patient_id",
     ReminderSent: "plan__patient_id",
     FollowUp: "patient_id",
+    # Outcome measures, patient page
+    Response: "patient_id",
 }
 
 
@@ -243,7 +246,26 @@ CASES = {
         reverse("loop:followups_handled", args=[x["patient"].pk]),
         {"follow_up": x["follow_up"].pk},
     ),
+    # Outcome measures, patient page
+    "patientpage:questionnaire": lambda c, x: c.post(
+        page_path(x["issued"]) + f"questionnaires/{pain_asked(x).pk}/",
+        {"now": "4", "average": "5", "worst": "6"},
+    ),
 }
+
+
+def pain_asked(ctx):
+    """The issued program asks for the bundled pain rating now."""
+    from outcomes.models import Questionnaire
+    from outcomes.services import questionnaires_load, schedule_add
+
+    questionnaires_load()
+    return schedule_add(
+        prescription=ctx["issued"],
+        questionnaire=Questionnaire.objects.get(clinic=None, slug="pain-rating"),
+        when="now",
+        actor=Actor(ctx["alice"], ip="127.0.0.1"),  # As if asked from the staff side.
+    )
 
 
 def page_path(prescription) -> str:
