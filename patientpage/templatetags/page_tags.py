@@ -9,3 +9,14 @@ register = template.Library()
 def public_url(name: str | None) -> str:
     """The address of a public file (a library picture, a logo) named in a snapshot."""
     return public_storage().url(name) if name else ""
+
+
+@register.filter
+def first_sentence(text: str) -> str:
+    """The opening sentence of a longer text (a questionnaire's description, listed)."""
+    text = (text or "").strip()
+    for end in (". ", "? ", "! "):
+        cut = text.find(end)
+        if cut != -1:
+            text = text[: cut + 1]
+    return text
