@@ -136,3 +136,47 @@ def test_a_worse_change_rating_reads_plainly(alice_client, issued, measures, ali
         prescription=issued,
     )
     assert "Change: rated “Much worse”" in alice_client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_page_s_queries_do_not_grow_with_answers(
+    client, issued, page_url, measures, ask, django_assert_max_num_queries
+):
+    ask("pain-rating")
+    patient = issued.patient
+    answered(patient, measures["pain-rating"], {"now": 6, "average": 6}, days_ago(30))
+    with django_assert_max_num_queries(40) as one:
+        client.get(page_url)
+    for n in range(1, 8):
+        answered(patient, measures["pain-rating"], {"now": n, "average": n}, days_ago(30 - n))
+        answered(patient, measures["global-change"], {"change": n % 3}, days_ago(30 - n))
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = client.get(page_url).content.decode()
+    assert html.count("<figure") == 2
+
+
+def test_worse_scores_on_the_dashboard_cost_no_query_each(
+    alice_client, clinic, alice, issued, measures, django_assert_max_num_queries
+):
+    from tests.factories import PatientFactory, PrescriptionFactory
+
+    def worse_patient(n: int):
+        patient = PatientFactory(clinic=clinic, last_name=f"Worse{n}")
+        rx = PrescriptionFactory(patient=patient, therapist=alice)
+        for day, score in ((days_ago(20), 2), (timezone.localdate(), 6)):
+            questionnaire_enter_from_paper(
+                patient=patient,
+                questionnaire=measures["pain-rating"],
+                answers={"now": score, "average": score},
+                answered_on=day,
+                actor=Actor(alice),
+                prescription=rx,
+            )
+
+    worse_patient(0)
+    with django_assert_max_num_queries(40) as one:
+        alice_client.get(reverse("dashboard"))
+    for n in range(1, 6):
+        worse_patient(n)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = alice_client.get(reverse("dashboard")).content.decode()
+    assert page.count("Pain score worse by 4.0 since the start (2.0 → 6.0)") == 6
