@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from outcomes import scoring
 
@@ -125,7 +126,7 @@ class QuestionnaireForm(forms.Form):
             name = item["id"]
             if item["type"] != "activities":
                 answers[name] = data.get(name) or None
-                if item.get("required") and not answers[name]:
+                if item.get("required") and not answers[name] and name not in self.errors:
                     self._complain(name, "Please answer this question.")
                 continue
             rows = []
@@ -134,7 +135,7 @@ class QuestionnaireForm(forms.Form):
                 activity = fixed or (data.get(f"{name}.name.{n}") or "").strip()
                 if rating is not None and not activity:
                     self._complain(name, f"Activity {n}: write what the activity is.")
-                elif activity and rating is None and not fixed:
+                elif activity and rating is None and not fixed and not self._refused(name, n):
                     self._complain(name, f"Activity {n}: choose how well you can do it.")
                 if activity:
                     rows.append({"name": activity, "rating": rating})
@@ -145,7 +146,7 @@ class QuestionnaireForm(forms.Form):
                 else:
                     self._complain(name, "Name at least one activity and rate it.")
         for field_name, errors in self.errors.items():
-            if field_name != forms.forms.NON_FIELD_ERRORS:
+            if field_name != NON_FIELD_ERRORS:
                 for error in errors:
                     self._complain(self._item_of(field_name), error)
         if not self.question_errors:
@@ -154,6 +155,10 @@ class QuestionnaireForm(forms.Form):
             raise forms.ValidationError("Some answers need another look.")
         self.answers = answers
         return data
+
+    def _refused(self, name: str, n: int) -> bool:
+        """Whether the row's rating was refused already (one message is enough)."""
+        return f"{name}.rating.{n}" in self.errors
 
     def _names(self, item: dict) -> list[tuple[int, str]]:
         named = self.previous.get(item["id"])

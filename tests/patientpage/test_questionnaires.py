@@ -253,3 +253,10 @@ def test_answer_pages_carry_the_page_s_privacy_headers(client, page_url, ask):
     response = client.get(answer_url(page_url, ask("pain-rating")))
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_refused_answer_is_told_once(client, page_url, ask):
+    schedule = ask("global-change")
+    html = client.post(answer_url(page_url, schedule), {"change": "9"}).content.decode()
+    assert "Choose one of the answers shown." in html
+    assert "Please answer this question." not in html
