@@ -23,8 +23,14 @@ from patientpage.views import gone, needs_birth_year, open_link_or_count, patien
 from prescriptions import links
 
 
-def _path(token: str, schedule: Schedule) -> str:
-    return reverse("patientpage:questionnaire", args=[token, schedule.pk])
+def _path(token: str, schedule: Schedule, *, large: bool = False) -> str:
+    path = reverse("patientpage:questionnaire", args=[token, schedule.pk])
+    return f"{path}?large=1" if large else path
+
+
+def _large(request) -> bool:
+    """The page's larger text, kept from the page to the answers and back."""
+    return request.GET.get("large") == "1"
 
 
 @patient_form
@@ -42,7 +48,7 @@ def questionnaire(request, token, pk):
     if schedule is None:
         return gone(request)
     if request.method == "GET" and token != canonical:
-        return redirect(_path(canonical, schedule))
+        return redirect(_path(canonical, schedule, large=_large(request)))
     if not questionnaires.is_due(link, schedule):
         return _not_due(request, link, canonical, schedule)
     definition = schedule.questionnaire.definition
@@ -68,12 +74,14 @@ def questionnaire(request, token, pk):
                 form.add_error(None, error.messages)
             else:
                 page = reverse("patientpage:page", args=[canonical])
-                return redirect(f"{page}?answered=1#answered")
+                large = "&large=1" if _large(request) else ""
+                return redirect(f"{page}?answered=1{large}#answered")
     return _form_page(request, link, canonical, schedule, form, status=400)
 
 
-def _context(link, token: str, schedule: Schedule) -> dict:
+def _context(request, link, token: str, schedule: Schedule) -> dict:
     return {
+        "large": _large(request),
         "link": link,
         "clinic": link.clinic,
         "token": token,
@@ -85,15 +93,15 @@ def _context(link, token: str, schedule: Schedule) -> dict:
 
 
 def _form_page(request, link, token, schedule, form, *, status: int = 200) -> HttpResponse:
-    context = _context(link, token, schedule)
+    context = _context(request, link, token, schedule)
     context["form"] = form
     context["questions"] = form.questions()
-    context["action"] = _path(token, schedule)
+    context["action"] = _path(token, schedule, large=_large(request))
     return render(request, "patientpage/questionnaire.html", context, status=status)
 
 
 def _not_due(request, link, token, schedule) -> HttpResponse:
-    context = _context(link, token, schedule)
+    context = _context(request, link, token, schedule)
     context["answered"] = (
         schedule.stopped_at is None
         and schedule.questionnaire.is_active

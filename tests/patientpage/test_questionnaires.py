@@ -260,3 +260,14 @@ def test_a_refused_answer_is_told_once(client, page_url, ask):
     html = client.post(answer_url(page_url, schedule), {"change": "9"}).content.decode()
     assert "Choose one of the answers shown." in html
     assert "Please answer this question." not in html
+
+
+def test_larger_text_is_kept_to_the_answers_and_back(client, page_url, ask):
+    schedule = ask("pain-rating")
+    page = client.get(page_url + "?large=1").content.decode()
+    assert f'href="{answer_url(page_url, schedule)}?large=1"' in page
+    form = client.get(answer_url(page_url, schedule) + "?large=1").content.decode()
+    assert 'class="large-type"' in form
+    assert f'action="{answer_url(page_url, schedule)}?large=1"' in form
+    response = client.post(answer_url(page_url, schedule) + "?large=1", PAIN)
+    assert response.url == f"{page_url}?answered=1&large=1#answered"
