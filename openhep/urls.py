@@ -13,6 +13,7 @@ urlpatterns = [
     path("", DashboardView.as_view(), name="dashboard"),
     path("", include("clinic.urls")),
     path("clinic/deliveries/", DeliveryLogView.as_view(), name="delivery_log"),
+    path("clinic/", include("outcomes.urls")),
     path("patients/", include("records.urls")),
     path("exercises/", include("exercises.urls")),
     path("prescriptions/", include("prescriptions.urls")),

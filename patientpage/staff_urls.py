@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from patientpage import staff_views
+from patientpage import outcome_staff_views, staff_views
 
 app_name = "loop"
 
@@ -31,5 +31,11 @@ urlpatterns = [
         "patients/<int:patient_pk>/follow-ups/handled/",
         staff_views.FollowUpsHandledView.as_view(),
         name="followups_handled",
+    ),
+    # Outcome measures, staff side: a questionnaire answered on paper.
+    path(
+        "patients/<int:patient_pk>/questionnaires/paper/",
+        outcome_staff_views.PaperQuestionnaireView.as_view(),
+        name="paper_questionnaire",
     ),
 ]

@@ -14,7 +14,7 @@ DOSE_FIELDS = list(Dose.FIELDS)
 class PrescriptionForm(forms.ModelForm):
     class Meta:
         model = Prescription
-        fields = ["title", "advice", "review_date", "large_print", "log_weeks"]
+        fields = ["title", "advice", "review_date", "large_print", "log_weeks", "print_scores"]
         widgets = {
             "advice": forms.Textarea(attrs={"rows": 3}),
             "review_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -32,6 +32,7 @@ class PrescriptionForm(forms.ModelForm):
                 Column("log_weeks", css_class="col-sm-6"),
             ),
             Field("large_print"),
+            Field("print_scores"),
         )
 
 

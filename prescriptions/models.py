@@ -39,6 +39,11 @@ class Prescription(models.Model):
         default=0,
         help_text="Adds a page where the patient ticks off each day's exercises.",
     )
+    print_scores = models.BooleanField(
+        "print the latest scores on the handout",
+        default=False,
+        help_text="A short “Your progress” box: each questionnaire's first and latest score.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     issued_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,8 @@ from clinic.access import clinic_of
 from exercises.illustrations import picture_aspect
 from exercises.models import ExerciseImage, ExerciseStep, video_signature
 from exercises.wording import fill
+from outcomes.models import Schedule
+from outcomes.selectors import measures_for
 from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
 
 # 2: the dose line without the side, the side on its own line, {hold} filled in,
@@ -218,4 +220,50 @@ def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
             "logo": clinic.logo.name if clinic.logo else None,
         },
         "items": items,
+        "progress": progress_snapshot(prescription, issued_at) if prescription.print_scores else [],
     }
+
+
+def _number(value) -> str:
+    """A score as printed: no trailing ".0" on a whole number."""
+    text = f"{value.normalize():f}"
+    return "0" if text == "-0" else text
+
+
+def _signed(value) -> str:
+    return f"+{_number(value)}" if value > 0 else _number(value)
+
+
+def progress_snapshot(prescription: Prescription, issued_at=None) -> list[dict]:
+    """Each questionnaire the patient answered (until ``issued_at``, so the issue's check
+    of the snapshot finds the same): its first and latest score and the change, as text."""
+    rows = []
+    for measure in measures_for(prescription.patient, until=issued_at):
+        if measure.latest is None:
+            continue
+        first, latest = measure.baseline, measure.latest
+        assert first is not None
+        rows.append(
+            {
+                "title": measure.questionnaire.short_title,
+                "first": _number(first.score),
+                "first_on": timezone.localdate(first.answered_at).isoformat(),
+                "latest": _number(latest.score),
+                "latest_on": timezone.localdate(latest.answered_at).isoformat(),
+                "change": None if measure.change is None else _signed(measure.change),
+                "range": [int(v) for v in measure.score_range],
+                "higher_is_better": bool(measure.definition["scoring"]["higher_is_better"]),
+                "verdict": measure.verdict,
+                "is_rating_of_change": measure.is_change_measure,
+            }
+        )
+    return rows
+
+
+def active_schedules(prescription: Prescription) -> list[Schedule]:
+    """The questionnaires this program version still asks for."""
+    return list(
+        Schedule.objects.filter(prescription=prescription, stopped_at=None)
+        .select_related("questionnaire")
+        .order_by("pk")
+    )

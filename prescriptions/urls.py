@@ -1,6 +1,6 @@
 from django.urls import path
 
-from prescriptions import views
+from prescriptions import questionnaire_views, views
 
 app_name = "prescriptions"
 urlpatterns = [
@@ -15,5 +15,15 @@ urlpatterns = [
         "<int:pk>/deliveries/<int:delivery_pk>/retry/",
         views.DeliveryRetryView.as_view(),
         name="delivery_retry",
+    ),
+    path(
+        "<int:pk>/questionnaires/",
+        questionnaire_views.ScheduleAddView.as_view(),
+        name="questionnaire_add",
+    ),
+    path(
+        "<int:pk>/questionnaires/<int:schedule_pk>/stop/",
+        questionnaire_views.ScheduleStopView.as_view(),
+        name="questionnaire_stop",
     ),
 ]

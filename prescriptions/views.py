@@ -18,10 +18,14 @@ from clinic.selectors import get_patient_for
 from clinic.storage import private_file_response
 from exercises.selectors import get_prescribable_exercise_for
 from exercises.views import search_page
+from outcomes.forms import ScheduleForm
+from outcomes.models import Schedule
+from outcomes.selectors import questionnaires_for
 from prescriptions import services
 from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm, TemplateNameForm
 from prescriptions.models import Delivery
 from prescriptions.selectors import (
+    active_schedules,
     clinic_deliveries,
     get_prescription_for,
     get_prescription_to_download,
@@ -83,6 +87,11 @@ class PrescriptionDetailView(PrescriptionMixin, TemplateView):
             prescription=rx,
             items=rx.items.all(),
             email_form=EmailHandoutForm(initial={"recipient": rx.patient.email}),
+            schedules=active_schedules(rx),
+            schedule_form=ScheduleForm(
+                questionnaires=questionnaires_for(self.clinic),
+                initial={"when": Schedule.When.NOW if rx.issued_at else Schedule.When.ISSUE},
+            ),
             **kwargs,
         )
 

@@ -3,7 +3,8 @@
 Both are for clinic admins and both leave an audit entry. Erasure keeps the
 audit trail (ids and fixed words only, see ``AuditEntry``) and removes
 everything else: the record, its prescriptions, handouts (rows and PDF files),
-emails, and what the patient did on their page (sessions, reminders, follow-ups).
+emails, what the patient did on their page (sessions, reminders, follow-ups), and
+their questionnaires (the schedules asking for them and the answers).
 """
 
 import io
@@ -18,8 +19,10 @@ from django.utils import timezone
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Patient
 from exercises.dose import Dose, plural
+from outcomes.models import Response
 from patientpage.models import FollowUp, ReminderPlan, SessionLog
 from prescriptions.models import Handout, Prescription, ProgramLink
+from records.outcome_export import fhir_documents, patient_responses, questionnaire_record
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +203,7 @@ def patient_export_archive(*, patient: Patient, actor: Actor) -> bytes:
         .order_by("created_at", "pk")
     )
     audit = AuditEntry.objects.filter(clinic_id=patient.clinic_id, patient_ref=patient.pk)
+    responses = patient_responses(patient)
     record = {
         "format": "openhep-patient-export/1",
         "exported_at": timezone.now().isoformat(),
@@ -213,6 +217,7 @@ def patient_export_archive(*, patient: Patient, actor: Actor) -> bytes:
         ),
         "prescriptions": [_prescription_record(rx) for rx in prescriptions],
         **_patient_page_record(patient),
+        **questionnaire_record(patient, responses),
         "access_log": [
             {
                 "at": _when(entry.at),
@@ -227,6 +232,8 @@ def patient_export_archive(*, patient: Patient, actor: Actor) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("patient.json", json.dumps(record, indent=2, ensure_ascii=False))
+        for member, resource in fhir_documents(responses):
+            archive.writestr(member, json.dumps(resource, indent=2, ensure_ascii=False))
         missing = []
         for rx in prescriptions:
             handout = getattr(rx, "handout", None)
@@ -258,21 +265,29 @@ def patient_erase(*, patient: Patient, actor: Actor) -> dict:
     )
     count = Prescription.objects.filter(patient=patient).count()
     sessions = SessionLog.objects.filter(patient=patient).count()
+    responses = Response.objects.filter(patient=patient).count()
     audit_record(
         actor=actor,
         action=AuditEntry.Action.ERASE,
         patient=patient,
         detail=(
-            f"{plural(count, 'prescription')}, {plural(len(files), 'handout PDF')} and "
-            f"{plural(sessions, 'logged session')} erased"
+            f"{plural(count, 'prescription')}, {plural(len(files), 'handout PDF')}, "
+            f"{plural(sessions, 'logged session')} and "
+            f"{plural(responses, 'questionnaire response')} erased"
         ),
     )
     # The patient's rows cascade with them: prescriptions and their items, handouts,
     # emails, program links, sessions (with their exercises), reminder plans (with the
-    # reminders sent) and follow-ups (tests/records/test_privacy.py checks each table).
+    # reminders sent), follow-ups, questionnaire schedules and responses
+    # (tests/records/test_privacy.py and tests/outcomes/test_staff_records.py check them).
     patient.delete()
     transaction.on_commit(lambda: _delete_files(files))
-    return {"prescriptions": count, "handouts": len(files), "sessions": sessions}
+    return {
+        "prescriptions": count,
+        "handouts": len(files),
+        "sessions": sessions,
+        "responses": responses,
+    }
 
 
 def _delete_files(names: list[str]) -> None:

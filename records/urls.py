@@ -1,7 +1,7 @@
 from django.urls import path
 
 from prescriptions.views import PrescriptionCreateView
-from records import views
+from records import outcome_views, views
 
 app_name = "patients"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("<int:pk>/archive/", views.PatientArchiveView.as_view(), name="archive"),
     path("<int:pk>/export/", views.PatientExportView.as_view(), name="export"),
     path("<int:pk>/erase/", views.PatientEraseView.as_view(), name="erase"),
+    path(
+        "<int:pk>/questionnaires/<int:response_pk>/",
+        outcome_views.ResponseDetailView.as_view(),
+        name="response",
+    ),
     path(
         "<int:patient_pk>/prescriptions/new/",
         PrescriptionCreateView.as_view(),

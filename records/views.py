@@ -29,6 +29,7 @@ from prescriptions.selectors import (
     recent_prescriptions,
 )
 from records.forms import PatientSearchForm
+from records.outcomes import outcome_panels
 from records.services import patient_erase, patient_export_archive
 
 
@@ -130,6 +131,7 @@ class PatientDetailView(ClinicStaffMixin, TemplateView):
             summary=patient_summary(patient),
             prescriptions=patient_prescriptions(patient=patient),
             deliveries=patient_deliveries(patient=patient),
+            outcome_panels=outcome_panels(patient),
             **kwargs,
         )
 
@@ -222,8 +224,9 @@ class PatientEraseView(ClinicAdminMixin, FormView):
         messages.success(
             self.request,
             f"Patient {patient_id} erased with {counted(erased['prescriptions'], 'prescription')}, "
-            f"{counted(erased['handouts'], 'handout')} "
-            f"and {counted(erased['sessions'], 'logged session')}. "
+            f"{counted(erased['handouts'], 'handout')}, "
+            f"{counted(erased['sessions'], 'logged session')} "
+            f"and {counted(erased['responses'], 'questionnaire answer')}. "
             "The audit trail keeps the patient's id only.",
         )
         return redirect("patients:list")

@@ -11,6 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from clinic.access import ClinicAdminMixin
 from clinic.audit import Actor
 from clinic.models import Invitation, Membership
+from outcomes.models import Questionnaire
+from outcomes.services import response_record, schedule_add
 from prescriptions import services
 from prescriptions.models import Delivery
 from tests.factories import (
@@ -19,6 +21,7 @@ from tests.factories import (
     PatientFactory,
     PrescriptionFactory,
 )
+from tests.outcomes.staff import import_pain_copy
 
 SKIP_NAMESPACES = {"admin"}
 # Public on purpose, each with its own tests: the short video link printed under
@@ -115,6 +118,27 @@ def objects(patient, alice, clinic):
         "delivery": delivery,
         "membership": alice.membership,
         "invitation": invitation,
+        **outcome_objects(patient, rx, clinic, alice),
+    }
+
+
+def outcome_objects(patient, rx, clinic, alice) -> dict:
+    """Outcome measures, staff side: a questionnaire the clinic imported (the bundled
+    ones every clinic sees), a schedule asking for it and an answer."""
+    questionnaire = import_pain_copy(clinic, alice)
+    actor = Actor(alice)
+    return {
+        "questionnaire": questionnaire,
+        "schedule": schedule_add(
+            prescription=rx, questionnaire=questionnaire, when="now", actor=actor
+        ),
+        "response": response_record(
+            patient=patient,
+            questionnaire=questionnaire,
+            answers={"now": 4, "average": 5, "worst": 7},
+            source="paper",
+            actor=actor,
+        ),
     }
 
 
@@ -138,6 +162,13 @@ def url_for(name, params, objects):
             kwargs[param] = objects["exercise"].slug
         elif param == "delivery_pk":
             kwargs[param] = objects["delivery"].pk
+        # Outcome measures, staff side
+        elif param == "schedule_pk":
+            kwargs[param] = objects["schedule"].pk
+        elif param == "response_pk":
+            kwargs[param] = objects["response"].pk
+        elif name.startswith("outcomes:"):
+            kwargs[param] = objects["questionnaire"].pk
         elif name == "member_action":
             kwargs[param] = objects["membership"].pk
         elif name == "invitation_action":
@@ -171,6 +202,11 @@ def test_other_clinic_gets_404(client, charlie, objects, name, params):
     assert objects["membership"].user.is_active
     objects["invitation"].refresh_from_db()
     assert objects["invitation"].cancelled_at is None
+    # Outcome measures, staff side
+    assert Questionnaire.objects.get(pk=objects["questionnaire"].pk).is_active
+    objects["schedule"].refresh_from_db()
+    assert objects["schedule"].stopped_at is None
+    assert objects["patient"].questionnaire_responses.count() == 1
 
 
 @pytest.mark.parametrize(("name", "params"), ROUTES, ids=[n for n, _ in ROUTES])

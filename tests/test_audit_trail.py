@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from clinic.audit import Actor
 from clinic.models import AuditEntry, Membership, Patient
-from outcomes.models import Response
+from outcomes.models import Questionnaire, Response, Schedule
+from outcomes.services import questionnaires_load, schedule_add
 from patientpage import reminders
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions import links, services
@@ -40,7 +41,8 @@ PATIENT_DATA = {
     ReminderPlan: "patient_id",
     ReminderSent: "plan__patient_id",
     FollowUp: "patient_id",
-    # Outcome measures, patient page
+    # Outcome measures, staff side
+    Schedule: "patient_id",
     Response: "patient_id",
 }
 
@@ -251,18 +253,47 @@ CASES = {
         page_path(x["issued"]) + f"questionnaires/{pain_asked(x).pk}/",
         {"now": "4", "average": "5", "worst": "6"},
     ),
+    # Outcome measures, staff side
+    "prescriptions:questionnaire_add": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:questionnaire_add", args=[x["issued"].pk]),
+        {"questionnaire": pain_scale().pk, "when": "every", "every_weeks": "2"},
+    ),
+    "prescriptions:questionnaire_stop": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:questionnaire_stop", args=[x["issued"].pk, asked(x).pk])
+    ),
+    "loop:paper_questionnaire": lambda c, x: as_therapist(c, x).post(
+        reverse("loop:paper_questionnaire", args=[x["patient"].pk]),
+        {
+            "questionnaire": pain_scale().pk,
+            "answered_on": timezone.localdate().isoformat(),
+            "q_now": "3",
+            "q_average": "4",
+            "q_worst": "6",
+        },
+    ),
 }
 
 
-def pain_asked(ctx):
-    """The issued program asks for the bundled pain rating now."""
-    from outcomes.models import Questionnaire
-    from outcomes.services import questionnaires_load, schedule_add
-
+def pain_scale() -> Questionnaire:
     questionnaires_load()
+    return Questionnaire.objects.get(clinic=None, slug="pain-rating")
+
+
+def asked(ctx) -> Schedule:
+    """A schedule to stop, made by alice from her address."""
     return schedule_add(
         prescription=ctx["issued"],
-        questionnaire=Questionnaire.objects.get(clinic=None, slug="pain-rating"),
+        questionnaire=pain_scale(),
+        when="now",
+        actor=Actor(ctx["alice"], ip="10.0.0.2"),
+    )
+
+
+def pain_asked(ctx) -> Schedule:
+    """The issued program asks for the bundled pain rating now."""
+    return schedule_add(
+        prescription=ctx["issued"],
+        questionnaire=pain_scale(),
         when="now",
         actor=Actor(ctx["alice"], ip="127.0.0.1"),  # As if asked from the staff side.
     )
@@ -320,6 +351,18 @@ NO_PATIENT_DATA = {
     "patientpage:manifest": "the page's web-app manifest",
     "patientpage:service_worker": "the page's offline worker script",
     "patientpage:calendar": "reads: the patient's calendar file (audited as the patient's view)",
+    # Outcome measures, staff side
+    "outcomes:questionnaires": "the clinic's questionnaires, read only",
+    "outcomes:questionnaire_import": "a clinic's questionnaire (audited as a settings change)",
+    "outcomes:questionnaire_definition": "a questionnaire's definition, read only",
+    "outcomes:questionnaire_fhir": "a questionnaire as FHIR, read only",
+    "outcomes:questionnaire_active": (
+        "retires a clinic's questionnaire, which stops the schedules asking for it "
+        "(audited as a settings change of the clinic, not per patient)"
+    ),
+    "outcomes:report": "counts and means, no patient",
+    "outcomes:report_csv": "counts and means, no patient",
+    "patients:response": "reads (audited as a view)",
 }
 
 

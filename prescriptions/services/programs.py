@@ -273,6 +273,7 @@ def prescription_new_version(*, prescription: Prescription, actor: Actor) -> Pre
         review_date=locked.review_date,
         large_print=locked.large_print,
         log_weeks=locked.log_weeks,
+        print_scores=locked.print_scores,
         supersedes=locked,
     )
     _append_items(locked.items.all(), draft, start=0)

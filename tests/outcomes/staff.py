@@ -1,0 +1,27 @@
+"""Helpers of the staff side's tests: a clinic's imported questionnaire."""
+
+import json
+from pathlib import Path
+
+from clinic.audit import Actor
+from outcomes.services import questionnaire_import
+
+MEASURES = Path(__file__).resolve().parents[2] / "outcomes" / "measures"
+
+
+def pain_definition(**changes) -> dict:
+    definition = json.loads((MEASURES / "pain-rating.json").read_text("utf-8"))
+    definition.update(
+        slug="clinic-pain",
+        title="Clinic pain scale",
+        short_title="Clinic pain",
+        licence="Used under the clinic's licence.",
+    )
+    definition.update(changes)
+    return definition
+
+
+def import_pain_copy(clinic, user, **changes):
+    """A copy of the bundled pain scale, imported by ``clinic`` as its own."""
+    content = json.dumps(pain_definition(**changes)).encode()
+    return questionnaire_import(clinic=clinic, name="pain.json", content=content, actor=Actor(user))
