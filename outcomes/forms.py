@@ -87,7 +87,9 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args, questionnaires=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["questionnaire"].choices = [
-            (q.pk, f"{q.title} (version {q.version})") for q in questionnaires
+            # The short title first: the box is narrow and a long title is cut off.
+            (q.pk, f"{q.short_title} – {q.title}")
+            for q in questionnaires
         ]
 
     def clean(self):
