@@ -38,4 +38,9 @@ urlpatterns = [
         outcome_staff_views.PaperQuestionnaireView.as_view(),
         name="paper_questionnaire",
     ),
+    path(
+        "patients/<int:patient_pk>/questionnaires/<int:questionnaire_pk>/blank.pdf",
+        outcome_staff_views.BlankQuestionnaireView.as_view(),
+        name="questionnaire_blank",
+    ),
 ]

@@ -167,7 +167,7 @@ def url_for(name, params, objects):
             kwargs[param] = objects["schedule"].pk
         elif param == "response_pk":
             kwargs[param] = objects["response"].pk
-        elif name.startswith("outcomes:"):
+        elif param == "questionnaire_pk" or name.startswith("outcomes:"):
             kwargs[param] = objects["questionnaire"].pk
         elif name == "member_action":
             kwargs[param] = objects["membership"].pk

@@ -363,6 +363,7 @@ NO_PATIENT_DATA = {
     "outcomes:report": "counts and means, no patient",
     "outcomes:report_csv": "counts and means, no patient",
     "patients:response": "reads (audited as a view)",
+    "loop:questionnaire_blank": "reads (audited as a print: a blank questionnaire)",
 }
 
 

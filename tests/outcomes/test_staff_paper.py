@@ -155,3 +155,35 @@ def test_another_clinic_cannot_enter_or_open_it(client, charlie, patient, measur
     data = {"questionnaire": measures["global-change"].pk, "q_change": "1"}
     assert client.post(url(patient), data).status_code == 404
     assert not Response.objects.exists()
+
+
+def test_a_blank_questionnaire_prints_with_the_activities_to_rate_again(
+    alice_client, patient, measures
+):
+    from tests.helpers import pdf_text
+
+    function = measures["patient-specific-function"]
+    answered(
+        patient,
+        function,
+        {"activities": [{"name": "Lifting my toddler", "rating": 3}]},
+        timezone.localdate() - datetime.timedelta(days=30),
+    )
+    url = reverse("loop:questionnaire_blank", args=[patient.pk, function.pk])
+    response = alice_client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "Activities you find hard" in text and patient.display_name in text
+    assert "Lifting my toddler" in text and "rate them again" in text
+    assert AuditEntry.objects.filter(
+        patient=patient, action="print", detail="Blank questionnaire"
+    ).exists()
+    pain = reverse("loop:questionnaire_blank", args=[patient.pk, measures["pain-rating"].pk])
+    text = pdf_text(alice_client.get(pain).content)
+    assert "How much pain do you have right now?" in text and "0 = No pain" in text
+
+
+def test_another_clinic_cannot_print_a_patients_blank_form(client, charlie, patient, measures):
+    client.force_login(charlie)
+    url = reverse("loop:questionnaire_blank", args=[patient.pk, measures["pain-rating"].pk])
+    assert client.get(url).status_code == 404
