@@ -209,6 +209,7 @@ class AnswersForm(forms.Form):
         if match and 1 <= int(match.group(1)) <= len(self.questions):
             question = self.questions[int(match.group(1)) - 1]
             field = question["rows"][0][0] if question["rows"] else question["name"]
-            self.add_error(field, match.group(2))
+            message = match.group(2)
+            self.add_error(field, message[:1].upper() + message[1:])
         else:
             self.add_error(None, problem)

@@ -104,7 +104,7 @@ def test_errors_are_shown_at_their_question_and_nothing_is_stored(alice_client, 
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Nothing was stored" in page and "name the activity you rated." in page
+    assert "Nothing was stored" in page and "Name the activity you rated." in page
     response = alice_client.post(
         url(patient),
         {
@@ -113,7 +113,7 @@ def test_errors_are_shown_at_their_question_and_nothing_is_stored(alice_client, 
             "q_change": "",
         },
     )
-    assert "please answer this one." in response.content.decode()
+    assert "Please answer this one." in response.content.decode()
     assert not Response.objects.exists()
 
 
