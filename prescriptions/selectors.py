@@ -11,6 +11,7 @@ from exercises.models import ExerciseImage, ExerciseStep, video_signature
 from exercises.wording import fill
 from outcomes.models import Schedule
 from outcomes.selectors import measures_for
+from outcomes.templatetags.outcome_tags import words_for
 from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
 
 # 2: the dose line without the side, the side on its own line, {hold} filled in,
@@ -249,6 +250,7 @@ def progress_snapshot(prescription: Prescription, issued_at=None) -> list[dict]:
                 "first": _number(first.score),
                 "first_on": timezone.localdate(first.answered_at).isoformat(),
                 "latest": _number(latest.score),
+                "latest_words": words_for(measure.definition, latest.score),
                 "latest_on": timezone.localdate(latest.answered_at).isoformat(),
                 "change": None if measure.change is None else _signed(measure.change),
                 "range": [int(v) for v in measure.score_range],

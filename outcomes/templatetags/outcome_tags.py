@@ -24,3 +24,21 @@ def score(value) -> str:
 def signed(value) -> str:
     text = score(value)
     return f"+{text}" if text and Decimal(text) > 0 else text
+
+
+def words_for(definition: dict, value) -> str:
+    """The words of a score that is one choice's value (a rating of change: "Much
+    better"); empty for any other score."""
+    rules = definition["scoring"]
+    if value is None or rules["method"] != "value":
+        return ""
+    item = next((i for i in definition["items"] if i["id"] == rules["items"][0]), None)
+    if item is None or item["type"] != "choice":
+        return ""
+    labels = {Decimal(o["value"]): o["label"] for o in item["options"]}
+    return labels.get(Decimal(str(value)), "")
+
+
+@register.filter
+def score_words(value, definition: dict) -> str:
+    return words_for(definition, value)

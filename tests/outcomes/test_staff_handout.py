@@ -52,6 +52,7 @@ def test_the_builder_sets_it_and_the_issued_handout_prints_the_scores(
     assert "Pain (0–10, lower is better)" in text
     assert "-2.7 Better by an amount that matters" in text
     assert "Change (-3–3, higher is better)" in text
+    assert "Much better (2)" in text
 
 
 def test_off_by_default_no_progress_box(alice, draft, patient, measures):

@@ -37,6 +37,7 @@ def test_the_record_shows_each_measure_with_its_change_and_verdict(alice_client,
     assert "-3" in page and "7 <span" in page  # The change and the first score.
     assert 'id="outcome-' in page and "scores over time" in page
     assert "1 answer with too few questions answered" in page
+    assert "About the same (0)" in page  # A rating of change in its words.
     assert ">Paper<" in page.replace("\n", "").replace(" ", "")
 
 
