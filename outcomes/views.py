@@ -34,29 +34,34 @@ pain,How bad is your neck pain today?,integer,0,10,None,Worst imaginable,,yes
 sleep,How is your sleep?,choice,,,,,0=Fine|1=Broken|2=Very poor,"""
 
 
+def _page(clinic, *, import_form=None, problems=()) -> dict:
+    questionnaires = list(questionnaires_for(clinic, active_only=False))
+    return {
+        "questionnaires": [q for q in questionnaires if q.is_active],
+        "retired": [q for q in questionnaires if not q.is_active],
+        "import_form": import_form or ImportForm(),
+        "problems": list(problems),
+        "csv_columns": ",".join(definitions.CSV_COLUMNS),
+        "csv_settings": ", ".join(definitions.CSV_SETTINGS),
+        "csv_example": CSV_EXAMPLE,
+    }
+
+
 class QuestionnaireListView(ClinicStaffMixin, TemplateView):
     template_name = "outcomes/questionnaires.html"
 
     def get_context_data(self, **kwargs):
-        questionnaires = list(questionnaires_for(self.clinic, active_only=False))
-        return super().get_context_data(
-            questionnaires=[q for q in questionnaires if q.is_active],
-            retired=[q for q in questionnaires if not q.is_active],
-            import_form=kwargs.pop("import_form", None) or ImportForm(),
-            problems=kwargs.pop("problems", []),
-            csv_columns=",".join(definitions.CSV_COLUMNS),
-            csv_settings=", ".join(definitions.CSV_SETTINGS),
-            csv_example=CSV_EXAMPLE,
-            **kwargs,
-        )
+        return super().get_context_data(**_page(self.clinic), **kwargs)
 
 
-class QuestionnaireImportView(ClinicAdminMixin, View):
-    """A clinic admin adds a questionnaire from a file; any problem imports nothing."""
+class QuestionnaireImportView(ClinicAdminMixin, TemplateView):
+    """A clinic admin adds a questionnaire from a file; any problem imports nothing, and
+    the page comes back with every problem listed."""
 
+    template_name = "outcomes/questionnaires.html"
     http_method_names = ["post"]
 
-    def post(self, request):
+    def post(self, request, *args, **kwargs):
         form = ImportForm(request.POST, request.FILES)
         problems: list[str] = []
         if form.is_valid():
@@ -77,10 +82,8 @@ class QuestionnaireImportView(ClinicAdminMixin, View):
                     "Therapists can now ask for it from a program.",
                 )
                 return redirect("outcomes:questionnaires")
-        view = QuestionnaireListView(request=request, kwargs={})
-        view.clinic = self.clinic
-        context = view.get_context_data(import_form=form, problems=problems)
-        return view.render_to_response(context, status=400)
+        context = self.get_context_data(**_page(self.clinic, import_form=form, problems=problems))
+        return self.render_to_response(context, status=400)
 
 
 class QuestionnaireActiveView(ClinicAdminMixin, View):
