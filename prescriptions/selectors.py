@@ -15,8 +15,9 @@ from outcomes.templatetags.outcome_tags import words_for
 from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
 
 # 2: the dose line without the side, the side on its own line, {hold} filled in,
-# the therapist's first name for their note.
-SNAPSHOT_VERSION = 2
+# the therapist's first name for their note. 3: progress, each questionnaire's first and
+# latest score when the therapist asks for them (empty otherwise).
+SNAPSHOT_VERSION = 3
 
 
 def _items():
@@ -174,6 +175,7 @@ def exercise_preview_snapshot(exercise) -> dict:
             "brand_colour": exercise.clinic.brand_colour if exercise.clinic else "#0f5e6e",
         },
         "items": [item_snapshot(exercise, dose=exercise.dose)],
+        "progress": [],
     }
 
 
