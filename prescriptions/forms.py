@@ -6,6 +6,9 @@ from django import forms
 
 from exercises.dose import Dose
 from exercises.forms import dose_inputs
+from outcomes.forms import ScheduleForm
+from outcomes.models import Schedule
+from outcomes.selectors import questionnaires_for
 from prescriptions.models import Prescription, PrescriptionItem
 
 DOSE_FIELDS = list(Dose.FIELDS)
@@ -84,3 +87,10 @@ class EmailHandoutForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     request_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+def schedule_form_for(prescription: Prescription, clinic) -> ScheduleForm:
+    """The Questionnaires box's form: the clinic's questionnaires, asked when the program
+    is issued (a draft) or from now (an issued one)."""
+    when = Schedule.When.NOW if prescription.issued_at else Schedule.When.ISSUE
+    return ScheduleForm(questionnaires=questionnaires_for(clinic), initial={"when": when})

@@ -18,11 +18,14 @@ from clinic.selectors import get_patient_for
 from clinic.storage import private_file_response
 from exercises.selectors import get_prescribable_exercise_for
 from exercises.views import search_page
-from outcomes.forms import ScheduleForm
-from outcomes.models import Schedule
-from outcomes.selectors import questionnaires_for
 from prescriptions import services
-from prescriptions.forms import EmailHandoutForm, ItemFormSet, PrescriptionForm, TemplateNameForm
+from prescriptions.forms import (
+    EmailHandoutForm,
+    ItemFormSet,
+    PrescriptionForm,
+    TemplateNameForm,
+    schedule_form_for,
+)
 from prescriptions.models import Delivery
 from prescriptions.selectors import (
     active_schedules,
@@ -88,10 +91,7 @@ class PrescriptionDetailView(PrescriptionMixin, TemplateView):
             items=rx.items.all(),
             email_form=EmailHandoutForm(initial={"recipient": rx.patient.email}),
             schedules=active_schedules(rx),
-            schedule_form=ScheduleForm(
-                questionnaires=questionnaires_for(self.clinic),
-                initial={"when": Schedule.When.NOW if rx.issued_at else Schedule.When.ISSUE},
-            ),
+            schedule_form=schedule_form_for(rx, self.clinic),
             **kwargs,
         )
 

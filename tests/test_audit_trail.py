@@ -19,13 +19,14 @@ from django.utils import timezone
 
 from clinic.audit import Actor
 from clinic.models import AuditEntry, Membership, Patient
-from outcomes.models import Questionnaire, Response, Schedule
-from outcomes.services import questionnaires_load, schedule_add
+from outcomes.models import Response, Schedule
+from outcomes.services import schedule_add
 from patientpage import reminders
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions import links, services
 from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem, ProgramLink
 from tests.factories import MembershipFactory, PatientFactory, PrescriptionFactory
+from tests.outcomes.staff import asked, bundled_pain
 from tests.prescriptions.test_builder import builder_data
 
 # Each patient-data model and how one of its rows names its patient.
@@ -256,15 +257,18 @@ CASES = {
     # Outcome measures, staff side
     "prescriptions:questionnaire_add": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:questionnaire_add", args=[x["issued"].pk]),
-        {"questionnaire": pain_scale().pk, "when": "every", "every_weeks": "2"},
+        {"questionnaire": bundled_pain().pk, "when": "every", "every_weeks": "2"},
     ),
     "prescriptions:questionnaire_stop": lambda c, x: as_therapist(c, x).post(
-        reverse("prescriptions:questionnaire_stop", args=[x["issued"].pk, asked(x).pk])
+        reverse(
+            "prescriptions:questionnaire_stop",
+            args=[x["issued"].pk, asked(x["issued"], x["alice"]).pk],
+        )
     ),
     "loop:paper_questionnaire": lambda c, x: as_therapist(c, x).post(
         reverse("loop:paper_questionnaire", args=[x["patient"].pk]),
         {
-            "questionnaire": pain_scale().pk,
+            "questionnaire": bundled_pain().pk,
             "answered_on": timezone.localdate().isoformat(),
             "q_now": "3",
             "q_average": "4",
@@ -274,26 +278,11 @@ CASES = {
 }
 
 
-def pain_scale() -> Questionnaire:
-    questionnaires_load()
-    return Questionnaire.objects.get(clinic=None, slug="pain-rating")
-
-
-def asked(ctx) -> Schedule:
-    """A schedule to stop, made by alice from her address."""
-    return schedule_add(
-        prescription=ctx["issued"],
-        questionnaire=pain_scale(),
-        when="now",
-        actor=Actor(ctx["alice"], ip="10.0.0.2"),
-    )
-
-
 def pain_asked(ctx) -> Schedule:
     """The issued program asks for the bundled pain rating now."""
     return schedule_add(
         prescription=ctx["issued"],
-        questionnaire=pain_scale(),
+        questionnaire=bundled_pain(),
         when="now",
         actor=Actor(ctx["alice"], ip="127.0.0.1"),  # As if asked from the staff side.
     )
