@@ -84,7 +84,7 @@ def fetch(job: Job, *, previous: PreviousArchive | None, work: Path) -> Fetched:
         size = job.storage.size(job.name)
         if listed := held(previous, job.member, size, job.alias):
             return Fetched(job, held=listed)
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=work)  # noqa: SIM115
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=str(work))  # noqa: SIM115
         try:
             with job.storage.open(job.name, "rb") as source:
                 shutil.copyfileobj(source, spool, CHUNK)
