@@ -32,23 +32,18 @@ TEXT_LIMIT = 500
 ID_SHAPE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 SLUG_SHAPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 CSV_COLUMNS = ("id", "text", "type", "min", "max", "min_label", "max_label", "options", "required")
-CSV_SETTINGS = (
-    "slug",
-    "title",
-    "short_title",
-    "version",
-    "description",
-    "licence",
-    "citation",
-    "scoring",
-    "scored_items",
-    "min_answered",
-    "prorate",
-    "decimals",
-    "higher_is_better",
-    "mic",
-    "kind",
-)
+# The spreadsheet's settings rows: those about the questionnaire, then those of its
+# scoring (by the name the spreadsheet uses -> the name in "scoring").
+CSV_ABOUT = ("slug", "title", "short_title", "version", "description", "licence", "citation")
+CSV_SCORING = {
+    "scoring": "method",
+    "scored_items": "items",
+    **{
+        key: key
+        for key in ("min_answered", "prorate", "decimals", "higher_is_better", "mic", "kind")
+    },
+}
+CSV_SETTINGS = (*CSV_ABOUT, *CSV_SCORING)
 
 
 class DefinitionError(ValueError):
@@ -317,16 +312,8 @@ def read_csv(content: bytes) -> dict:
                 )
                 continue
             value = cells[1] if len(cells) > 1 else ""
-            scoring_keys = {"scoring": "method", "scored_items": "items"}
-            if key in scoring_keys or key in (
-                "min_answered",
-                "prorate",
-                "decimals",
-                "higher_is_better",
-                "mic",
-                "kind",
-            ):
-                data["scoring"][scoring_keys.get(key, key)] = value
+            if key in CSV_SCORING:
+                data["scoring"][CSV_SCORING[key]] = value
             else:
                 data[key] = value
             continue

@@ -1,5 +1,6 @@
-"""Scores as people write them: 3.5, not 3.50 (the column keeps two places for every
-measure); ``signed`` adds the + of a gain."""
+"""Scores as the measure writes them: with the places its definition rounds to (3.5,
+7.0), not the two the column keeps for every measure (3.50); ``signed`` adds the + of
+a gain."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -9,15 +10,19 @@ register = template.Library()
 
 
 @register.filter
-def score(value) -> str:
+def score(value, definition=None) -> str:
+    """A score as it stands (the selectors round them already), or rounded to the
+    places of ``definition`` (a stored answer's score)."""
     if value is None or value == "":
         return ""
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    text = f"{number.normalize():f}"
-    return "0" if text == "-0" else text
+    if isinstance(definition, dict):
+        number = number.quantize(Decimal(1).scaleb(-definition["scoring"]["decimals"]))
+    text = f"{number:f}"
+    return text[1:] if text.startswith("-") and not number else text
 
 
 @register.filter

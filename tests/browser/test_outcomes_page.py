@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from clinic.audit import Actor
 from outcomes.models import Questionnaire, Response, Schedule
 from outcomes.services import questionnaires_load, schedule_add
+from tests.factories import PASSWORD
 from tests.patientpage.conftest import token_of
 
 PHONE = {"width": 390, "height": 844}
@@ -117,3 +118,28 @@ def test_answer_two_questionnaires_then_see_progress_move(live_server, asked, ph
     expect(pain_chart.locator("circle")).to_have_count(2)
     expect(pain_chart.locator("polyline")).to_have_count(1)
     assert axe(page) == []
+
+    # The therapist, at a desk, sees the same scores on Jordan's record: a chart per
+    # measure with both points, the change, and the verdict against the minimal
+    # important change.
+    desk = page.context.browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True
+    )
+    staff = desk.new_page()
+    staff.goto(f"{live_server.url}/accounts/login/")
+    staff.get_by_label("Email", exact=True).fill("alice@clinic.example")
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    staff.wait_for_url(f"{live_server.url}/")
+    staff.goto(f"{live_server.url}/patients/{asked.patient.pk}/")
+    outcomes = staff.locator("#outcomes")
+    pain = outcomes.locator("article", has_text="Pain rating (0 to 10)")
+    expect(pain.locator("svg circle")).to_have_count(2)
+    expect(pain).to_contain_text("Better by the minimal important change")
+    expect(pain.locator("dd").nth(2)).to_have_text("-3.0")
+    function = outcomes.locator("article", has_text="Activities you find hard")
+    expect(function.locator("svg circle")).to_have_count(2)
+    expect(function).to_contain_text("Better by the minimal important change")
+    expect(function.locator("dd").nth(2)).to_have_text("+2.5")
+    assert axe(staff) == []
+    desk.close()

@@ -50,7 +50,7 @@ def test_the_builder_sets_it_and_the_issued_handout_prints_the_scores(
     text = stored_text(rx)
     assert "Your progress" in text
     assert "Pain (0–10, lower is better)" in text
-    assert "-2.7 Better by an amount that matters" in text
+    assert "-2.7: better by an amount that matters" in text
     assert "Change (-3–3, higher is better)" in text
     assert "Much better (2)" in text
 

@@ -34,7 +34,7 @@ def test_the_record_shows_each_measure_with_its_change_and_verdict(alice_client,
     assert "Outcome measures" in page and "Enter a paper questionnaire" in page
     assert "Better by the minimal important change" in page
     assert "No important change yet" in page
-    assert "-3" in page and "7 <span" in page  # The change and the first score.
+    assert "-3.0" in page and "7.0 <span" in page  # The change and the first score.
     assert 'id="outcome-' in page and "scores over time" in page
     assert "1 answer with too few questions answered" in page
     assert "About the same (0)" in page  # A rating of change in its words.
@@ -72,7 +72,7 @@ def test_one_response_shows_its_answers_and_is_audited(alice_client, patient, me
     change = answered(patient, measures["global-change"], {"change": 2}, days_ago(3))
     url = reverse("patients:response", args=[patient.pk, response.pk])
     page = alice_client.get(url).content.decode()
-    assert "Stairs: 4" in page and "score <strong>4</strong>" in page
+    assert "Stairs: 4" in page and "score <strong>4.0</strong>" in page
     assert AuditEntry.objects.filter(
         patient=patient, action="view", target=f"questionnaire response {response.pk}"
     ).exists()
