@@ -7,6 +7,7 @@ from __future__ import annotations
 from clinic.models import Patient
 from outcomes.fhir import response_resource
 from outcomes.models import Response, Schedule
+from outcomes.selectors import shown
 
 
 def _when(value):
@@ -36,7 +37,7 @@ def response_record(response: Response) -> dict:
         "answered_at": _when(response.answered_at),
         "recorded_at": _when(response.created_at),
         "prescription": response.prescription_id,
-        "score": None if response.score is None else str(response.score),
+        "score": None if response.score is None else str(shown(response)),
         "answers": [
             {"question": item["text"], "answer": response.answers.get(item["id"])}
             for item in questionnaire.definition["items"]

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirResponse
 
 from clinic.audit import Actor
 from clinic.models import AuditEntry
@@ -111,12 +112,13 @@ def test_the_export_holds_the_answers_readable_and_as_fhir(
     )
     record = json.loads(archive.read("patient.json"))
     [answer] = record["questionnaire_responses"]
-    assert answer["questionnaire"] == "Pain rating (0 to 10)" and answer["score"] == "5.00"
+    assert answer["questionnaire"] == "Pain rating (0 to 10)" and answer["score"] == "5.0"
     assert answer["source"] == "paper"
     assert answer["answers"][0] == {"question": "How much pain do you have right now?", "answer": 5}
     [asked] = record["questionnaire_schedules"]
     assert asked["when"] == "every 4 weeks" and asked["asked_by"] == alice.email
     resource = json.loads(archive.read(answer["fhir"]))
+    assert FhirResponse.model_validate(resource).status == "completed"
     assert resource["resourceType"] == "QuestionnaireResponse"
     assert resource["id"] == f"response-{response.pk}" and resource["status"] == "completed"
     assert [item["linkId"] for item in resource["item"]] == ["now", "average", "worst"]
