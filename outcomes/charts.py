@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from outcomes.selectors import Measure, Point
+from outcomes.templatetags.outcome_tags import score
 
 WIDTH = 300
 TOP = 22
@@ -21,6 +22,18 @@ class Placed:
     x: float
     y: float
     point: Point
+
+    @property
+    def when(self):
+        return self.point.answered_at
+
+    @property
+    def value(self) -> str:
+        return score(self.point.score)
+
+    @property
+    def shown(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -37,6 +50,12 @@ class ScoreChart:
     right: int
     baseline_y: float | None  # The first score's level, drawn across as the baseline.
     axis: float
+    ref_label: str = "start"
+
+    @property
+    def ref_y(self) -> float | None:
+        """The baseline, drawn once there is a later score to compare with it."""
+        return self.baseline_y if len(self.points) > 1 else None
 
 
 def score_chart(measure: Measure, *, key: str = "") -> ScoreChart | None:

@@ -84,6 +84,18 @@ class Point:
     y: float
     point: PainPoint
 
+    @property
+    def when(self):
+        return self.point.day
+
+    @property
+    def value(self) -> int:
+        return self.point.pain
+
+    @property
+    def shown(self) -> str:
+        return f"pain {self.point.pain}"
+
 
 @dataclass
 class LineChart:
@@ -95,9 +107,16 @@ class LineChart:
     left: int
     right: int
     baseline: float
-    first_label_x: float
-    last_label_x: float
     alert_y: float
+    ref_label: str = f"{PAIN_ALERT}: call"
+
+    @property
+    def axis(self) -> float:
+        return self.baseline
+
+    @property
+    def ref_y(self) -> float:
+        return self.alert_y
 
 
 def pain_chart(points: list[PainPoint]) -> LineChart | None:
@@ -128,7 +147,5 @@ def pain_chart(points: list[PainPoint]) -> LineChart | None:
         left=LEFT,
         right=right,
         baseline=baseline,
-        first_label_x=placed[0].x,
-        last_label_x=placed[-1].x,
         alert_y=baseline - PAIN_ALERT * scale,
     )
