@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.views import View
 from django.views.generic import TemplateView
@@ -21,7 +19,7 @@ from clinic.selectors import get_patient_for
 from outcomes.forms import AnswersForm
 from outcomes.selectors import get_questionnaire_for, previous_activities, questionnaires_for
 from patientpage.services import questionnaire_enter_from_paper
-from prescriptions import handouts
+from patientpage.staff_views import printed_pdf
 from prescriptions.models import Prescription
 
 
@@ -117,24 +115,18 @@ class BlankQuestionnaireView(ClinicStaffMixin, View):
     def get(self, request, patient_pk, questionnaire_pk):
         patient = get_patient_for(request.user, patient_pk)
         questionnaire = get_questionnaire_for(request.user, questionnaire_pk)
-        html = render_to_string(
-            "handouts/questionnaire.html",
-            {
+        return printed_pdf(
+            request,
+            template="handouts/questionnaire.html",
+            context={
                 "q": questionnaire,
                 "clinic": self.clinic,
                 "patient_name": patient.display_name,
                 "activities": previous_activities(patient, questionnaire),
                 "has_text": any(i["type"] == "text" for i in questionnaire.definition["items"]),
             },
-        )
-        pdf = handouts.pdf_from_html(html)
-        audit_record(
-            actor=Actor.of(request),
-            action=AuditEntry.Action.PRINT,
             patient=patient,
             target=f"questionnaire {questionnaire.pk}",
             detail="Blank questionnaire",
+            filename=f"questionnaire-{questionnaire.pk}.pdf",
         )
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="questionnaire-{questionnaire.pk}.pdf"'
-        return response

@@ -49,9 +49,10 @@ class LinkCardView(ProgramMixin, View):
         if token is None:
             raise Http404("This program has no page code to print.")
         patient = self.prescription.patient
-        html = render_to_string(
-            "handouts/link_card.html",
-            {
+        return printed_pdf(
+            request,
+            template="handouts/link_card.html",
+            context={
                 "clinic": self.prescription.clinic,
                 "first_name": patient.preferred_name or patient.first_name,
                 "title": self.prescription.title,
@@ -61,18 +62,29 @@ class LinkCardView(ProgramMixin, View):
                     ended_reason=ProgramLink.Ended.REPLACED
                 ).exists(),
             },
-        )
-        pdf = handouts.pdf_from_html(html)
-        audit_record(
-            actor=Actor.of(request),
-            action=AuditEntry.Action.PRINT,
             patient=patient,
             target=f"program link {link.pk}",
             detail="Page code card",
+            filename="exercise-page-code.pdf",
         )
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'inline; filename="exercise-page-code.pdf"'
-        return response
+
+
+def printed_pdf(
+    request, *, template: str, context: dict, patient, target: str, detail: str, filename: str
+) -> HttpResponse:
+    """A one-page print for staff (a handout template rendered to PDF), written in the
+    trail as printed for ``patient``."""
+    pdf = handouts.pdf_from_html(render_to_string(template, context))
+    audit_record(
+        actor=Actor.of(request),
+        action=AuditEntry.Action.PRINT,
+        patient=patient,
+        target=target,
+        detail=detail,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 class LinkTurnOffView(ProgramMixin, View):
