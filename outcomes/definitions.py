@@ -28,6 +28,11 @@ KINDS = ("status", "change")
 MAX_ITEMS = 100
 MAX_OPTIONS = 20
 MAX_ACTIVITIES = 10
+# Answers are whole numbers within this of zero; a scale spans at most SCALE_SPAN
+# (0-100, a visual analogue scale written as numbers); scores fit the score column.
+MAX_VALUE = 1000
+SCALE_SPAN = 100
+MAX_SCORE = 99_999
 TEXT_LIMIT = 500
 ID_SHAPE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 SLUG_SHAPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -94,8 +99,13 @@ def _item(raw, where: str, problems: list[str]) -> dict | None:
     item["required"] = raw.get("required") in (True, "yes", "true", "1")
     if kind in ("integer", "activities"):
         low, high = _int(raw.get("min", 0)), _int(raw.get("max", 10))
-        if low is None or high is None or not low < high or high - low > 1000:
+        if low is None or high is None or not low < high:
             problems.append(f"{where}: min and max are whole numbers with min below max.")
+        elif high - low > SCALE_SPAN or max(abs(low), abs(high)) > MAX_VALUE:
+            problems.append(
+                f"{where}: a scale spans at most {SCALE_SPAN} (e.g. 0 to 100), "
+                f"between -{MAX_VALUE} and {MAX_VALUE}."
+            )
         else:
             item["min"], item["max"] = low, high
         for key in ("min_label", "max_label"):
@@ -130,8 +140,11 @@ def _options(raw, where: str, problems: list[str]) -> list[dict]:
     for number, option in enumerate(raw, start=1):
         value = _int(option.get("value")) if isinstance(option, dict) else None
         label = _text(option.get("label"), limit=200) if isinstance(option, dict) else None
-        if value is None or label is None:
-            problems.append(f"{where}, option {number}: an option is a whole number and a label.")
+        if value is None or label is None or abs(value) > MAX_VALUE:
+            problems.append(
+                f"{where}, option {number}: an option is a whole number "
+                f"(-{MAX_VALUE} to {MAX_VALUE}) and a label."
+            )
             continue
         options.append({"value": value, "label": label})
     values = [o["value"] for o in options]
@@ -163,6 +176,9 @@ def _scoring(raw, items: list[dict], problems: list[str], *, items_ok: bool = Tr
         scored = scored.split()
     if not isinstance(scored, list) or not scored:
         problems.append("scoring: no item is scored.")
+        return {}
+    if not all(isinstance(item_id, str) for item_id in scored):
+        problems.append("scoring: items lists the ids of the scored items, as text.")
         return {}
     for item_id in scored:
         if item_id not in by_id:
@@ -209,6 +225,11 @@ def _scoring(raw, items: list[dict], problems: list[str], *, items_ok: bool = Tr
             problems.append("scoring: the minimal important change (mic) is a positive number.")
     if all(by_id.get(i, {}).get("type") in SCORED_TYPES for i in scored):
         rules["range"] = _range(method, [by_id[i] for i in scored])
+        if max(abs(end) for end in rules["range"]) > MAX_SCORE:
+            problems.append(
+                f"scoring: scores could reach {max(rules['range'], key=abs)}; "
+                f"OpenHEP stores scores up to {MAX_SCORE:,}."
+            )
     return rules
 
 
@@ -221,8 +242,9 @@ def _range(method: str, items: list[dict]) -> list[int]:
     return [min(lows), max(highs)]
 
 
-def validate(data) -> dict:
-    """A definition checked and put in order, or ``DefinitionError`` naming each problem."""
+def validate(data, *, rows: list[str] | None = None) -> dict:
+    """A definition checked and put in order, or ``DefinitionError`` naming each problem.
+    ``rows`` names each item where a problem is reported (a spreadsheet's rows)."""
     if not isinstance(data, dict):
         raise DefinitionError(["A definition is a JSON object."])
     problems: list[str] = []
@@ -232,6 +254,14 @@ def validate(data) -> dict:
     if title is None:
         problems.append("title: missing, or longer than 150 characters.")
     short = _text(data.get("short_title") or (title or "")[:40], limit=40)
+    if short is None:
+        problems.append("short_title: at most 40 characters.")
+    about = {}
+    for key, limit in (("description", 1000), ("licence", 2000), ("citation", 2000)):
+        value = data.get(key)
+        about[key] = _text(value, limit=limit) or ""
+        if value not in (None, "") and not about[key]:
+            problems.append(f"{key}: text of at most {limit:,} characters.")
     slug = data.get("slug") or re.sub(r"[^a-z0-9]+", "-", (title or "").lower()).strip("-")[:60]
     if not isinstance(slug, str) or not SLUG_SHAPE.match(slug):
         problems.append("slug: lower-case letters, digits and -, at most 60 characters.")
@@ -245,8 +275,8 @@ def validate(data) -> dict:
     elif len(raw_items) > MAX_ITEMS:
         problems.append(f"items: at most {MAX_ITEMS} items.")
     else:
-        rows = data.get("_rows") or [f"item {n}" for n in range(1, len(raw_items) + 1)]
-        for where, raw in zip(rows, raw_items, strict=True):
+        wheres = rows or [f"item {n}" for n in range(1, len(raw_items) + 1)]
+        for where, raw in zip(wheres, raw_items, strict=True):
             item = _item(raw, where, problems)
             if item is not None:
                 items.append(item)
@@ -262,9 +292,7 @@ def validate(data) -> dict:
         "version": version,
         "title": title,
         "short_title": short,
-        "description": _text(data.get("description"), limit=1000) or "",
-        "licence": _text(data.get("licence"), limit=2000) or "",
-        "citation": _text(data.get("citation"), limit=2000) or "",
+        **about,
         "items": items,
         "scoring": scoring,
     }
@@ -288,9 +316,18 @@ def read_csv(content: bytes) -> dict:
     except UnicodeDecodeError as error:
         raise DefinitionError(["The file is not UTF-8 text (save it as CSV UTF-8)."]) from error
     problems: list[str] = []
-    data: dict = {"items": [], "_rows": [], "scoring": {}}
+    data: dict = {"items": [], "scoring": {}}
+    rows: list[str] = []
     header: list[str] | None = None
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text))
+    table: list[list[str]] = []
+    try:
+        table.extend(reader)
+    except csv.Error as error:
+        raise DefinitionError(
+            [f"Row {reader.line_num}: this row cannot be read ({error})."]
+        ) from error
+    for number, row in enumerate(table, start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
@@ -320,12 +357,12 @@ def read_csv(content: bytes) -> dict:
         values = dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False))
         item = {k: v for k, v in values.items() if v != ""}
         data["items"].append(item)
-        data["_rows"].append(f"Row {number}")
+        rows.append(f"Row {number}")
     if header is None:
         problems.append("No header row id,text,type,... was found, so there are no items.")
     if problems:
         raise DefinitionError(problems)
-    return validate(data)
+    return validate(data, rows=rows)
 
 
 def read_file(name: str, content: bytes) -> dict:

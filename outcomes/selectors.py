@@ -98,7 +98,10 @@ def due_for(prescription, *, now: datetime.datetime | None = None) -> list[Due]:
             continue
         since = moments[-1]
         answered = last_answer.get(schedule.questionnaire_id)
-        if answered is not None and answered >= since - ANSWERED_EARLY:
+        # "Now" means from the moment the therapist asked; the others allow an answer
+        # given just before their moment (at the visit, before the issue).
+        early = datetime.timedelta(0) if schedule.when == Schedule.When.NOW else ANSWERED_EARLY
+        if answered is not None and answered >= since - early:
             continue
         # Two schedules for one questionnaire ask once.
         if schedule.questionnaire_id not in due or due[schedule.questionnaire_id].since < since:
@@ -109,8 +112,12 @@ def due_for(prescription, *, now: datetime.datetime | None = None) -> list[Due]:
 def previous_activities(patient: Patient, questionnaire: Questionnaire) -> dict[str, list[str]]:
     """The activities the patient named at their first answer, by item, so a later
     answer rates the same ones again."""
-    items = [i["id"] for i in questionnaire.definition["items"] if i["type"] == "activities"]
-    if not items:
+    most = {
+        i["id"]: i["max_activities"]
+        for i in questionnaire.definition["items"]
+        if i["type"] == "activities"
+    }
+    if not most:
         return {}
     first = (
         Response.objects.filter(patient=patient, questionnaire__slug=questionnaire.slug)
@@ -120,8 +127,10 @@ def previous_activities(patient: Patient, questionnaire: Questionnaire) -> dict[
     )
     if first is None:
         return {}
+    # As many as this version takes (an earlier version may have taken more).
     return {
-        item: [a["name"] for a in first.answers.get(item) or [] if a.get("name")] for item in items
+        item: [a["name"] for a in first.answers.get(item) or [] if a.get("name")][:limit]
+        for item, limit in most.items()
     }
 
 
@@ -270,17 +279,20 @@ def outcomes_report(*, clinic: Clinic, start: datetime.date, end: datetime.date)
         answered_at__gte=_start_of(start),
         answered_at__lt=_start_of(end + datetime.timedelta(days=1)),
     )
-    pairs = in_period.values_list("patient_id", "questionnaire_id").distinct()
-    patient_ids = {p for p, _ in pairs}
-    questionnaire_ids = {q for _, q in pairs}
+    # Each patient counts for the measures they answered in the period, and only those:
+    # their other measures' answers are read with these (one query) but left out.
+    pairs = set(in_period.values_list("questionnaire_id", "patient_id").distinct())
+    patient_ids = {p for _, p in pairs}
+    questionnaire_ids = {q for q, _ in pairs}
     history: dict[tuple[int, int], list[Decimal]] = defaultdict(list)
     for response in scored.filter(
         patient_id__in=patient_ids,
         questionnaire_id__in=questionnaire_ids,
         answered_at__lt=_start_of(end + datetime.timedelta(days=1)),
     ).order_by("answered_at", "pk"):
-        assert response.score is not None
-        history[(response.questionnaire_id, response.patient_id)].append(response.score)
+        key = (response.questionnaire_id, response.patient_id)
+        if key in pairs and response.score is not None:
+            history[key].append(response.score)
     rows: dict[int, ReportRow] = {}
     collected: dict[int, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
     questionnaires = {q.pk: q for q in Questionnaire.objects.filter(pk__in=questionnaire_ids)}

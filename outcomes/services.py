@@ -67,7 +67,12 @@ def questionnaires_load() -> int:
             changed += 1
     for old in Questionnaire.objects.filter(clinic=None, is_active=True):
         if (old.slug, old.version) not in slugs_versions:
+            # Retired by a new version: programs no longer ask for it (a therapist asks
+            # for the new one; its answers start a new baseline).
             Questionnaire.objects.filter(pk=old.pk).update(is_active=False)
+            Schedule.objects.filter(questionnaire=old, stopped_at=None).update(
+                stopped_at=timezone.now()
+            )
             changed += 1
     return changed
 
@@ -161,6 +166,13 @@ def schedule_add(
         if existing.every_weeks != every_weeks:
             Schedule.objects.filter(pk=existing.pk).update(every_weeks=every_weeks)
             existing.every_weeks = every_weeks
+            audit_record(
+                actor=actor,
+                action=Action.CHANGE,
+                patient=prescription.patient,
+                target=f"prescription {prescription.pk}",
+                detail=f"Questionnaire {questionnaire.pk} now asked for: {existing.describe()}",
+            )
         return existing
     schedule = Schedule.objects.create(
         clinic_id=prescription.clinic_id,

@@ -35,7 +35,9 @@ sleep,How is your sleep?,choice,,,,,0=Fine|1=Broken|2=Very poor,"""
 
 
 def _page(clinic, *, import_form=None, problems=()) -> dict:
-    questionnaires = list(questionnaires_for(clinic, active_only=False))
+    questionnaires = list(
+        questionnaires_for(clinic, active_only=False).select_related("imported_by")
+    )
     return {
         "questionnaires": [q for q in questionnaires if q.is_active],
         "retired": [q for q in questionnaires if not q.is_active],

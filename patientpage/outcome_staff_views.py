@@ -17,7 +17,12 @@ from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from outcomes.forms import AnswersForm
-from outcomes.selectors import get_questionnaire_for, previous_activities, questionnaires_for
+from outcomes.selectors import (
+    get_questionnaire_for,
+    previous_activities,
+    questionnaires_for,
+    shown,
+)
 from patientpage.services import questionnaire_enter_from_paper
 from patientpage.staff_views import printed_pdf
 from prescriptions.models import Prescription
@@ -85,7 +90,7 @@ class PaperQuestionnaireView(ClinicStaffMixin, TemplateView):
                 for problem in error.messages:
                     form.show_problem(problem)
             else:
-                score = "not scored" if response.score is None else f"score {response.score}"
+                score = "not scored" if response.score is None else f"score {shown(response)}"
                 messages.success(
                     request,
                     f"{questionnaire.short_title} of "

@@ -267,7 +267,9 @@ def progress_snapshot(prescription: Prescription, issued_at=None) -> list[dict]:
 def active_schedules(prescription: Prescription) -> list[Schedule]:
     """The questionnaires this program version still asks for."""
     return list(
-        Schedule.objects.filter(prescription=prescription, stopped_at=None)
+        Schedule.objects.filter(
+            prescription=prescription, stopped_at=None, questionnaire__is_active=True
+        )
         .select_related("questionnaire")
         .order_by("pk")
     )

@@ -76,7 +76,7 @@ def test_a_bad_spreadsheet_names_every_row_and_imports_nothing(clinic, clinic_ad
         )
     assert caught.value.problems == [
         "Row 13 (\"reading\"): the type 'choise' is not one of integer, choice, activities, text.",
-        'Row 14 ("driving"), option 2: an option is a whole number and a label.',
+        'Row 14 ("driving"), option 2: an option is a whole number (-1000 to 1000) and a label.',
         "Row 16: the id 'Pain' is not usable: lower-case letters, digits, - and _, "
         "starting with a letter, at most 40 characters.",
     ]
@@ -165,3 +165,57 @@ def test_retiring_is_for_imported_questionnaires(clinic, clinic_admin, measures)
     questionnaire_set_active(questionnaire=imported, active=False, actor=Actor(clinic_admin))
     imported.refresh_from_db()
     assert imported.is_active is False
+
+
+def test_definitions_that_would_break_later_are_refused_when_read():
+    base = {
+        "title": "Back",
+        "version": "1",
+        "items": [{"id": "a", "text": "A", "type": "choice", "options": "0=No|999999=Yes"}],
+        "scoring": {"method": "value", "higher_is_better": True},
+    }
+    with pytest.raises(definitions.DefinitionError, match="option 2: an option is a whole"):
+        definitions.validate(base)
+    wide = dict(base, items=[{"id": "a", "text": "A", "type": "integer", "min": 0, "max": 500}])
+    with pytest.raises(definitions.DefinitionError, match="a scale spans at most 100"):
+        definitions.validate(wide)
+    heavy = [
+        {"id": f"q{n}", "text": "Q", "type": "choice", "options": "0=No|1000=Yes"}
+        for n in range(100)
+    ]
+    too_big = dict(base, items=heavy, scoring={"method": "sum", "higher_is_better": False})
+    with pytest.raises(definitions.DefinitionError, match="scores could reach 100000"):
+        definitions.validate(too_big)
+    fits = dict(too_big, items=heavy[:99])
+    assert definitions.validate(fits)["scoring"]["range"] == [0, 99000]
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"short_title": "x" * 41}, "short_title: at most 40 characters."),
+        ({"citation": "x" * 2001}, "citation: text of at most 2,000 characters."),
+        (
+            {"scoring": {"method": "mean", "items": [["a"]], "higher_is_better": True}},
+            "scoring: items lists the ids of the scored items, as text.",
+        ),
+    ],
+)
+def test_odd_json_gets_a_named_problem_not_a_crash(changes, problem):
+    data = {
+        "title": "Back",
+        "version": "1",
+        "items": [{"id": "a", "text": "A", "type": "integer"}],
+        "scoring": {"method": "mean", "higher_is_better": True},
+        # A key the format does not have is ignored, whatever it holds.
+        "_rows": ["a", "b"],
+    } | changes
+    with pytest.raises(definitions.DefinitionError) as caught:
+        definitions.read_json(json.dumps(data).encode())
+    assert problem in caught.value.problems
+
+
+def test_a_spreadsheet_row_too_long_to_read_is_named():
+    content = NECK_CSV + 'note,"' + "x" * 200_000 + '"\n'
+    with pytest.raises(definitions.DefinitionError, match="Row 1[0-9]: this row cannot be read"):
+        definitions.read_csv(content.encode())

@@ -102,3 +102,36 @@ def test_the_report_is_the_clinic_s_own(clinic, other_clinic, measures):
     answered(theirs, measures["pain-rating"], {"now": 7, "average": 7}, D(2026, 9, 1))
     answered(theirs, measures["pain-rating"], {"now": 2, "average": 2}, D(2026, 10, 1))
     assert outcomes_report(clinic=clinic, start=D(2026, 10, 1), end=D(2026, 10, 31)) == []
+
+
+def test_the_report_counts_each_patient_only_for_what_they_answered_in_the_period(
+    clinic, patient, measures
+):
+    other = PatientFactory(clinic=clinic)
+    pain, function = measures["pain-rating"], measures["patient-specific-function"]
+    stairs = {"activities": [{"name": "Stairs", "rating": 2}]}
+    # Long ago, the patient answered the function scale twice; in the period, only pain.
+    answered(patient, function, stairs, D(2024, 1, 1))
+    answered(patient, function, {"activities": [{"name": "Stairs", "rating": 9}]}, D(2024, 2, 1))
+    answered(patient, pain, {"now": 7, "average": 7}, D(2026, 9, 1))
+    answered(patient, pain, {"now": 4, "average": 4}, D(2026, 10, 5))
+    # The other patient answered the function scale in the period.
+    answered(other, function, stairs, D(2026, 9, 1))
+    answered(other, function, {"activities": [{"name": "Stairs", "rating": 3}]}, D(2026, 10, 6))
+    rows = {
+        row.questionnaire.slug: row
+        for row in outcomes_report(clinic=clinic, start=D(2026, 10, 1), end=D(2026, 10, 31))
+    }
+    assert rows["pain-rating"].patients == 1
+    assert rows["patient-specific-function"].patients == 1
+    assert rows["patient-specific-function"].mean_change == Decimal("1.0")
+
+
+def test_activities_to_rate_again_are_as_many_as_this_version_takes(patient, measures):
+    function = measures["patient-specific-function"]
+    five = [{"name": f"Activity {n}", "rating": 5} for n in range(5)]
+    answered(patient, function, {"activities": five}, D(2026, 9, 1))
+    function.definition["items"][0]["max_activities"] = 3
+    assert previous_activities(patient, function) == {
+        "activities": ["Activity 0", "Activity 1", "Activity 2"]
+    }

@@ -188,3 +188,46 @@ def test_a_new_version_carries_the_schedules_on(program, measures, alice):
     assert (carried.questionnaire, carried.when) == (measures["pain-rating"], "issue")
     # The new version's issue is a new moment to ask at: the follow-up.
     assert [d.questionnaire.slug for d in due_for(version)] == ["pain-rating"]
+
+
+def test_asking_now_asks_even_after_an_answer_yesterday(program, measures, alice):
+    answered(
+        program.patient,
+        measures["pain-rating"],
+        {"now": 5, "average": 4},
+        timezone.localdate() - datetime.timedelta(days=1),
+    )
+    schedule_add(
+        prescription=program, questionnaire=measures["pain-rating"], when="now", actor=Actor(alice)
+    )
+    assert [d.questionnaire.slug for d in due_for(program)] == ["pain-rating"]
+
+
+def test_asking_less_often_is_in_the_trail(program, measures, alice):
+    pain = measures["pain-rating"]
+    schedule_add(
+        prescription=program, questionnaire=pain, when="every", every_weeks=2, actor=Actor(alice)
+    )
+    schedule_add(
+        prescription=program, questionnaire=pain, when="every", every_weeks=4, actor=Actor(alice)
+    )
+    details = AuditEntry.objects.filter(target=f"prescription {program.pk}").values_list(
+        "detail", flat=True
+    )
+    assert f"Questionnaire {pain.pk} now asked for: every 4 weeks" in details
+
+
+def test_a_retired_bundled_version_is_asked_for_no_more(program, measures, alice):
+    from outcomes.services import questionnaires_load
+
+    pain = measures["pain-rating"]
+    schedule = schedule_add(
+        prescription=program, questionnaire=pain, when="now", actor=Actor(alice)
+    )
+    # As if the bundled file had moved on to version 2: version 1 is retired.
+    pain.version = "0"
+    pain.save()
+    questionnaires_load()
+    schedule.refresh_from_db()
+    assert schedule.stopped_at is not None
+    assert due_for(program) == []
