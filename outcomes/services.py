@@ -166,12 +166,8 @@ def schedule_add(
         if existing.every_weeks != every_weeks:
             Schedule.objects.filter(pk=existing.pk).update(every_weeks=every_weeks)
             existing.every_weeks = every_weeks
-            audit_record(
-                actor=actor,
-                action=Action.CHANGE,
-                patient=prescription.patient,
-                target=f"prescription {prescription.pk}",
-                detail=f"Questionnaire {questionnaire.pk} now asked for: {existing.describe()}",
+            _schedule_audit(
+                actor, prescription, f"{questionnaire.pk} now asked for: {existing.describe()}"
             )
         return existing
     schedule = Schedule.objects.create(
@@ -184,13 +180,7 @@ def schedule_add(
         starts_at=timezone.now(),
         created_by=actor.user,
     )
-    audit_record(
-        actor=actor,
-        action=Action.CHANGE,
-        patient=prescription.patient,
-        target=f"prescription {prescription.pk}",
-        detail=f"Questionnaire {questionnaire.pk} asked for: {schedule.describe()}",
-    )
+    _schedule_audit(actor, prescription, f"{questionnaire.pk} asked for: {schedule.describe()}")
     return schedule
 
 
@@ -199,12 +189,19 @@ def schedule_stop(*, schedule: Schedule, actor: Actor) -> None:
     if schedule.stopped_at is not None:
         return
     Schedule.objects.filter(pk=schedule.pk).update(stopped_at=timezone.now())
+    _schedule_audit(
+        actor, schedule.prescription, f"{schedule.questionnaire_id} no longer asked for"
+    )
+
+
+def _schedule_audit(actor: Actor, prescription, what: str) -> None:
+    """The trail of what a program asks for: "Questionnaire <id> <what>"."""
     audit_record(
         actor=actor,
         action=Action.CHANGE,
-        patient=schedule.patient,
-        target=f"prescription {schedule.prescription_id}",
-        detail=f"Questionnaire {schedule.questionnaire_id} no longer asked for",
+        patient=prescription.patient,
+        target=f"prescription {prescription.pk}",
+        detail=f"Questionnaire {what}",
     )
 
 
