@@ -156,6 +156,32 @@ def _prepare_template(db_name: str) -> None:
     template.wrapper.close()
 
 
+def _model_defaults_in_database() -> None:
+    """Give the generated tables' columns their models' defaults in the database.
+
+    The generator's INSERTs name the columns it sets; a column a later migration
+    adds (with a default on the model, which Django keeps out of the database)
+    then takes the model's default instead of breaking the run with a NULL.
+    Only this scratch database is altered.
+    """
+    from django.apps import apps
+
+    tables = set(_SEQUENCES)
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            if model._meta.db_table not in tables:
+                continue
+            for model_field in model._meta.concrete_fields:
+                if model_field.null or not model_field.has_default():
+                    continue
+                value = model_field.get_db_prep_save(model_field.get_default(), connection)
+                cursor.execute(
+                    f"ALTER TABLE {model._meta.db_table} "  # noqa: S608
+                    f"ALTER COLUMN {connection.ops.quote_name(model_field.column)} SET DEFAULT %s",
+                    [value],
+                )
+
+
 def populate(layout: list[tuple[int, int]], snapshot: dict) -> dict:
     """Clinics numbered ``k`` with ``patients`` each, and everything in proportion.
 
@@ -166,6 +192,7 @@ def populate(layout: list[tuple[int, int]], snapshot: dict) -> dict:
     """
     from bench.data import FIRST_NAMES, LAST_NAMES
 
+    _model_defaults_in_database()
     params = {"staff": STAFF, "items": ITEMS, "private": PRIVATE_EXERCISES}
     params |= {"first": FIRST_NAMES, "last": LAST_NAMES}
     with connection.cursor() as cursor:

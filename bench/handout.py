@@ -211,7 +211,7 @@ def measure_download(results: Results, data) -> None:
     def download_without_audit():
         # Diagnosis only: the same request without the audit row the view writes
         # (who printed which patient's handout), to put a number on that row.
-        with mock.patch.object(prescription_views, "audit", lambda *args, **kwargs: None):
+        with mock.patch.object(prescription_views, "audit_record", lambda *args, **kwargs: None):
             download()
 
     def render_again():
