@@ -44,6 +44,7 @@ STAFF = 4  # per clinic: staff0 is the clinic admin, all four prescribe
 PRESCRIPTIONS = 2  # per patient; 11 of 12 are issued (a handout each)
 ITEMS = 5  # per prescription
 AUDIT = 12  # entries per patient
+SESSIONS = 4  # a week apart on each issued program, by two patients in three (their page)
 PRIVATE_EXERCISES = 5  # per clinic, besides the shared library
 SEARCH_WORD = "Raman"  # one patient in nine has it in their last name
 GOAL = 1.5
@@ -213,7 +214,7 @@ def populate(layout: list[tuple[int, int]], snapshot: dict) -> dict:
             },
         )
         for statement in _GENERATE_AFTER_HANDOUTS:
-            cursor.execute(statement, {"staff": STAFF, "audit": AUDIT})
+            cursor.execute(statement, {"staff": STAFF, "audit": AUDIT, "sessions": SESSIONS})
         for table in _SEQUENCES:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
@@ -282,6 +283,10 @@ _SEQUENCES = (
     "prescriptions_delivery",
     "clinic_auditentry",
     "exercises_exercise",
+    "patientpage_sessionlog",
+    "patientpage_sessionexercise",
+    "outcomes_response",
+    "patientpage_followup",
 )
 _COUNTED = (
     "clinic_clinic",
@@ -293,6 +298,10 @@ _COUNTED = (
     "prescriptions_delivery",
     "clinic_auditentry",
     "exercises_exercise",
+    "patientpage_sessionlog",
+    "patientpage_sessionexercise",
+    "outcomes_response",
+    "patientpage_followup",
 )
 
 
@@ -426,6 +435,61 @@ _GENERATE_AFTER_HANDOUTS = (
     FROM bench_patient p CROSS JOIN generate_series(0, %(audit)s - 1) e
     JOIN bench_staff st ON st.k = p.k AND st.j = (p.i + e) %% %(staff)s
     ORDER BY 1
+    """,
+    # The patient's page (issue 17): two patients in three log sessions, a week apart,
+    # rating their pain every other time and now and then leaving a note.
+    """
+    INSERT INTO patientpage_sessionlog (clinic_id, patient_id, prescription_id, link_id,
+        client_ref, source, entered_by_id, started_at, finished_at, pain, note, created_at,
+        updated_at)
+    SELECT rx.clinic_id, rx.patient_id, rx.id, NULL, md5('session-' || rx.id || '-' || s)::uuid,
+        'page', NULL, x.at, x.at + interval '15 minutes',
+        CASE WHEN s %% 2 = 0 THEN (rx.i + s) %% 9 END,
+        CASE WHEN s = 2 AND rx.i %% 4 = 0 THEN 'A little sore the next morning.' ELSE '' END,
+        x.at, x.at
+    FROM bench_rx rx CROSS JOIN generate_series(0, %(sessions)s - 1) s
+    CROSS JOIN LATERAL (SELECT rx.created_at + interval '1 day' + s * interval '7 days' AS at) x
+    WHERE rx.issued AND rx.i %% 3 <> 2 AND x.at < now()
+    ORDER BY x.at
+    """,
+    # Each session ticks the program's exercises, the last one now and then "too hard".
+    """
+    INSERT INTO patientpage_sessionexercise (session_id, item_id, done, difficulty)
+    SELECT sl.id, it.id, true,
+        CASE WHEN it."order" = 4 AND sl.patient_id %% 7 = 0 THEN 'hard' ELSE '' END
+    FROM patientpage_sessionlog sl
+    JOIN prescriptions_prescriptionitem it ON it.prescription_id = sl.prescription_id
+    ORDER BY sl.id, it."order"
+    """,
+    # Outcome measures (issue 18): one patient in three rates their pain on the bundled
+    # scale at the start of the first program and again four weeks later.
+    """
+    INSERT INTO outcomes_response (clinic_id, patient_id, questionnaire_id, prescription_id,
+        schedule_id, answers, score, source, entered_by_id, answered_at, created_at)
+    SELECT rx.clinic_id, rx.patient_id, q.id, rx.id, NULL,
+        jsonb_build_object('now', 3 + (rx.i + w) %% 5, 'average', 3 + (rx.i + 2 * w) %% 5),
+        (6 + (rx.i + w) %% 5 + (rx.i + 2 * w) %% 5) / 2.0, 'page', NULL, x.at, x.at
+    FROM bench_rx rx CROSS JOIN generate_series(0, 1) w
+    CROSS JOIN (SELECT id FROM outcomes_questionnaire
+                WHERE slug = 'pain-rating' AND clinic_id IS NULL ORDER BY version LIMIT 1) q
+    CROSS JOIN LATERAL (SELECT rx.created_at + w * interval '28 days' AS at) x
+    WHERE rx.issued AND rx.r = 0 AND rx.i %% 3 = 0 AND x.at < now()
+    ORDER BY x.at
+    """,
+    # The dashboard's calls (issue 17): one patient in ten has one open, about their
+    # latest session, and another in ten had one that staff handled.
+    """
+    INSERT INTO patientpage_followup (clinic_id, patient_id, prescription_id, session_id,
+        response_id, reason, created_at, handled_at, handled_by_id)
+    SELECT DISTINCT ON (sl.patient_id) sl.clinic_id, sl.patient_id, sl.prescription_id, sl.id,
+        NULL, CASE WHEN p.i %% 10 = 0 THEN 'pain_high' ELSE 'note' END,
+        sl.started_at + interval '20 minutes',
+        CASE WHEN p.i %% 10 = 1 THEN least(now(), sl.started_at + interval '1 day') END,
+        CASE WHEN p.i %% 10 = 1 THEN st.user_id END
+    FROM patientpage_sessionlog sl JOIN bench_patient p ON p.id = sl.patient_id
+    JOIN bench_staff st ON st.k = p.k AND st.j = p.i %% %(staff)s
+    WHERE p.i %% 10 < 2
+    ORDER BY sl.patient_id, sl.started_at DESC
     """,
 )
 

@@ -7,7 +7,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from clinic.models import Clinic, Patient
@@ -19,8 +19,9 @@ from prescriptions.models import Prescription, PrescriptionItem
 CHART_WEEKS = 8
 PAIN_POINTS = 20
 NOTES_SHOWN = 10
-# The dashboard lists this many open follow-ups at most (the oldest wait for the next load).
-FOLLOW_UPS_SHOWN = 200
+# The dashboard lists this many patients to call; the whole list is a page of its own.
+CALLS_ON_DASHBOARD = 12
+CALLS_PER_PAGE = 25
 
 
 def per_week(item) -> int:
@@ -288,7 +289,11 @@ class PatientFollowUps:
 
 
 def _open(clinic: Clinic):
-    return FollowUp.objects.filter(clinic=clinic, handled_at__isnull=True, patient__archived=False)
+    # The patient's clinic is named too (it is always the follow-up's): PostgreSQL then
+    # checks "not archived" among this clinic's patients, not the installation's.
+    return FollowUp.objects.filter(
+        clinic=clinic, handled_at__isnull=True, patient__clinic=clinic, patient__archived=False
+    )
 
 
 def open_follow_up_patients(*, clinic: Clinic) -> int:
@@ -296,30 +301,64 @@ def open_follow_up_patients(*, clinic: Clinic) -> int:
     return _open(clinic).values("patient_id").distinct().count()
 
 
-def open_follow_ups(*, clinic: Clinic, therapist=None) -> list[PatientFollowUps]:
-    """The clinic's open follow-ups grouped by patient, the most recent first: one query.
-    With ``therapist``, the patients of their own programs come first; the others
-    (a colleague's, on leave perhaps) follow, marked with whose program it is."""
-    rows = (
-        with_scores(_open(clinic))
+def calls_by_patient(*, clinic: Clinic, therapist=None) -> QuerySet:
+    """One row per patient with something open (``patient_id``, ``mine``, ``latest``):
+    those with an open item on ``therapist``'s own programs first, then the rest (a
+    colleague's, on leave perhaps), each part the most recent first. Slice it for a page;
+    the clinic's open-follow-up index finds the rows."""
+    mine = (
+        Max(
+            Case(
+                When(prescription__therapist=therapist, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        if therapist is not None
+        else Value(1)
+    )
+    return (
+        _open(clinic)
+        .values("patient_id")
+        .annotate(mine=mine, latest=Max("created_at"))
+        .order_by("-mine", "-latest", "-patient_id")
+    )
+
+
+def open_follow_ups(
+    *, clinic: Clinic, therapist=None, rows: list[dict] | None = None
+) -> list[PatientFollowUps]:
+    """Lines of "Who needs a call" for ``rows`` of ``calls_by_patient`` (by default the
+    dashboard's first few), in that order: two queries, whatever the clinic's size. A
+    line opens the program of its newest follow-up."""
+    if rows is None:
+        rows = list(calls_by_patient(clinic=clinic, therapist=therapist)[:CALLS_ON_DASHBOARD])
+    order = {row["patient_id"]: (n, bool(row["mine"])) for n, row in enumerate(rows)}
+    follow_ups = (
+        with_scores(_open(clinic).filter(patient_id__in=order))
         .select_related("patient", "prescription__therapist")
-        .order_by("-created_at", "-pk")[:FOLLOW_UPS_SHOWN]
+        .order_by("-created_at", "-pk")
     )
     grouped: dict[int, PatientFollowUps] = {}
-    for follow_up in rows:
+    for follow_up in follow_ups:
         line = grouped.get(follow_up.patient_id)
         if line is None:
-            # The newest follow-up's program is the one to open.
             grouped[follow_up.patient_id] = PatientFollowUps(
                 patient=follow_up.patient,
                 prescription=follow_up.prescription,
                 follow_ups=[follow_up],
-                mine=therapist is None or follow_up.prescription.therapist_id == therapist.pk,
+                mine=order[follow_up.patient_id][1],
             )
         else:
             line.follow_ups.append(follow_up)
-    # Stable: within each group the most recent stay first.
-    return sorted(grouped.values(), key=lambda line: not line.mine)
+            if (
+                therapist is not None
+                and line.mine
+                and line.prescription.therapist_id != therapist.pk
+                and follow_up.prescription.therapist_id == therapist.pk
+            ):
+                line.prescription = follow_up.prescription  # Their own program to open.
+    return sorted(grouped.values(), key=lambda line: order[line.patient.pk][0])
 
 
 def patient_open_follow_ups(patient: Patient):

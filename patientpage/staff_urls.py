@@ -27,6 +27,7 @@ urlpatterns = [
         staff_views.PaperSessionView.as_view(),
         name="paper_session",
     ),
+    path("calls/", staff_views.CallsView.as_view(), name="calls"),
     path(
         "patients/<int:patient_pk>/follow-ups/handled/",
         staff_views.FollowUpsHandledView.as_view(),

@@ -4,18 +4,26 @@ writes the audit entry; each object comes through a clinic-scoped selector."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.views import View
+from django.views.generic import TemplateView
 
 from clinic.access import ClinicStaffMixin
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from patientpage.followups import followup_handle
-from patientpage.loop import open_follow_up_patients, patient_open_follow_ups
+from patientpage.loop import (
+    CALLS_PER_PAGE,
+    calls_by_patient,
+    open_follow_up_patients,
+    open_follow_ups,
+    patient_open_follow_ups,
+)
 from patientpage.selectors import current_link
 from patientpage.services import session_enter_from_paper
 from patientpage.staff_forms import PaperSessionForm
@@ -156,6 +164,22 @@ class PaperSessionView(ProgramMixin, View):
         return redirect(rx.get_absolute_url() + "#paper-log")
 
 
+class CallsView(ClinicStaffMixin, TemplateView):
+    """Everyone who needs a call, a page at a time (the dashboard shows the first few)."""
+
+    template_name = "patientpage/calls.html"
+
+    def get_context_data(self, **kwargs):
+        patients = calls_by_patient(clinic=self.clinic, therapist=self.request.user)
+        page = Paginator(patients, CALLS_PER_PAGE).get_page(self.request.GET.get("page"))
+        calls = open_follow_ups(
+            clinic=self.clinic, therapist=self.request.user, rows=list(page.object_list)
+        )
+        return super().get_context_data(
+            page=page, calls=calls, calls_total=page.paginator.count, on_calls_page=True, **kwargs
+        )
+
+
 class FollowUpsHandledView(ClinicStaffMixin, View):
     """Mark the follow-ups a line of "Who needs a call" showed as handled. Only those
     posted: a reason raised after the page was loaded stays on the list."""
@@ -185,4 +209,4 @@ class FollowUpsHandledView(ClinicStaffMixin, View):
             messages.success(request, f"{patient.full_name}: marked handled.")
         else:
             messages.info(request, f"Nothing open to mark handled for {patient.full_name}.")
-        return redirect("dashboard")
+        return redirect("loop:calls" if request.POST.get("back") == "calls" else "dashboard")

@@ -22,7 +22,12 @@ from clinic.services import (
     patient_update,
 )
 from exercises.dose import plural as counted
-from patientpage.loop import open_follow_ups, patient_summary, with_last_activity
+from patientpage.loop import (
+    open_follow_up_patients,
+    open_follow_ups,
+    patient_summary,
+    with_last_activity,
+)
 from prescriptions.selectors import (
     patient_deliveries,
     patient_prescriptions,
@@ -40,6 +45,7 @@ class DashboardView(ClinicStaffMixin, TemplateView):
         return super().get_context_data(
             prescriptions=recent_prescriptions(user=self.request.user),
             calls=open_follow_ups(clinic=self.clinic, therapist=self.request.user),
+            calls_total=open_follow_up_patients(clinic=self.clinic),
             **kwargs,
         )
 

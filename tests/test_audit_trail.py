@@ -297,6 +297,7 @@ def page_path(prescription) -> str:
 # URLs that cannot change patient data, and why.
 NO_PATIENT_DATA = {
     "dashboard": "reads",
+    "loop:calls": "reads",
     "login": "sign-in",
     "logout": "sign-out",
     "account": "the user's own account",

@@ -9,10 +9,13 @@ and a sort, and what is checked here is that an index gives the page's rows in o
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from clinic.selectors import audit_entries, patient_list, with_prescription_counts
+from patientpage.loop import calls_by_patient, last_activity
+from patientpage.models import FollowUp, SessionLog
 from prescriptions.selectors import clinic_deliveries, recent_prescriptions
 from tests.factories import PatientFactory, PrescriptionFactory
 
@@ -31,6 +34,23 @@ def plan(queryset) -> str:
                 cursor.execute("RESET enable_seqscan")
                 cursor.execute("RESET enable_sort")
     return queryset.explain()
+
+
+def plan_of_the_query(run) -> str:
+    """The plan of the one query ``run()`` makes, explained as ``plan`` explains."""
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    (query,) = captured.captured_queries
+    prefix = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute(f"{prefix} {query['sql']}")
+            return "\n".join(str(row) for row in cursor.fetchall())
+        finally:
+            if connection.vendor == "postgresql":
+                cursor.execute("RESET enable_seqscan")
 
 
 @pytest.fixture
@@ -70,3 +90,33 @@ def test_prescriptions_are_counted_for_the_page_only(rows, alice, django_assert_
     with django_assert_num_queries(1):
         counted = with_prescription_counts(page)
     assert [p.prescription_count for p in counted] == [p.prescriptions.count() for p in counted]
+
+
+@pytest.fixture
+def calls(rows, clinic, other_clinic, patient, issued):
+    for prescription in (issued, *[p for p in issued.patient.prescriptions.all()]):
+        FollowUp.objects.get_or_create(
+            clinic=prescription.patient.clinic,
+            patient=prescription.patient,
+            prescription=prescription,
+            reason=FollowUp.Reason.NOTE,
+        )
+    SessionLog.objects.create(
+        clinic=clinic,
+        patient=patient,
+        prescription=issued,
+        client_ref="00000000-0000-4000-8000-000000000001",
+        started_at=issued.created_at,
+    )
+
+
+def test_who_needs_a_call_reads_the_clinics_open_follow_ups(calls, clinic, alice):
+    assert "followup_open_idx" in plan(calls_by_patient(clinic=clinic, therapist=alice)[:12])
+
+
+def test_last_activity_reads_only_the_pages_patients_sessions(calls, patient):
+    # Either index on the patient will do (PostgreSQL takes the foreign key's, SQLite
+    # the (patient, started_at) one): what matters is that no other rows are read.
+    explained = plan_of_the_query(lambda: last_activity([patient]))
+    assert "Seq Scan" not in explained and "SCAN patientpage_sessionlog" not in explained
+    assert "patient_id = " in explained or "(patient_id=?)" in explained
