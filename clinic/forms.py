@@ -24,6 +24,21 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
+class ColourInput(forms.TextInput):
+    """A colour picker. HTML allows neither ``maxlength`` nor ``required`` on one (it
+    always holds a colour); the field still checks both when the form is posted."""
+
+    input_type = "color"
+
+    def use_required_attribute(self, initial) -> bool:
+        return False
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].pop("maxlength", None)
+        return context
+
+
 class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
@@ -128,7 +143,7 @@ class ClinicForm(forms.ModelForm):
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "email_message": forms.Textarea(attrs={"rows": 4}),
-            "brand_colour": forms.TextInput(attrs={"type": "color"}),
+            "brand_colour": ColourInput(),
             "logo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         }
 

@@ -20,3 +20,12 @@ def first_sentence(text: str) -> str:
         if cut != -1:
             text = text[: cut + 1]
     return text
+
+
+@register.filter
+def tel_digits(phone: str | None) -> str:
+    """A phone number as a ``tel:`` link needs it: "(03) 9000 1234" -> "0390001234",
+    "+61 3 9000 1234" -> "+61390001234" (spaces and brackets are not allowed there)."""
+    phone = (phone or "").strip()
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"+{digits}" if phone.startswith("+") else digits
