@@ -5,6 +5,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import SetPasswordMixin
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.formats import date_format
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import two_factor
@@ -221,15 +222,47 @@ class InvitationForm(forms.ModelForm):
         fields = ["email", "role", "title"]
         labels = {"title": "Job title (printed on handouts)"}
 
+    replace = forms.BooleanField(
+        required=False,
+        label="Send a new invitation: the link in the earlier one stops working",
+    )
+
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.clinic = clinic
+        # An open invitation to the address typed: inviting again replaces it, so the
+        # form asks first (the box appears with the question).
+        self.earlier = self._open_invitation(self.data.get("email")) if self.is_bound else None
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field("email"),
             Row(Column("role", css_class="col-md"), Column("title", css_class="col-md")),
+            *([Field("replace")] if self.earlier else []),
             Submit("invite", "Send invitation"),
         )
+
+    def _open_invitation(self, email) -> Invitation | None:
+        if not isinstance(email, str) or not email.strip():
+            return None
+        return (
+            self.clinic.invitations.filter(
+                email__iexact=email.strip(), accepted_at=None, cancelled_at=None
+            )
+            .order_by("-created_at")
+            .first()
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.earlier is not None and not cleaned.get("replace"):
+            self.add_error(
+                "replace",
+                f"{self.earlier.email} was invited on "
+                f"{date_format(timezone.localtime(self.earlier.created_at), 'j M Y')} and "
+                "has not answered yet. Tick the box to send a new invitation (the link in "
+                "the earlier one stops working), or use “Send again” in the list.",
+            )
+        return cleaned
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()

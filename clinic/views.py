@@ -56,11 +56,11 @@ class StaffView(ClinicAdminMixin, TemplateView):
         invitation, token = staff.invitation_create(
             clinic=self.clinic, actor=Actor.of(request), form=form
         )
-        _send_invitation(request, invitation, token)
+        _send_invitation(request, invitation, token, replaced=form.earlier is not None)
         return redirect("staff")
 
 
-def _send_invitation(request, invitation, token) -> None:
+def _send_invitation(request, invitation, token, *, replaced: bool = False) -> None:
     try:
         staff.invitation_send(
             invitation=invitation,
@@ -74,7 +74,8 @@ def _send_invitation(request, invitation, token) -> None:
             "Use “Send again” once email works.",
         )
     else:
-        messages.success(request, f"Invitation sent to {invitation.email}.")
+        earlier = " The link in the earlier invitation no longer works." if replaced else ""
+        messages.success(request, f"Invitation sent to {invitation.email}.{earlier}")
 
 
 class InvitationActionView(ClinicAdminMixin, View):
@@ -97,7 +98,7 @@ class InvitationActionView(ClinicAdminMixin, View):
             messages.success(request, f"Invitation for {invitation.email} cancelled.")
         else:
             token = staff.invitation_renew(invitation=invitation, actor=Actor.of(request))
-            _send_invitation(request, invitation, token)
+            _send_invitation(request, invitation, token, replaced=True)
         return redirect("staff")
 
 

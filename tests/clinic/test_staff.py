@@ -18,8 +18,10 @@ from tests.helpers import emailed_path
 ACCEPT = "/accounts/invitation/accept/"
 
 
-def invite(client, email="new.therapist@clinic.example", role="therapist"):
-    return client.post(reverse("staff"), {"email": email, "role": role, "title": "Physio"})
+def invite(client, email="new.therapist@clinic.example", role="therapist", **more):
+    return client.post(
+        reverse("staff"), {"email": email, "role": role, "title": "Physio", **more}
+    )
 
 
 def link_in(message) -> str:
@@ -283,7 +285,7 @@ def test_the_token_leaves_the_address_bar_at_once(clinic_admin_client, client):
 
 def test_a_cancelled_or_replaced_invitation_cannot_be_sent_again(clinic_admin_client, client):
     invite(clinic_admin_client, email="dup@clinic.example")
-    invite(clinic_admin_client, email="dup@clinic.example", role="admin")
+    invite(clinic_admin_client, email="dup@clinic.example", role="admin", replace="on")
     first, second = Invitation.objects.order_by("pk")
     assert first.cancelled_at is not None and second.cancelled_at is None
     response = clinic_admin_client.post(
@@ -292,6 +294,43 @@ def test_a_cancelled_or_replaced_invitation_cannot_be_sent_again(clinic_admin_cl
     assert "was cancelled or replaced" in response.content.decode()
     first.refresh_from_db()
     assert first.cancelled_at is not None
+    assert len(mail.outbox) == 2
+
+
+def test_inviting_an_address_again_asks_first(clinic_admin_client):
+    invite(clinic_admin_client, email="dup@clinic.example")
+    response = invite(clinic_admin_client, email="DUP@clinic.example", role="admin")
+    page = response.content.decode()
+    # Nothing replaced and nothing sent until the admin says so.
+    assert response.status_code == 200
+    assert "has not answered yet" in page and 'name="replace"' in page
+    assert Invitation.objects.filter(cancelled_at=None).count() == 1
+    assert len(mail.outbox) == 1
+    response = invite(
+        clinic_admin_client, email="dup@clinic.example", role="admin", replace="on"
+    )
+    assert response.status_code == 302
+    assert Invitation.objects.filter(cancelled_at=None).get().role == "admin"
+    assert len(mail.outbox) == 2
+    page = clinic_admin_client.get(reverse("staff")).content.decode()
+    assert "The link in the earlier invitation no longer works." in page
+
+
+def test_a_first_invitation_does_not_ask(clinic_admin_client):
+    page = clinic_admin_client.get(reverse("staff")).content.decode()
+    assert 'name="replace"' not in page
+    assert invite(clinic_admin_client).status_code == 302
+
+
+def test_sending_again_says_the_earlier_link_stops_working(clinic_admin_client):
+    invite(clinic_admin_client, email="again@clinic.example")
+    (invitation,) = Invitation.objects.all()
+    page = clinic_admin_client.get(reverse("staff")).content.decode()
+    assert "the link in the earlier email stops working" in page
+    response = clinic_admin_client.post(
+        reverse("invitation_action", args=[invitation.pk]), {"resend": "1"}, follow=True
+    )
+    assert "The link in the earlier invitation no longer works." in response.content.decode()
     assert len(mail.outbox) == 2
 
 
