@@ -19,9 +19,7 @@ ACCEPT = "/accounts/invitation/accept/"
 
 
 def invite(client, email="new.therapist@clinic.example", role="therapist", **more):
-    return client.post(
-        reverse("staff"), {"email": email, "role": role, "title": "Physio", **more}
-    )
+    return client.post(reverse("staff"), {"email": email, "role": role, "title": "Physio", **more})
 
 
 def link_in(message) -> str:
@@ -306,9 +304,7 @@ def test_inviting_an_address_again_asks_first(clinic_admin_client):
     assert "has not answered yet" in page and 'name="replace"' in page
     assert Invitation.objects.filter(cancelled_at=None).count() == 1
     assert len(mail.outbox) == 1
-    response = invite(
-        clinic_admin_client, email="dup@clinic.example", role="admin", replace="on"
-    )
+    response = invite(clinic_admin_client, email="dup@clinic.example", role="admin", replace="on")
     assert response.status_code == 302
     assert Invitation.objects.filter(cancelled_at=None).get().role == "admin"
     assert len(mail.outbox) == 2
