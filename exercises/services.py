@@ -381,7 +381,9 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
     return copy
 
 
-ILLUSTRATION_CREDIT = "Illustration: OpenHEP, drawn from exercises/library/poses.json"
+# Shown under the picture on the exercise's page: who drew it, in words a clinic reads
+# (it also marks the drawings this loader may replace).
+ILLUSTRATION_CREDIT = "Illustration: OpenHEP's own line drawing"
 
 
 @transaction.atomic
