@@ -2,6 +2,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -21,8 +22,34 @@ from exercises.services import (
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
+class NamedFieldsFormSet(BaseInlineFormSet):
+    """The admin shows an inline's fields under column headings only, which screen
+    readers do not read for each box: every field also gets its own name, "Step 2:
+    Text", "Delete step 2" (the empty row that "Add another" copies: "New step: Text")."""
+
+    noun = "row"
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = f"{self.noun} {index + 1}" if index is not None else f"new {self.noun}"
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            words = f"Delete {row}" if name == "DELETE" else f"{row}: {field.label or name}"
+            field.widget.attrs["aria-label"] = words[0].upper() + words[1:]
+
+
+class StepFormSet(NamedFieldsFormSet):
+    noun = "step"
+
+
+class ImageFormSet(NamedFieldsFormSet):
+    noun = "picture"
+
+
 class StepInline(admin.TabularInline):
     model = ExerciseStep
+    formset = StepFormSet
     extra = 1
 
 
@@ -50,6 +77,7 @@ def thumbnail(image, size=72):
 class ImageInline(admin.TabularInline):
     model = ExerciseImage
     form = ExerciseImageForm
+    formset = ImageFormSet
     extra = 0
     readonly_fields = ["preview"]
     fields = ["preview", "image", "alt_text", "is_main", "credit", "order"]
@@ -79,7 +107,9 @@ class ExerciseAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "regions", "categories", "equipment", "position", "clinic"]
     search_fields = ["name", "slug", "aliases", "summary", "indications"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["regions", "categories", "equipment", "related"]
+    # Ticks for the short lists, a plain list box for the related exercises: Django's
+    # two-box filter gave its icons names axe-core refuses, and the search box of its
+    # autocomplete has no label.
     inlines = [StepInline, ImageInline]
     actions = ["publish", "retire", "export_json"]
     change_list_template = "admin/exercises/exercise/change_list.html"
@@ -118,6 +148,14 @@ class ExerciseAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("images")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("regions", "categories", "equipment"):
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        elif db_field.name == "related":
+            kwargs["widget"] = forms.SelectMultiple(attrs={"size": 12})
+            kwargs["help_text"] = "Exercises to suggest with this one."
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="")
     def picture(self, obj):
