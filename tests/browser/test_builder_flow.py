@@ -53,7 +53,7 @@ class Therapist:
         expect(self.page.locator("#library-results")).not_to_have_class("htmx-request")
 
     def add(self, name):
-        self.click(self.page.get_by_role("button", name=f"Add {name} to plan"))
+        self.click(self.page.get_by_role("button", name=f"Add to plan ({name})"))
         expect(self.page.locator("#plan").get_by_text(f"Added {name}.")).to_be_visible()
 
 
