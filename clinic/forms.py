@@ -12,6 +12,7 @@ from clinic import two_factor
 from clinic.colours import HEX, darkened, validate_readable
 from clinic.images import normalise_image
 from clinic.models import AuditEntry, Clinic, Invitation, Patient, User
+from clinic.names import fold, folded
 
 
 def clean_picture(value):
@@ -105,9 +106,10 @@ class PatientForm(forms.ModelForm):
         return f"{who} is already a patient of your clinic. {ask}"
 
     def _find_duplicate(self, cleaned):
-        """A patient of the clinic this one may be: the same name (whatever the capitals)
-        and birth date; or, when either has no birth date, the same name alone. An
-        edit asks only when the name or birth date changed, so saving never nags."""
+        """A patient of the clinic this one may be: the same name (whatever the
+        capitals, apostrophes, hyphens, spaces or accents: ``clinic.names``) and birth
+        date; or, when either has no birth date, the same name alone. An edit asks only
+        when the name or birth date changed, so saving never nags."""
         first, last = cleaned.get("first_name"), cleaned.get("last_name")
         if self.clinic is None or not first or not last:
             return None
@@ -115,8 +117,10 @@ class PatientForm(forms.ModelForm):
             self.changed_data
         ):
             return None
-        matches = Patient.objects.filter(
-            clinic=self.clinic, first_name__iexact=first, last_name__iexact=last
+        matches = (
+            Patient.objects.filter(clinic=self.clinic)
+            .alias(first=folded("first_name"), last=folded("last_name"))
+            .filter(first=fold(first), last=fold(last))
         )
         born = cleaned.get("date_of_birth")
         if born:

@@ -6,62 +6,18 @@ from functools import reduce
 from operator import and_
 
 from django.db import connection
-from django.db.models import Count, Func, Max, Q, QuerySet, TextField, Value
-from django.db.models.functions import Lower, Replace
+from django.db.models import Count, Func, Max, Q, QuerySet, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 
 from clinic.models import Patient
+from clinic.names import Translate, fold, folded
 from clinic.selectors import patient_list
 from patientpage.loop import last_activity
 
-# What people put inside names and phone numbers, left out on both sides of a
-# comparison: "obrien" finds O'Brien and O’Brien, "vanderberg" finds Van der Berg,
-# "0400111222" finds "0400 111 222".
-NAME_MARKS = ("'", "’", "‘", "-", " ", ".")
 PHONE_MARKS = (" ", "-", "(", ")", "+", ".", "/")
-# Accented letters compared as their plain ones ("jose" finds José), after lowering.
-ACCENTS = {
-    "a": "áàâäãå",
-    "c": "ç",
-    "e": "éèêë",
-    "i": "íìîï",
-    "n": "ñ",
-    "o": "óòôöõø",
-    "u": "úùûü",
-    "y": "ýÿ",
-}
-# SQLite's LOWER leaves É as it is, and each letter costs a REPLACE on every row
-# searched there: the commonest letters only, in both cases. PostgreSQL lowers
-# every letter and folds them all in one TRANSLATE.
-SQLITE_ACCENTS = {"a": "áäÁÄ", "c": "ç", "e": "éèëÉÈ", "i": "í", "n": "ñ", "o": "óöøÓÖ", "u": "üúÜ"}
-UNACCENT = str.maketrans(
-    {accented: plain for plain, letters in ACCENTS.items() for accented in letters}
-)
 # Typed dates are read day first, as Australian clinics write them.
 DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%y", "%d.%m.%y")
-
-
-class Translate(Func):
-    """PostgreSQL's TRANSLATE: each character of the first list becomes the one at the
-    same place in the second, or goes when the second is shorter."""
-
-    function = "TRANSLATE"
-    output_field = TextField()
-
-
-def folded(field: str):
-    """The field in lower case without name punctuation, spaces or accents, in SQL."""
-    if connection.vendor == "postgresql":
-        accented = "".join(ACCENTS.values())
-        plain = "".join(letter * len(letters) for letter, letters in ACCENTS.items())
-        return Translate(Lower(field), Value(accented + "".join(NAME_MARKS)), Value(plain))
-    expression: Func = Lower(field)
-    for mark in NAME_MARKS:
-        expression = Replace(expression, Value(mark), Value(""))
-    for plain, letters in SQLITE_ACCENTS.items():
-        for letter in letters:
-            expression = Replace(expression, Value(letter), Value(plain))
-    return expression
 
 
 def phone_digits(field: str):
@@ -71,12 +27,6 @@ def phone_digits(field: str):
     for mark in PHONE_MARKS:
         expression = Replace(expression, Value(mark), Value(""))
     return expression
-
-
-def fold(text: str) -> str:
-    """``folded`` in Python, for what is typed."""
-    text = text.lower().translate(UNACCENT)
-    return "".join(char for char in text if char not in NAME_MARKS)
 
 
 def typed_date(word: str) -> datetime.date | None:

@@ -188,6 +188,15 @@ def test_same_name_without_birth_date_asks_then_adds(alice_client, patient):
     assert response.status_code == 302 and Patient.objects.count() == 2
 
 
+def test_a_name_written_another_way_is_the_same_name(alice_client, clinic):
+    PatientFactory(clinic=clinic, first_name="José", last_name="O'Brien-Smith")
+    data = {"first_name": "jose", "last_name": "OBrien Smith"}
+    response = alice_client.post(reverse("patients:create"), data)
+    assert (
+        "José O&#x27;Brien-Smith (no birth date recorded) is already" in response.content.decode()
+    )
+
+
 def test_a_birth_date_for_a_namesake_without_one_asks(alice_client, patient):
     assert patient.date_of_birth is None
     data = {"first_name": "Jordan", "last_name": "Ellis", "date_of_birth": "1990-01-01"}
