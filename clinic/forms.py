@@ -85,9 +85,10 @@ class PatientForm(forms.ModelForm):
         if self.duplicate and not cleaned.get("confirm_duplicate"):
             self.add_error(None, self._duplicate_question(cleaned))
             if not (cleaned.get("date_of_birth") and self.duplicate.date_of_birth):
-                self.fields[
-                    "confirm_duplicate"
-                ].label = "This is a different person with the same name"
+                # The bound field copied its label when validation began: change both.
+                label = "This is a different person with the same name"
+                self.fields["confirm_duplicate"].label = label
+                self["confirm_duplicate"].label = label
             self.helper.layout.insert(0, Field("confirm_duplicate"))
         return cleaned
 

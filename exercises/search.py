@@ -19,26 +19,29 @@ nothing in the clinic's library with the nearest word that does ("strech" become
 """
 
 import difflib
+import hashlib
 import re
 import string
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import add, and_, or_
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    Count,
     Expression,
     F,
     IntegerField,
+    Max,
     Q,
     QuerySet,
     TextField,
     Value,
     When,
 )
-from django.db.models.functions import Concat, Replace, Upper
+from django.db.models.functions import Concat, Upper
 
 SEARCH_FIELDS = ("name", "aliases", "summary", "indications")
 
@@ -65,6 +68,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
 )
 GROUP_OF: dict[str, tuple[str, ...]] = {word: group for group in SYNONYMS for word in group}
 PHRASES = frozenset(word for word in GROUP_OF if " " in word)
+SYNONYM_WORDS = frozenset(GROUP_OF) - PHRASES
 
 # A typo is corrected only in a word this long, and only to a word this close
 # (difflib's ratio: "strech" and "stretch" are 0.92, "wobbel" and "wobble" 0.83,
@@ -75,6 +79,7 @@ TYPO_CUTOFF = 0.82
 # like the typo (pg_trgm's word similarity, from the trigram index): this many per word.
 TYPO_CANDIDATES = 40
 TYPO_SIMILARITY = 0.4
+VOCABULARY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -195,29 +200,36 @@ def term_filter(term: Term) -> Q:
             substring = reduce(
                 or_, (Q(**{f"{field}__icontains": alternative.text}) for field in SEARCH_FIELDS)
             )
-        matches.append(substring & Q(search_text__iregex=_pattern(alternative)))
+        word_start = Q(search_text__iregex=_pattern(alternative))
+        if not alternative.whole_word and connection.vendor != "postgresql":
+            # SQLite runs a regular expression in Python, row by row: a word after a
+            # space (most matches) is settled by one more LIKE, and only the rest
+            # ("(straight", "half-kneeling", or "whiplash" for "hip") reach it.
+            word_start = (
+                reduce(or_, (_starts_a_word(field, alternative.text) for field in SEARCH_FIELDS))
+                | word_start
+            )
+        matches.append(substring & word_start)
     return reduce(or_, matches)
 
 
-def _spaced(field: str):
-    """The field with a space in front and hyphens as spaces: " " + word then finds a
-    word's start in one LIKE, which ranking can afford on every match."""
-    return Concat(Value(" "), Replace(F(field), Value("-"), Value(" ")), output_field=TextField())
+def _starts_a_word(field: str, text: str) -> Q:
+    """A quick test that ``text`` starts a word of the field: at its start, or after a
+    space or hyphen. Plain LIKEs, cheap enough to run on every match."""
+    return (
+        Q(**{f"{field}__istartswith": text})
+        | Q(**{f"{field}__icontains": " " + text})
+        | Q(**{f"{field}__icontains": "-" + text})
+    )
 
 
 def ranked(exercises: QuerySet, terms: list[Term], query: str) -> QuerySet:
     """Best first: each term scores 3 in the name, 2 in the aliases, 1 elsewhere;
     the whole query in the name adds 3, the exact name 5 more."""
-    exercises = exercises.alias(rank_name=_spaced("name"), rank_aliases=_spaced("aliases"))
     score: list[Expression] = []
     for term in terms:
-        in_name = reduce(
-            or_, (Q(rank_name__icontains=" " + a.text.replace("-", " ")) for a in term.alternatives)
-        )
-        in_aliases = reduce(
-            or_,
-            (Q(rank_aliases__icontains=" " + a.text.replace("-", " ")) for a in term.alternatives),
-        )
+        in_name = reduce(or_, (_starts_a_word("name", a.text) for a in term.alternatives))
+        in_aliases = reduce(or_, (_starts_a_word("aliases", a.text) for a in term.alternatives))
         score.append(
             Case(
                 When(in_name, then=3),
@@ -234,12 +246,16 @@ def ranked(exercises: QuerySet, terms: list[Term], query: str) -> QuerySet:
     return exercises.annotate(rank=total)
 
 
+def _searchable(exercises: QuerySet) -> QuerySet:
+    return exercises.alias(search_text=search_text())
+
+
 def matching(exercises: QuerySet, query: str) -> QuerySet:
     """The exercises every term of the query matches, with their ``rank``."""
     terms = terms_of(query)
     if not terms:
         return exercises
-    exercises = exercises.alias(search_text=search_text())
+    exercises = _searchable(exercises)
     exercises = exercises.filter(reduce(and_, (term_filter(term) for term in terms)))
     return ranked(exercises, terms, query)
 
@@ -251,25 +267,41 @@ def _words(texts) -> set[str]:
     return words
 
 
-def _vocabulary(exercises: QuerySet, term: Term) -> set[str]:
-    """The words a typo could have meant: every word of the clinic's library on
-    SQLite (a few hundred exercises at most), the words of the exercises closest to
-    the typo on PostgreSQL (pg_trgm word similarity, served by the trigram index)."""
-    rows: Iterable[tuple] = exercises.values_list(*SEARCH_FIELDS)
-    if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            # pg_trgm's default (0.6) misses a swapped pair of letters in a short word
-            # ("wobbel"); for this statement only, as SET LOCAL ends with the savepoint's
-            # transaction, and is put back at once.
-            cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {TYPO_SIMILARITY:.2f}")
-            rows = list(
-                exercises.values_list(*SEARCH_FIELDS)
-                .alias(search_upper=Upper(search_text()))
-                .filter(search_upper__trigram_word_similar=term.typed.upper())[:TYPO_CANDIDATES]
-            )
-            cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT")
-    words = _words(text for row in rows for text in row)
-    return words | {word for word in GROUP_OF if " " not in word}
+def _similar_words(exercises: QuerySet, term: Term) -> set[str]:
+    """PostgreSQL: the words of the exercises nearest the typo by pg_trgm's word
+    similarity, which the trigram index (migration 0004) answers."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # pg_trgm's default (0.6) misses a swapped pair of letters in a short word
+        # ("wobbel"); for this statement only: SET LOCAL ends with the transaction,
+        # and the default is put back at once.
+        cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {TYPO_SIMILARITY:.2f}")
+        rows = list(
+            exercises.values_list(*SEARCH_FIELDS)
+            .alias(search_upper=Upper(search_text()))
+            .filter(search_upper__trigram_word_similar=term.typed.upper())[:TYPO_CANDIDATES]
+        )
+        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT")
+    return _words(text for row in rows for text in row)
+
+
+def _library_words(exercises: QuerySet) -> set[str]:
+    """SQLite: every word of these exercises (a clinic's library is a few hundred),
+    kept in the cache until one of them changes, is added or goes (the key holds
+    their number and latest change): a typo costs one short query, not a read of
+    the whole library."""
+    state = exercises.aggregate(count=Count("pk"), changed=Max("updated_at"))
+    key = (
+        "exercise-words:"
+        + hashlib.sha256(
+            f"{exercises.query}|{state['count']}|{state['changed']}".encode()
+        ).hexdigest()
+    )
+    words = cache.get(key)
+    if words is None:
+        rows = exercises.values_list(*SEARCH_FIELDS)
+        words = _words(text for row in rows for text in row)
+        cache.set(key, words, timeout=VOCABULARY_SECONDS)
+    return words
 
 
 def corrected_query(exercises: QuerySet, query: str) -> str | None:
@@ -277,11 +309,18 @@ def corrected_query(exercises: QuerySet, query: str) -> str | None:
     closest word that does, or None when no word needs (or finds) a correction."""
     words = typed_words(query)
     changed = False
-    searched = exercises.alias(search_text=search_text())
+    searched = _searchable(exercises)
+    library: set[str] | None = None
     for term in terms_of(query):
         if not term.correctable or searched.filter(term_filter(term)).exists():
             continue
-        vocabulary = _vocabulary(exercises, term)
+        # The words a typo could have meant, and the synonym table's.
+        if connection.vendor == "postgresql":
+            vocabulary = _similar_words(exercises, term)
+        else:
+            library = _library_words(exercises) if library is None else library
+            vocabulary = library
+        vocabulary = vocabulary | SYNONYM_WORDS
         close = difflib.get_close_matches(term.typed, vocabulary, n=1, cutoff=TYPO_CUTOFF)
         # "streching": its stem "strech" is the closer to "stretch".
         close = close or difflib.get_close_matches(

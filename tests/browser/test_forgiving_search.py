@@ -167,7 +167,7 @@ def test_a_namesake_without_a_birth_date_is_asked_about(screen, live_server, dem
     fits(page, width)
     assert axe(page) == []
     assert Patient.objects.filter(clinic=demo, first_name="Margaret").count() == 1
-    page.get_by_label("This is a different person with the same name").check()
+    page.get_by_label("This is a different person with the same name", exact=True).check()
     page.get_by_role("button", name="Save patient").click()
     expect(page.get_by_text("Patient Margaret OBrien added.")).to_be_visible()
     assert Patient.objects.filter(clinic=demo, first_name="Margaret").count() == 2

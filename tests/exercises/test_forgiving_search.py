@@ -1,10 +1,14 @@
 """The library search forgives: word starts, plurals, synonyms, typos and relevance,
 the same on SQLite and PostgreSQL (the suite runs on both)."""
 
+import string
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from exercises.models import Exercise
 from exercises.search import corrected_query, stem, terms_of, typed_words
@@ -202,6 +206,13 @@ def test_another_clinics_exercises_are_never_found_nor_suggested(library):
     assert corrected_query(library_, "trampolin") is None
     assert corrected_query(library_, "wobbel") == "wobble"
     assert found("trampoline", clinic=theirs) == ["Theirs: trampoline bounce"]
+    # The words to correct against follow the library at once (on SQLite they are
+    # cached until an exercise is added, changed or retired).
+    assert corrected_query(library_, "trampolene") is None
+    ExerciseFactory(name="Ours: trampoline jog", clinic=ours)
+    assert corrected_query(library_.all(), "trampolene") == "trampoline"
+    Exercise.objects.filter(name="Ours: trampoline jog").update(status=Exercise.Status.RETIRED)
+    assert corrected_query(library_.all(), "trampolene") is None
 
 
 def test_the_query_is_read_into_terms():
@@ -231,3 +242,25 @@ def test_the_correction_is_escaped(alice_client, library):
     page = alice_client.get(reverse("exercises:list"), {"q": "<b>strech</b>"}).content.decode()
     assert "<b>strech" not in page
     assert "&lt;b&gt;strech&lt;/b&gt;" in page
+
+
+# Any text a form lets through (no NUL byte, no lone surrogate) is a search, never an
+# error: the regular expressions are built from it on both databases.
+TYPED = st.text(
+    st.one_of(
+        st.sampled_from(list(string.punctuation + " éÉß€ǅ٣\u0301\u200b“”’")),
+        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+    ),
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(query=TYPED)
+def test_any_text_is_a_search_not_an_error(library, query):
+    page = exercise_search_page(clinic=None, query=query, per_page=50)
+    names = [e.name for e in page.object_list]
+    if not page.corrected_from:
+        assert names == found(query)

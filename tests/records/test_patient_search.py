@@ -6,6 +6,8 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clinic.models import Patient
 from prescriptions.models import Prescription
@@ -181,7 +183,8 @@ def test_same_name_without_birth_date_asks_then_adds(alice_client, patient):
     text = " ".join(response.content.decode().split())
     assert "is already a patient of your clinic" in text
     assert "add the birth date" in text
-    assert "This is a different person with the same name" in text
+    assert "This is a different person with the same name </label>" in text
+    assert "same name and date of birth" not in text
     assert f'href="{patient.get_absolute_url()}"' in text
     assert Patient.objects.count() == 1
     response = alice_client.post(reverse("patients:create"), {**data, "confirm_duplicate": "on"})
@@ -221,3 +224,20 @@ def test_a_name_alone_in_another_clinic_is_not_a_duplicate(client, charlie, pati
     client.force_login(charlie)
     data = {"first_name": "Jordan", "last_name": "Ellis"}
     assert client.post(reverse("patients:create"), data).status_code == 302
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    query=st.text(
+        st.one_of(
+            st.sampled_from(list("0123456789 +-()./'’éÉ")),
+            st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+        ),
+        max_size=30,
+    )
+)
+def test_any_text_is_a_patient_search_not_an_error(alice, people, query):
+    found = list(patient_search(user=alice, query=query))
+    assert all(patient.clinic_id == alice.membership.clinic_id for patient in found)
