@@ -20,6 +20,7 @@ from records.selectors import (
 )
 from tests.factories import PatientFactory, PrescriptionFactory
 from tests.patientpage.helpers import log
+from tests.test_list_indexes import plan
 
 pytestmark = pytest.mark.django_db
 
@@ -241,3 +242,11 @@ def test_a_name_alone_in_another_clinic_is_not_a_duplicate(client, charlie, pati
 def test_any_text_is_a_patient_search_not_an_error(alice, people, query):
     found = list(patient_search(user=alice, query=query))
     assert all(patient.clinic_id == alice.membership.clinic_id for patient in found)
+
+
+def test_a_search_reads_the_clinics_name_index(alice, people, charlie):
+    # As the list without words: the clinic's patients in name order from its index,
+    # whatever the words test (on PostgreSQL with scans and sorts ruled out, as in
+    # tests/test_list_indexes.py).
+    for query in ("obrien", "3/4/1980", "0400 111 222", "jose 1975-12-01"):
+        assert "patient_clinic_name_idx" in plan(patient_search(user=alice, query=query)[:25])
