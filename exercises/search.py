@@ -202,9 +202,10 @@ def term_filter(term: Term) -> Q:
             )
         word_start = Q(search_text__iregex=_pattern(alternative))
         if not alternative.whole_word and connection.vendor != "postgresql":
-            # SQLite runs a regular expression in Python, row by row: a word after a
-            # space (most matches) is settled by one more LIKE, and only the rest
-            # ("(straight", "half-kneeling", or "whiplash" for "hip") reach it.
+            # SQLite runs a regular expression in Python, row by row: a word at the
+            # start of a field or after a space (most matches) is settled by LIKEs,
+            # and only the rest ("(straight", "half-kneeling", or "whiplash" for
+            # "hip") reach it.
             word_start = (
                 reduce(or_, (_starts_a_word(field, alternative.text) for field in SEARCH_FIELDS))
                 | word_start
@@ -213,14 +214,13 @@ def term_filter(term: Term) -> Q:
     return reduce(or_, matches)
 
 
-def _starts_a_word(field: str, text: str) -> Q:
-    """A quick test that ``text`` starts a word of the field: at its start, or after a
-    space or hyphen. Plain LIKEs, cheap enough to run on every match."""
-    return (
-        Q(**{f"{field}__istartswith": text})
-        | Q(**{f"{field}__icontains": " " + text})
-        | Q(**{f"{field}__icontains": "-" + text})
-    )
+def _starts_a_word(field: str, text: str, *, hyphen: bool = False) -> Q:
+    """A quick test that ``text`` starts a word of the field: at its start or after a
+    space (or a hyphen, when asked). Plain LIKEs, cheap enough to run on every match."""
+    test = Q(**{f"{field}__istartswith": text}) | Q(**{f"{field}__icontains": " " + text})
+    if hyphen:
+        test |= Q(**{f"{field}__icontains": "-" + text})
+    return test
 
 
 def ranked(exercises: QuerySet, terms: list[Term], query: str) -> QuerySet:
@@ -228,7 +228,9 @@ def ranked(exercises: QuerySet, terms: list[Term], query: str) -> QuerySet:
     the whole query in the name adds 3, the exact name 5 more."""
     score: list[Expression] = []
     for term in terms:
-        in_name = reduce(or_, (_starts_a_word("name", a.text) for a in term.alternatives))
+        in_name = reduce(
+            or_, (_starts_a_word("name", a.text, hyphen=True) for a in term.alternatives)
+        )
         in_aliases = reduce(or_, (_starts_a_word("aliases", a.text) for a in term.alternatives))
         score.append(
             Case(
