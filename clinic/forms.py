@@ -12,7 +12,7 @@ from clinic import two_factor
 from clinic.colours import HEX, darkened, validate_readable
 from clinic.images import normalise_image
 from clinic.models import AuditEntry, Clinic, Invitation, Patient, User
-from clinic.names import fold, folded
+from clinic.names import name_equals
 
 
 def clean_picture(value):
@@ -118,10 +118,8 @@ class PatientForm(forms.ModelForm):
             self.changed_data
         ):
             return None
-        matches = (
-            Patient.objects.filter(clinic=self.clinic)
-            .alias(first=folded("first_name"), last=folded("last_name"))
-            .filter(first=fold(first), last=fold(last))
+        matches = Patient.objects.filter(
+            name_equals("last_name", last), name_equals("first_name", first), clinic=self.clinic
         )
         born = cleaned.get("date_of_birth")
         if born:

@@ -11,7 +11,7 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 
 from clinic.models import Patient
-from clinic.names import Translate, fold, folded
+from clinic.names import Translate, fold, name_contains
 from clinic.selectors import patient_list
 from patientpage.loop import last_activity
 
@@ -76,13 +76,9 @@ def _word_filter(word: str) -> Q:
     if born:
         return Q(date_of_birth=born)
     matches = Q(email__icontains=word)
-    name = fold(word)
-    if name:
-        matches |= (
-            Q(search_first__contains=name)
-            | Q(search_last__contains=name)
-            | Q(search_preferred__contains=name)
-        )
+    if fold(word):
+        for field in ("last_name", "first_name", "preferred_name"):
+            matches |= name_contains(field, word)
     digits = "".join(char for char in word if char.isdigit())
     if len(digits) >= 3 and len(digits) * 2 >= len(word):
         matches |= Q(search_phone__contains=national_number(digits))
@@ -101,12 +97,7 @@ def patient_search(*, user, query: str = "", archived: bool = False) -> QuerySet
     read = PatientQuery.read(query)
     if not read.words and not read.phone:
         return patients
-    patients = patients.alias(
-        search_first=folded("first_name"),
-        search_last=folded("last_name"),
-        search_preferred=folded("preferred_name"),
-        search_phone=phone_digits("phone"),
-    )
+    patients = patients.alias(search_phone=phone_digits("phone"))
     if read.phone:
         return patients.filter(search_phone__contains=read.phone)
     return patients.filter(reduce(and_, (_word_filter(word) for word in read.words)))
