@@ -71,7 +71,8 @@ class PatientQuery:
 
 
 def _word_filter(word: str) -> Q:
-    """One typed word: a birth date, or part of a name, an email address or a phone number."""
+    """One typed word: a birth date or year, or part of a name, an email address or a
+    phone number."""
     born = typed_date(word)
     if born:
         return Q(date_of_birth=born)
@@ -82,6 +83,8 @@ def _word_filter(word: str) -> Q:
     digits = "".join(char for char in word if char.isdigit())
     if len(digits) >= 3 and len(digits) * 2 >= len(word):
         matches |= Q(search_phone__contains=national_number(digits))
+    if word.isdigit() and len(word) == 4 and 1900 <= int(word) <= timezone.localdate().year:
+        matches |= Q(date_of_birth__year=int(word))  # a birth year: "ellis 1984"
     return matches
 
 

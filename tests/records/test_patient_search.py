@@ -94,6 +94,9 @@ def test_names_are_found_without_punctuation_spaces_or_accents(alice, people, qu
         ("1/12/1975", ["Van der Berg"]),
         ("maggie 3/4/1980", ["O'Brien"]),
         ("tom 3/4/1980", []),
+        ("1980", ["O'Brien", "Smith-Jones"]),  # a birth year
+        ("tom 1980", ["Smith-Jones"]),
+        ("1975 jose", ["Van der Berg"]),
         ("31/2/1980", []),  # no such day: searched as text, finds nothing
     ],
 )
