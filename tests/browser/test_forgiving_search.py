@@ -89,6 +89,10 @@ def test_the_library_page_forgives(screen, live_server, axe):
     assert all("amstring" in name for name in names)
     fits(page, width)
     assert axe(page) == []
+    # The suggestion puts the corrected words in the box.
+    page.get_by_role("link", name="hamstring stretch", exact=True).click()
+    expect(page.get_by_label("Search exercises")).to_have_value("hamstring stretch")
+    expect(page.get_by_role("status")).to_contain_text("2 exercises matching “hamstring stretch”")
 
     page.goto(f"{live_server.url}/exercises/?q=hip+flexor")
     names = result_names(page)
