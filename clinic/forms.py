@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import SetPasswordMixin
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -12,6 +13,7 @@ from clinic import two_factor
 from clinic.colours import HEX, darkened, validate_readable
 from clinic.images import normalise_image
 from clinic.models import AuditEntry, Clinic, Invitation, Patient, User
+from clinic.names import name_equals
 
 
 def clean_picture(value):
@@ -97,27 +99,51 @@ class PatientForm(forms.ModelForm):
             self.add_error("email", "Enter an email address to send handouts by email.")
         self.duplicate = self._find_duplicate(cleaned)
         if self.duplicate and not cleaned.get("confirm_duplicate"):
-            born = cleaned["date_of_birth"].strftime("%-d %B %Y")
-            self.add_error(
-                None,
-                f"{self.duplicate.full_name}, born {born}, is already a patient of your clinic. "
-                "Open their record instead, or tick the box below if this is someone else.",
-            )
+            self.add_error(None, self._duplicate_question(cleaned))
+            if not (cleaned.get("date_of_birth") and self.duplicate.date_of_birth):
+                # The bound field copied its label when validation began: change both.
+                label = "This is a different person with the same name"
+                self.fields["confirm_duplicate"].label = label
+                self["confirm_duplicate"].label = label
             self.helper.layout.insert(0, Field("confirm_duplicate"))
         return cleaned
 
+    def _duplicate_question(self, cleaned) -> str:
+        other = self.duplicate
+        if other.date_of_birth:
+            who = f"{other.full_name}, born {other.date_of_birth.strftime('%-d %B %Y')},"
+        else:
+            who = f"{other.full_name} (no birth date recorded)"
+        ask = "Open their record instead, or tick the box below if this is someone else."
+        if not cleaned.get("date_of_birth"):
+            ask = (
+                "Open their record instead, or add the birth date, or tick the box below "
+                "if this is someone else."
+            )
+        return f"{who} is already a patient of your clinic. {ask}"
+
     def _find_duplicate(self, cleaned):
-        if self.clinic is None or not cleaned.get("date_of_birth"):
+        """A patient of the clinic this one may be: the same name (whatever the
+        capitals, apostrophes, hyphens, spaces or accents: ``clinic.names``) and birth
+        date; or, when either has no birth date, the same name alone. An edit asks only
+        when the name or birth date changed, so saving never nags."""
+        first, last = cleaned.get("first_name"), cleaned.get("last_name")
+        if self.clinic is None or not first or not last:
+            return None
+        if self.instance.pk and not {"first_name", "last_name", "date_of_birth"} & set(
+            self.changed_data
+        ):
             return None
         matches = Patient.objects.filter(
-            clinic=self.clinic,
-            first_name__iexact=cleaned.get("first_name", ""),
-            last_name__iexact=cleaned.get("last_name", ""),
-            date_of_birth=cleaned["date_of_birth"],
+            name_equals("last_name", last), name_equals("first_name", first), clinic=self.clinic
         )
+        born = cleaned.get("date_of_birth")
+        if born:
+            matches = matches.filter(Q(date_of_birth=born) | Q(date_of_birth=None))
         if self.instance.pk:
             matches = matches.exclude(pk=self.instance.pk)
-        return matches.first()
+        # The same birth date first: that one is the likelier duplicate.
+        return matches.order_by(F("date_of_birth").asc(nulls_last=True), "pk").first()
 
 
 class ClinicForm(forms.ModelForm):

@@ -1,42 +1,13 @@
-from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Page, Paginator
-from django.db import connection
-from django.db.models import (
-    Case,
-    Count,
-    F,
-    FloatField,
-    Prefetch,
-    Q,
-    QuerySet,
-    TextField,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Concat
+from django.db.models import Count, Prefetch, QuerySet, Window
 from django.shortcuts import get_object_or_404
 
 from clinic.access import clinic_of
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
+from exercises.search import corrected_query, matching
 
-SEARCH_FIELDS = ("name", "aliases", "summary", "indications")
 # The largest OFFSET our databases take (a signed 64-bit integer).
 MAX_ROWS = 2**63 - 1
-
-
-def search_text() -> Concat:
-    """The searched fields as one text, for one substring test per word.
-
-    Joined by a space: a search word holds none (the query is split on
-    whitespace), so it can only match inside one field, as four separate
-    tests would. On PostgreSQL migration 0004 indexes exactly this expression
-    (``UPPER(…) gin_trgm_ops``, what ``icontains`` compares): change both together.
-    """
-    parts = []
-    for field in SEARCH_FIELDS:
-        parts += [F(field), Value(" ")]
-    return Concat(*parts[:-1], output_field=TextField())
 
 
 def _main_images():
@@ -54,46 +25,15 @@ def exercise_search(
 ) -> QuerySet[Exercise]:
     """Published exercises a clinic may prescribe, best matches first.
 
-    Every word must appear in the name, aliases, summary or indications (so a
-    partial word like "psoa" still finds). On PostgreSQL the order is full-text
-    rank (name and aliases weigh most, stemmed: "stretches" finds "stretch"),
-    and a full-text match alone is enough; elsewhere, name matches come first.
+    Every word must start a word of the name, aliases, summary or indications
+    (so a partial word like "psoa" still finds, and "hip" does not find
+    "whiplash"); plurals, synonyms and what the ranking weighs are in
+    ``exercises.search``. The same on PostgreSQL and SQLite.
     """
     exercises = Exercise.objects.published().visible_to(clinic)
     query = " ".join(query.split())
     if query:
-        if connection.vendor == "postgresql":
-            # search_vector is the stored, GIN-indexed document (migration 0003), and
-            # the substring test runs on the one expression migration 0004 indexes.
-            terms = SearchQuery(query, search_type="websearch", config="english")
-            every_word = Q()
-            for word in query.split():
-                every_word &= Q(search_text__icontains=word)
-            # The full-text match first: when the planner scans the table anyway
-            # (a word in a third of it), rows it finds skip the costly UPPER().
-            exercises = (
-                exercises.alias(search_text=search_text())
-                .annotate(rank=SearchRank(F("search_vector"), terms))
-                .filter(Q(search_vector=terms) | every_word)
-            )
-        else:
-            # Without an index, four short tests beat one on the joined text:
-            # a match in the name skips the other three.
-            every_word = Q()
-            for word in query.split():
-                any_field = Q()
-                for field in SEARCH_FIELDS:
-                    any_field |= Q(**{f"{field}__icontains": word})
-                every_word &= any_field
-            exercises = exercises.filter(every_word).annotate(
-                rank=Case(
-                    When(name__icontains=query, then=Value(1.0)),
-                    When(aliases__icontains=query, then=Value(0.8)),
-                    default=Value(0.1),
-                    output_field=FloatField(),
-                )
-            )
-        exercises = exercises.order_by("-rank", "name")
+        exercises = matching(exercises, query).order_by("-rank", "name", "pk")
     if region:
         exercises = exercises.filter(regions__slug=region)
     if category:
@@ -112,6 +52,11 @@ def exercise_search_page(
 ) -> Page:
     """One page of ``exercise_search``, as ``Paginator.get_page(number)`` gives it.
 
+    A search that finds nothing is tried once more with its typos corrected
+    (``exercises.search.corrected_query``); the page then carries
+    ``corrected_from`` (the words as typed) and ``searched_for`` (the words its
+    results are for), for the page to say so. Otherwise ``searched_for`` is the query.
+
     Browsing (no search words) is ordered by name: a COUNT, then the page read in
     order from the (status, name) index, which stops after ``per_page`` rows.
     A search is ordered by a rank computed per match, so the database has to
@@ -120,6 +65,21 @@ def exercise_search_page(
     and just the page's rows are read in full. Two statements either way, as
     with Paginator, but a search tests its words on every row once, not twice.
     """
+    page = _search_page(clinic=clinic, number=number, per_page=per_page, query=query, **filters)
+    # Attached to the page for its templates (the builder's view passes the page on).
+    vars(page).update(searched_for=query, corrected_from="")
+    if query.split() and not page.paginator.count:
+        library = Exercise.objects.published().visible_to(clinic)
+        correction = corrected_query(library, query)
+        if correction:
+            page = _search_page(
+                clinic=clinic, number=number, per_page=per_page, query=correction, **filters
+            )
+            vars(page).update(searched_for=correction, corrected_from=query)
+    return page
+
+
+def _search_page(*, clinic, number, per_page: int, query: str, **filters: str) -> Page:
     exercises = exercise_search(clinic=clinic, query=query, **filters)
     paginator = Paginator(exercises, per_page)
     if not query.split():

@@ -14,7 +14,7 @@ from clinic.access import ClinicAdminMixin, ClinicStaffMixin
 from clinic.audit import Actor, audit_record
 from clinic.forms import EraseForm, PatientForm
 from clinic.models import AuditEntry
-from clinic.selectors import get_patient_for, patient_list, with_prescription_counts
+from clinic.selectors import get_patient_for
 from clinic.services import (
     patient_create,
     patient_record_consent,
@@ -22,12 +22,7 @@ from clinic.services import (
     patient_update,
 )
 from exercises.dose import plural as counted
-from patientpage.loop import (
-    open_follow_up_patients,
-    open_follow_ups,
-    patient_summary,
-    with_last_activity,
-)
+from patientpage.loop import open_follow_up_patients, open_follow_ups, patient_summary
 from prescriptions.selectors import (
     patient_deliveries,
     patient_prescriptions,
@@ -35,6 +30,7 @@ from prescriptions.selectors import (
 )
 from records.forms import PatientSearchForm
 from records.outcomes import outcome_panels
+from records.selectors import patient_search, with_list_details
 from records.services import patient_erase, patient_export_archive
 
 
@@ -67,9 +63,9 @@ class PatientListView(ClinicStaffMixin, TemplateView):
         # Search words only from a post: a patient's name in a URL ends up in logs.
         query = (clean["q"] or "") if self.request.method == "POST" else ""
         archived = bool(clean["archived"])
-        patients = patient_list(user=self.request.user, query=query, archived=archived)
+        patients = patient_search(user=self.request.user, query=query, archived=archived)
         page = Paginator(patients, 25).get_page(data.get("page"))
-        page.object_list = with_last_activity(with_prescription_counts(page.object_list))
+        page.object_list = with_list_details(page.object_list)
         return super().get_context_data(
             q=query, archived=archived, page=page, search_errors=form.errors.get("q"), **kwargs
         )

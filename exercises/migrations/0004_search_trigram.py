@@ -5,7 +5,7 @@ from django.db.models import F, TextField, Value
 from django.db.models.functions import Concat, Upper
 
 # The library search tests every word with icontains on name, aliases, summary
-# and indications joined by spaces (exercises.selectors.search_text), which
+# and indications joined by spaces (exercises.search.search_text), which
 # PostgreSQL runs as UPPER(<joined>::text) LIKE UPPER('%word%'). A trigram GIN
 # index on that very expression lets the planner answer it from the index
 # instead of upper-casing four columns of every row. The expression is frozen

@@ -108,7 +108,7 @@ def build_four(t, *, drag: bool):
             )
     else:
         for position in (2, 1, 0):
-            t.click(page.get_by_role("button", name="Move Chin tuck up"))
+            t.click(page.get_by_role("button", name="Move up (Chin tuck)"))
             expect(page.locator(".plan-item legend").nth(position)).to_contain_text(
                 f"{position + 1}. Chin tuck"
             )

@@ -16,7 +16,7 @@ from patientpage.charts import adherence_chart, pain_chart
 from patientpage.loop import PainPoint, program_loop, sessions_per_week
 from patientpage.models import FollowUp, SessionLog
 from prescriptions import links, services
-from prescriptions.models import ProgramLink
+from prescriptions.models import Prescription, ProgramLink
 from prescriptions.selectors import get_prescription_for
 from tests.factories import ItemFactory, PatientFactory, PrescriptionFactory
 from tests.patientpage.conftest import token_of
@@ -265,6 +265,9 @@ def test_patient_list_shows_last_activity_in_flat_queries(
     alice_client, clinic, patient, issued, django_assert_max_num_queries
 ):
     log(issued, days_ago(3), done=[issued.items.first()])
+    # The programs were written before the sessions: the sessions are the last activity.
+    month_ago = timezone.now() - datetime.timedelta(days=30)
+    Prescription.objects.update(updated_at=month_ago)
     url = reverse("patients:list")
     with django_assert_max_num_queries(30) as one:
         page = alice_client.get(url).content.decode()
@@ -274,6 +277,7 @@ def test_patient_list_shows_last_activity_in_flat_queries(
         other = PatientFactory(clinic=clinic, last_name=f"Many{n}")
         rx = PrescriptionFactory(patient=other)
         log(rx, days_ago(n + 1))
+    Prescription.objects.update(updated_at=month_ago)
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = alice_client.get(url).content.decode()
     assert page.count("ago</time>") == 9
