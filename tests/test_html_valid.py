@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clinic.audit import Actor
 from clinic.models import Membership
 from outcomes.services import schedule_add
+from patientpage.models import FollowUp
 from prescriptions import links
 from prescriptions.models import ProgramLink
 from tests.factories import UserFactory
@@ -139,6 +140,13 @@ def save(folder: Path, url: str, response) -> bool:
 
 
 def test_every_page_is_valid_html(client, clinic, objects, tmp_path):  # noqa: F811
+    # Someone to call, so the dashboard's and the calls page's lines are drawn too.
+    FollowUp.objects.create(
+        clinic=clinic,
+        patient=objects["patient"],
+        prescription=objects["prescription"],
+        reason=FollowUp.Reason.NOTE,
+    )
     tmp_path = Path(os.environ.get("HTML_VALID_KEEP", tmp_path / "pages"))
     tmp_path.mkdir(parents=True, exist_ok=True)
     admin_user = objects["membership"].user
