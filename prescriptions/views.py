@@ -117,7 +117,9 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         self.prescription = get_prescription_for(request.user, self.prescription.pk)
         form = PrescriptionForm(instance=self.prescription)
         formset = ItemFormSet(instance=self.prescription, queryset=self.prescription.items.all())
-        context = self.get_context_data(form=form, formset=formset)
+        context = self.get_context_data(
+            form=form, formset=formset, added=getattr(self, "added", None)
+        )
         return render(request, f"{self.template_name}#plan", context)
 
     def post(self, request, *args, **kwargs):
@@ -173,6 +175,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             )
             services.prescription_add_exercise(prescription=rx, exercise=exercise, actor=actor)
             messages.success(request, f"Added {exercise.name}.")
+            self.added = exercise  # Its Add button says so (the plan's answer, out of band).
             return
         if "apply_template" in request.POST:
             if not request.POST.get("template"):

@@ -1,4 +1,5 @@
-// The prescription builder: drag and drop to reorder the plan's exercises.
+// The prescription builder: drag and drop to reorder the plan's exercises, and the
+// focus kept where the therapist was when htmx redraws the plan.
 // Keyboard users have the Move up / Move down buttons; without JavaScript the
 // page works through plain form posts. After a drop, the hidden order fields
 // follow the new order and the plan form is submitted (htmx re-renders it).
@@ -42,5 +43,49 @@
     if (!form || !marker) return;
     marker.disabled = false;
     form.requestSubmit();
+  });
+
+  // htmx replaces the whole plan after each action (move, remove, template, save), which
+  // would drop the keyboard focus to the top of the page. Put it back on the same
+  // button (a moved exercise's Move button follows it), or on the first field with an
+  // error (so "Please correct the highlighted fields" shows the field), or else on the
+  // plan's heading.
+  let focused = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = document.getElementById("plan-form");
+    if (!form || event.detail.elt !== form) return;
+    const active = document.activeElement;
+    focused = active && active.name ? { name: active.name, value: active.value } : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // After the settle (htmx gives elements that keep their id their new classes then,
+    // such as is-invalid). An outerHTML swap's target is the plan that was replaced.
+    const plan = document.getElementById("plan");
+    if (!plan || !event.detail.target || event.detail.target.id !== "plan") return;
+    const invalid = plan.querySelector(".is-invalid");
+    let next = invalid;
+    if (!next && focused && focused.name !== "add_exercise") {
+      next = Array.from(plan.querySelectorAll("[name]")).find(function (el) {
+        return el.name === focused.name && el.value === focused.value && !el.disabled;
+      });
+      if (!next && focused.name === "move") {
+        // The exercise reached the top or the bottom: its other Move button.
+        const pk = focused.value.split(":")[0];
+        next = plan.querySelector('[name="move"][value^="' + pk + ':"]:not([disabled])');
+      }
+    }
+    if (!next && focused && focused.name !== "add_exercise") {
+      next = document.getElementById("plan-heading");
+    }
+    if (focused && focused.name === "add_exercise") {
+      // The pressed Add button keeps the focus; it now looks like the others in the plan.
+      const pressed = document.querySelector(
+        'button[name="add_exercise"][value="' + focused.value + '"]'
+      );
+      if (pressed) pressed.classList.replace("btn-success", "btn-outline-success");
+    }
+    focused = null;
+    if (next) next.focus();
   });
 })();
