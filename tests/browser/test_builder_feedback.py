@@ -41,8 +41,9 @@ def test_the_builder_answers_where_you_look(page, live_server, demo):  # noqa: F
     down = first.get_by_role("button", name="Move down")
     down.focus()
     page.keyboard.press("Enter")
-    expect(plan.locator(".plan-item").nth(1).locator("legend")).to_contain_text(name)
-    expect(plan.locator(".plan-item").nth(1).get_by_role("button", name="Move down")).to_be_focused()
+    moved = plan.locator(".plan-item").nth(1)
+    expect(moved.locator("legend")).to_contain_text(name)
+    expect(moved.get_by_role("button", name="Move down")).to_be_focused()
 
     # A refused dose: the focus goes to the field, which is then on screen.
     reps = plan.locator(".plan-item").last.locator("input[name$='-reps']")
