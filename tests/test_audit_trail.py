@@ -177,6 +177,9 @@ CASES = {
     "prescriptions:issue": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:issue", args=[x["draft"].pk])
     ),
+    "prescriptions:delete_draft": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:delete_draft", args=[x["draft"].pk])
+    ),
     "prescriptions:new_version": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:new_version", args=[x["issued"].pk])
     ),

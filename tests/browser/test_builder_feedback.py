@@ -53,3 +53,18 @@ def test_the_builder_answers_where_you_look(page, live_server, demo):  # noqa: F
     expect(invalid).to_be_focused()
     box = invalid.bounding_box()
     assert 0 <= box["y"] < page.viewport_size["height"]
+
+
+def test_a_draft_is_deleted_after_asking(page, live_server, demo):  # noqa: F811
+    log_in(page, live_server)
+    draft = Prescription.objects.filter(status="draft").first()
+    page.goto(f"{live_server.url}/prescriptions/{draft.pk}/edit/")
+    confirm = page.get_by_role("button", name="Delete the draft")
+    expect(confirm).to_be_hidden()
+    page.get_by_text("Delete this draft…").click()
+    expect(page.get_by_text("go for good")).to_be_visible()
+    assert Prescription.objects.filter(pk=draft.pk).exists()
+    confirm.click()
+    expect(page.get_by_text(f"Draft “{draft.title}” deleted.")).to_be_visible()
+    assert page.url.endswith(draft.patient.get_absolute_url())
+    assert not Prescription.objects.filter(pk=draft.pk).exists()
