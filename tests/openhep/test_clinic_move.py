@@ -64,9 +64,9 @@ SCOPES = {
     TemplateItem: "template__clinic",
     Prescription: "clinic",
     PrescriptionItem: "prescription__clinic",
+    ProgramLink: "clinic",  # Before the handouts, which name the link they print.
     Handout: "prescription__clinic",
     Delivery: "prescription__clinic",
-    ProgramLink: "clinic",
     SessionLog: "clinic",
     SessionExercise: "session__clinic",
     ReminderPlan: "patient__clinic",
