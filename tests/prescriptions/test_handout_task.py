@@ -90,6 +90,8 @@ def test_the_printed_page_address_is_real_and_never_stored(draft, alice):
 # The database backend: the issue returns while the handout is drawn elsewhere.
 
 
+# The worker runs as in production: real commits (it closes its connection).
+@pytest.mark.django_db(transaction=True)
 def test_issue_returns_at_once_with_everything_frozen_but_the_pdf(draft, alice, db_tasks):
     handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
     draft.refresh_from_db()
@@ -322,6 +324,8 @@ def test_an_email_waits_for_the_handout_then_goes_once(
 # Recovery and concurrency.
 
 
+# The worker runs as in production: real commits (it closes its connection).
+@pytest.mark.django_db(transaction=True)
 def test_a_handout_left_by_a_dead_worker_is_queued_again(draft, alice, db_tasks):
     handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
     assert tasks.claim_handout(handout.pk) is not None  # A worker took it, then died.
