@@ -370,6 +370,45 @@ def test_one_handout_is_never_drawn_twice_at_once(draft, alice, db_tasks, monkey
     assert tasks.render_handout.call(handout.pk) == "skipped"  # Drawn: nothing to do.
 
 
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_draw_one_handout_once(draft, alice, db_tasks, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from tests.prescriptions.test_issue import stored_handouts
+
+    handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
+    calls = []
+    render = handouts.render_pdf
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(handouts, "render_pdf", counting)
+    if connection.vendor != "postgresql":
+        # SQLite has no row locks: its database-wide write lock serialises the claims.
+        results = [tasks.render_handout.call(handout.pk) for _ in range(3)]
+    else:
+        start, results = threading.Barrier(3), []
+
+        def worker():
+            start.wait()
+            try:
+                results.append(tasks.render_handout.call(handout.pk))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(results) == ["ready", "skipped", "skipped"] and len(calls) == 1
+    assert len(stored_handouts(Handout._meta.get_field("pdf").storage)) == 1
+
+
 def test_a_worker_whose_lease_ran_out_does_not_overwrite_the_new_claim(draft, alice, db_tasks):
     handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
     slow = tasks.claim_handout(handout.pk)
