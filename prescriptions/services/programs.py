@@ -5,9 +5,11 @@ Every service that changes a patient's prescription writes its audit entry in
 its own transaction, from the ``Actor`` it is given (see ``clinic.audit``).
 """
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -23,6 +25,8 @@ from prescriptions.models import (
 )
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 from prescriptions.services.links import program_link_attach, program_link_for_issue
+
+logger = logging.getLogger(__name__)
 
 DOSE_NAMES = Dose.FIELDS
 Action = AuditEntry.Action
@@ -145,7 +149,13 @@ def prescription_issue(*, prescription: Prescription, actor: Actor) -> Handout:
 
     handout, created = _freeze(prescription, actor=actor)
     if created:
-        render_handout.enqueue(handout.pk)
+        try:
+            render_handout.enqueue(handout.pk)
+        except DatabaseError:
+            # The issue is committed: the therapist sees it issued, preparing, and
+            # requeue_deliveries queues the drawing within a minute or two.
+            logger.warning("Handout %s issued but not queued (database error)", handout.pk)
+            return handout
         handout.refresh_from_db()
     prescription.refresh_from_db()
     return handout

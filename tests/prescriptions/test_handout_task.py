@@ -341,6 +341,28 @@ def test_a_handout_left_by_a_dead_worker_is_queued_again(draft, alice, db_tasks)
     assert (handout.status, handout.attempts) == ("ready", 2)
 
 
+def test_an_issue_whose_task_cannot_be_queued_is_still_issued(draft, alice, monkeypatch):
+    """The database went away between the issue's commit and queueing its drawing: the
+    therapist sees the program issued and preparing, not an error; requeue draws it."""
+    from django.db import OperationalError
+
+    class Unqueueable:
+        def enqueue(self, *args):
+            raise OperationalError("server closed the connection")
+
+    real = tasks.render_handout
+    monkeypatch.setattr(tasks, "render_handout", Unqueueable())
+    handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
+    assert handout.status == Handout.Status.PREPARING
+    draft.refresh_from_db()
+    assert draft.status == Prescription.Status.ISSUED
+    monkeypatch.setattr(tasks, "render_handout", real)
+    Handout.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
+    assert services.handouts_requeue() == 1  # The immediate backend draws it here.
+    handout.refresh_from_db()
+    assert handout.status == Handout.Status.READY
+
+
 def test_a_lost_task_is_queued_again_after_a_minute_not_before(draft, alice, db_tasks):
     handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
     DBTaskResult.objects.all().delete()  # Enqueued, then lost.
