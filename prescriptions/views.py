@@ -88,6 +88,7 @@ class PrescriptionDetailView(PrescriptionMixin, TemplateView):
         audit_read(self.request, rx, Action.VIEW)
         return super().get_context_data(
             prescription=rx,
+            **poll_context(),
             items=rx.items.all(),
             email_form=EmailHandoutForm(initial={"recipient": rx.patient.email}),
             schedules=active_schedules(rx),
@@ -380,7 +381,22 @@ class HandoutStateView(ClinicStaffMixin, View):
 
     def get(self, request, pk):
         rx = get_prescription_to_download(request.user, pk)
-        return render(request, "prescriptions/partials/handout_state.html", {"rx": rx})
+        context = {"rx": rx, **poll_context(request)}
+        return render(request, "prescriptions/partials/handout_state.html", context)
+
+
+# The page asks twice a second while a handout is usually drawn (a few seconds at most),
+# then every 5 seconds: a page left open on a handout that waits for a stopped worker
+# costs little.
+QUICK_POLLS = 20
+
+
+def poll_context(request=None) -> dict:
+    """For the handout state partial: which poll this is (``n``, counted by the page's
+    own requests; the page itself is poll 0) and how long to wait before the next."""
+    raw = request.GET.get("n", "")[:6] if request is not None else ""
+    n = int(raw) if raw.isascii() and raw.isdigit() else 0
+    return {"next_poll": n + 1, "poll_delay": "500ms" if n < QUICK_POLLS else "5s"}
 
 
 class HandoutRetryView(PrescriptionMixin, View):

@@ -173,12 +173,17 @@ def test_the_page_shows_preparing_and_its_poll_turns_ready(alice_client, draft, 
     handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
     page = alice_client.get(reverse("prescriptions:detail", args=[draft.pk])).content.decode()
     state_url = reverse("prescriptions:handout_state", args=[draft.pk])
-    assert "Preparing handout…" in page and f'hx-get="{state_url}"' in page
+    assert "Preparing handout…" in page and f'hx-get="{state_url}?n=1"' in page
     assert reverse("prescriptions:handout", args=[draft.pk]) not in page
 
     views = AuditEntry.objects.filter(action=AuditEntry.Action.VIEW).count()
-    polled = alice_client.get(state_url).content.decode()
-    assert "Preparing handout…" in polled and 'hx-trigger="load delay:1s"' in polled
+    polled = alice_client.get(state_url, {"n": "1"}).content.decode()
+    assert "Preparing handout…" in polled and 'hx-trigger="load delay:500ms"' in polled
+    assert f'hx-get="{state_url}?n=2"' in polled
+    # After ten seconds of quick polls, a page left open asks every five seconds.
+    slow = alice_client.get(state_url, {"n": "25"}).content.decode()
+    assert 'hx-trigger="load delay:5s"' in slow and f'hx-get="{state_url}?n=26"' in slow
+    assert alice_client.get(state_url, {"n": "x<"}).status_code == 200
     tasks.render_handout.call(handout.pk)
     polled = alice_client.get(state_url).content.decode()
     assert "Handout PDF" in polled and "hx-get" not in polled
