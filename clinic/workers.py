@@ -4,9 +4,9 @@ that are not.
 Each ``manage.py db_worker`` writes a heartbeat (``WorkerHeartbeat``) every 30
 seconds. A worker killed outright (``kill -9``, a node lost) leaves its task rows
 ``RUNNING`` for ever; ``tasks_reap_abandoned`` marks them failed once none of their
-workers has shown a heartbeat for ``TASK_ABANDONED_SECONDS``. The handout email of
-such a task is not lost: its delivery's lease runs out and ``requeue_deliveries``
-queues it again.
+workers has shown a heartbeat for ``TASK_ABANDONED_SECONDS``. The work of such a
+task is not lost: the handout email's delivery, or the issued handout being drawn,
+has a lease that runs out, and ``requeue_deliveries`` queues it again.
 """
 
 import logging

@@ -76,7 +76,8 @@ JOBS = (
     Job(
         "requeue-deliveries",
         ("manage.py", "requeue_deliveries"),
-        "queue again handout emails left behind by a lost task or a worker that died",
+        "queue again handout emails and handouts to draw left behind by a lost task or "
+        "a worker that died",
         every_minutes=1,
     ),
     Job(

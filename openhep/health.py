@@ -43,7 +43,7 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from clinic.access import client_ip
 from clinic.models import WorkerHeartbeat
 from openhep import metrics as openhep_metrics
-from prescriptions.models import Delivery
+from prescriptions.models import Delivery, Handout
 from prescriptions.tasks import claimable
 
 logger = logging.getLogger(__name__)
@@ -220,6 +220,11 @@ class QueueStatus:
     # The delivery that has waited longest to be (re)sent, lost tasks and lapsed
     # claims included: what `requeue_deliveries` and the worker should be moving.
     oldest_delivery_seconds: float | None = None
+    # Issued handouts still to draw, the longest wait since its issue, and those whose
+    # drawing failed (they wait for staff to press "Try again").
+    handouts_waiting: int = 0
+    oldest_handout_seconds: float | None = None
+    handouts_failed: int = 0
 
     def failing(self) -> list[str]:
         failing = []
@@ -233,6 +238,8 @@ class QueueStatus:
             failing.append("tasks")
         if (self.oldest_delivery_seconds or 0) > limit:
             failing.append("deliveries")
+        if (self.oldest_handout_seconds or 0) > limit:
+            failing.append("handouts")
         if self.deliveries_failed_last_day > settings.OPENHEP_HEALTH_FAILED_DELIVERIES_MAX:
             failing.append("failed_deliveries")
         return failing
@@ -269,6 +276,13 @@ def queue_status() -> QueueStatus:
         at=Min(Coalesce("next_attempt_at", "updated_at"))
     )["at"]
     status.oldest_delivery_seconds = seconds_since(waiting, now)
+    not_ready = list(
+        Handout.objects.filter(status__in=Handout.NOT_READY).values_list("status", "created_at")
+    )
+    issued = [at for state, at in not_ready if state in Handout.WAITING]
+    status.handouts_waiting = len(issued)
+    status.oldest_handout_seconds = seconds_since(min(issued, default=None), now)
+    status.handouts_failed = len(not_ready) - len(issued)
     return status
 
 

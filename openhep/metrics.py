@@ -133,7 +133,21 @@ def queue_families(status) -> list[GaugeMetricFamily]:
             value=status.deliveries_failed_last_day,
         )
     )
+    for name, documentation, value in (
+        ("openhep_handouts_waiting", "Issued handouts still to draw.", status.handouts_waiting),
+        (
+            "openhep_handouts_failed",
+            "Issued handouts whose drawing failed (waiting for Try again).",
+            status.handouts_failed,
+        ),
+    ):
+        families.append(GaugeMetricFamily(name, documentation, value=value))
     optional = [
+        (
+            "openhep_handout_oldest_waiting_seconds",
+            "How long the issued handout waiting longest to be drawn has waited.",
+            status.oldest_handout_seconds,
+        ),
         (
             "openhep_delivery_oldest_waiting_seconds",
             "How long the handout email waiting longest to be sent has waited.",

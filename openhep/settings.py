@@ -350,6 +350,9 @@ OPENHEP_AUDIT_KEEP_CHANGES_DAYS = env.int("AUDIT_KEEP_CHANGES_DAYS", default=7 *
 # How long a worker's claim on a handout email holds (seconds): after it runs out (the
 # worker died mid-send), requeue_deliveries, every minute, sends it again.
 OPENHEP_DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=60)
+# How long a worker's claim on drawing an issued handout holds (seconds): after it runs
+# out (the worker died mid-draw), requeue_deliveries, every minute, queues it again.
+OPENHEP_HANDOUT_LEASE_SECONDS = env.int("HANDOUT_LEASE_SECONDS", default=120)
 # A running task whose worker has shown no heartbeat for this long is marked failed
 # (the worker was killed); requeue_deliveries does it.
 OPENHEP_TASK_ABANDONED_SECONDS = env.int("TASK_ABANDONED_SECONDS", default=300)

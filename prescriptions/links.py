@@ -64,6 +64,18 @@ def page_url(token: str) -> str:
     return f"{site_origin()}/p/{token}/"
 
 
+def printed_page_url(link: ProgramLink | None) -> str:
+    """The page address an issued handout prints for ``link``, its token made again
+    from the nonce (a token is never stored). Empty when there is no link or the key
+    that made its token is gone (rotated out of ``SECRET_KEY_FALLBACKS``, or the clinic
+    was moved to another installation): the handout then prints no code, and the link
+    panel prints a card with a new one."""
+    if link is None:
+        return ""
+    token = token_of(link)
+    return page_url(token) if token else ""
+
+
 def sample_page_url() -> str:
     """What a draft's preview prints in place of the patient's own code."""
     return page_url("sample-your-own-code-when-issued")

@@ -101,19 +101,81 @@ def handout_path(instance, filename):
 
 
 class Handout(models.Model):
-    """The PDF of an issued prescription, kept byte for byte as the patient got it."""
+    """The PDF of an issued prescription, kept byte for byte as the patient got it.
+
+    Issuing stores the snapshot (what is printed) at once, ``preparing``; the task
+    ``prescriptions.tasks.render_handout`` draws the PDF from that snapshot and fills in
+    the file, its hash and size (``ready``). Until then ``pdf`` is empty: the download,
+    emails and exports wait for ``ready``.
+    """
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", "Preparing"
+        RENDERING = "rendering", "Being drawn"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    # Handouts a worker is (still) to draw, and those plus the ones that need a person:
+    # the few rows the partial index below holds.
+    WAITING = (Status.PREPARING, Status.RENDERING)
+    NOT_READY = (Status.PREPARING, Status.RENDERING, Status.FAILED)
 
     prescription = models.OneToOneField(
         Prescription, on_delete=models.CASCADE, related_name="handout"
     )
-    pdf = models.FileField(upload_to=handout_path)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
+    pdf = models.FileField(upload_to=handout_path, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveIntegerField(default=0)
     snapshot = models.JSONField(help_text="What was prescribed, as printed.")
+    # The link whose page the handout prints as a QR code. Its token is made again from
+    # the link's nonce when the PDF is drawn (never stored, not in the snapshot); kept
+    # here because by then the link may already show a newer version of the program.
+    program_link = models.ForeignKey(
+        "ProgramLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Database defaults too: rows written by plain SQL (the bench) are ready handouts.
+    status = models.CharField(
+        max_length=10, choices=Status, default=Status.READY, db_default=Status.READY
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    last_error = models.CharField(max_length=300, blank=True, default="", db_default="")
+    # Preparing: when it may be drawn (a retry waits); being drawn: when the worker's
+    # claim runs out (a worker that died leaves it to ``requeue_deliveries``).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="ready") | (~models.Q(pdf="") & ~models.Q(sha256="")),
+                name="handout_ready_has_file",
+            )
+        ]
+        indexes = [
+            # The re-queue's and the health check's scans (filtered on NOT_READY): only
+            # handouts not drawn yet, a handful at any time.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["preparing", "rendering", "failed"]),
+                name="handout_not_ready_idx",
+            )
+        ]
 
     def __str__(self):
         return f"Handout for {self.prescription}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in self.WAITING
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
 
 
 class Delivery(models.Model):

@@ -1,12 +1,29 @@
-"""Background work: emailing handouts.
+"""Background work: drawing issued handouts, and emailing them.
 
-A request only records a ``Delivery`` and queues ``send_delivery``. The task
-sends in three short steps, so no database lock is held while talking to the
-mail server:
+**Drawing** (``render_handout``). Issuing stores the snapshot and queues this task;
+the request does not wait for WeasyPrint. The task works like the emails below:
+
+1. **Claim**: a handout still to draw (preparing and due, or a claim that ran out)
+   becomes ``rendering`` with a lease (``next_attempt_at``, ``HANDOUT_LEASE_SECONDS``),
+   atomically, so one handout is never drawn twice at once.
+2. **Draw** the PDF from the stored snapshot, with the program link's page address
+   made again from the link's nonce (it is never stored), and store the file.
+3. **Record** it, only if the claim is still ours: ``ready``, with the hash and size;
+   then queue the emails that waited for it. A failure is retried twice, after 10
+   and 60 seconds, then shown to staff as ``failed`` with a "Try again" button.
+
+A worker that dies mid-draw leaves a ``rendering`` handout whose lease runs out;
+``manage.py requeue_deliveries`` (every minute) queues it again, and any handout
+left ``preparing`` for a minute with no task to draw it.
+
+**Emailing** (``send_delivery``). A request only records a ``Delivery`` and queues
+``send_delivery``. The task sends in three short steps, so no database lock is held
+while talking to the mail server:
 
 1. **Claim**: a pending delivery (queued, due for retry, or a claim that ran
-   out) becomes ``sending`` with a lease (``next_attempt_at``), atomically,
-   so two workers never both claim it.
+   out) whose handout is ready becomes ``sending`` with a lease
+   (``next_attempt_at``), atomically, so two workers never both claim it. One
+   whose handout is still being drawn stays queued: drawing it queues the email.
 2. **Send** the stored PDF.
 3. **Record** the outcome, only if the claim is still ours: sent; a temporary
    failure (server down, timeout, 4xx) is retried with back-off; a permanent
@@ -20,12 +37,14 @@ instant between the server's "250 accepted" and step 3.
 """
 
 import datetime
+import hashlib
 import logging
 import socket
 import time
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -35,8 +54,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from clinic.mail import explain, is_temporary
-from prescriptions import links
-from prescriptions.models import Delivery
+from clinic.storage import private_name
+from prescriptions import handouts, links
+from prescriptions.models import Delivery, Handout
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +144,9 @@ def claim(delivery_id: int) -> Delivery | None:
             locked.select_related(
                 "prescription__clinic", "prescription__patient", "prescription__handout"
             )
-            .filter(claimable(now), pk=delivery_id)
+            .filter(
+                claimable(now), pk=delivery_id, prescription__handout__status=Handout.Status.READY
+            )
             .first()
         )
         if delivery is None:
@@ -200,3 +222,125 @@ def send_delivery(delivery_id: int) -> str:
             connection.close()
             time.sleep(pause)
     return Delivery.Status.SENT
+
+
+# Drawing handouts ------------------------------------------------------------------
+
+RENDER_ATTEMPTS = 3
+RENDER_BACKOFF = [datetime.timedelta(seconds=s) for s in (10, 60)]
+# How long a claim on a handout holds: far longer than any render (a 50-exercise handout
+# draws in a few seconds), short enough that a dead worker's handout is drawn again soon.
+RENDER_LEASE = datetime.timedelta(seconds=settings.OPENHEP_HANDOUT_LEASE_SECONDS)
+
+
+def handout_claimable(now) -> Q:
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (Q(status=Handout.Status.PREPARING) & due) | (
+        Q(status=Handout.Status.RENDERING) & Q(next_attempt_at__lt=now)
+    )
+
+
+def claim_handout(handout_id: int) -> Handout | None:
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Handout.objects.select_for_update(
+            of=("self",), skip_locked=connection.features.has_select_for_update_skip_locked
+        )
+        handout = (
+            locked.select_related("prescription")
+            .filter(handout_claimable(now), pk=handout_id)
+            .first()
+        )
+        if handout is None:
+            return None
+        handout.status = Handout.Status.RENDERING
+        handout.attempts += 1
+        handout.next_attempt_at = now + RENDER_LEASE
+        handout.save(update_fields=["status", "attempts", "next_attempt_at"])
+    return handout
+
+
+def record_handout(handout: Handout, **changes) -> bool:
+    """Store the outcome if our claim still stands (a lapsed lease may have been re-claimed)."""
+    updated = Handout.objects.filter(
+        pk=handout.pk, status=Handout.Status.RENDERING, attempts=handout.attempts
+    ).update(**changes)
+    return updated == 1
+
+
+def draw_issued(handout: Handout) -> bytes:
+    """The PDF of an issued handout: its stored snapshot, and its program link's page
+    (the same bytes every time for one handout)."""
+    link = handout.program_link
+    return handouts.render_pdf(
+        handout.snapshot, draft=False, program_url=links.printed_page_url(link)
+    )
+
+
+@task
+def render_handout(handout_id: int) -> str:
+    handout = claim_handout(handout_id)
+    if handout is None:
+        return "skipped"  # Drawn already, being drawn, gone, or not due yet.
+    field = Handout._meta.get_field("pdf")
+    storage = field.storage
+    name = ""
+    try:
+        pdf = draw_issued(handout)
+        wanted = field.generate_filename(handout, private_name(".pdf"))
+        name = storage.save(wanted, ContentFile(pdf))
+        kept = record_handout(
+            handout,
+            status=Handout.Status.READY,
+            pdf=name,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            last_error="",
+            next_attempt_at=None,
+            ready_at=timezone.now(),
+        )
+    except Exception as error:
+        if name:
+            storage.delete(name)
+        return _render_failed(handout, error)
+    if not kept:
+        storage.delete(name)  # Another worker took over after our lease ran out.
+        return "skipped"
+    released = _release_emails(handout)
+    logger.info("Handout %s drawn; %s waiting email(s) queued", handout.pk, released)
+    return Handout.Status.READY
+
+
+def _render_failed(handout: Handout, error: Exception) -> str:
+    logger.exception("Handout %s: drawing attempt %s failed", handout.pk, handout.attempts)
+    # The exception's class only: its text may quote the patient's program.
+    words = f"The handout could not be drawn ({type(error).__name__})."
+    if handout.attempts < RENDER_ATTEMPTS and can_defer():
+        when = timezone.now() + RENDER_BACKOFF[min(handout.attempts, len(RENDER_BACKOFF)) - 1]
+        if record_handout(
+            handout,
+            status=Handout.Status.PREPARING,
+            next_attempt_at=when,
+            last_error=f"{words} Trying again.",
+        ):
+            render_handout.using(run_after=when).enqueue(handout.pk)
+        return Handout.Status.PREPARING
+    record_handout(
+        handout,
+        status=Handout.Status.FAILED,
+        next_attempt_at=None,
+        last_error=f"{words} Press Try again; if it fails again, tell your administrator.",
+    )
+    return Handout.Status.FAILED
+
+
+def _release_emails(handout: Handout) -> int:
+    """Queue the emails of this prescription that waited for its handout."""
+    ids = list(
+        Delivery.objects.filter(
+            claimable(timezone.now()), prescription_id=handout.prescription_id
+        ).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        send_delivery.enqueue(pk)
+    return len(ids)

@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:pk>/new-version/", views.PrescriptionNewVersionView.as_view(), name="new_version"),
     path("<int:pk>/adjust/", views.PrescriptionAdjustView.as_view(), name="adjust"),
     path("<int:pk>/handout.pdf", views.HandoutView.as_view(), name="handout"),
+    path("<int:pk>/handout/state/", views.HandoutStateView.as_view(), name="handout_state"),
+    path("<int:pk>/handout/retry/", views.HandoutRetryView.as_view(), name="handout_retry"),
     path("<int:pk>/email/", views.EmailHandoutView.as_view(), name="email"),
     path(
         "<int:pk>/deliveries/<int:delivery_pk>/retry/",

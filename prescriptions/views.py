@@ -88,6 +88,7 @@ class PrescriptionDetailView(PrescriptionMixin, TemplateView):
         audit_read(self.request, rx, Action.VIEW)
         return super().get_context_data(
             prescription=rx,
+            **poll_context(),
             items=rx.items.all(),
             email_form=EmailHandoutForm(initial={"recipient": rx.patient.email}),
             schedules=active_schedules(rx),
@@ -231,7 +232,11 @@ def object_id(value: str) -> int:
 def _after_issued_elsewhere(request, prescription, error):
     prescription.refresh_from_db()
     if "issue" in request.POST and prescription.status == prescription.Status.ISSUED:
-        messages.info(request, "This prescription is issued. The handout is ready.")
+        handout = getattr(prescription, "handout", None)
+        if handout is not None and handout.is_ready:
+            messages.info(request, "This prescription is issued. The handout is ready.")
+        else:
+            messages.info(request, "This prescription is issued. Its handout is being prepared.")
     else:
         messages.error(request, " ".join(error.messages))
     if request.htmx:
@@ -241,11 +246,22 @@ def _after_issued_elsewhere(request, prescription, error):
 
 def _issue(request, prescription):
     try:
-        services.prescription_issue(prescription=prescription, actor=Actor.of(request))
+        handout = services.prescription_issue(prescription=prescription, actor=Actor.of(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("prescriptions:edit", pk=prescription.pk)
-    messages.success(request, "Prescription issued. The handout is ready to print or email.")
+    if handout.is_ready:
+        messages.success(request, "Prescription issued. The handout is ready to print or email.")
+    elif handout.is_failed:
+        messages.warning(
+            request, f"Prescription issued, but its handout could not be made. {handout.last_error}"
+        )
+    else:
+        messages.success(
+            request,
+            "Prescription issued. The handout is being prepared and appears here in a "
+            "moment; you can email it now, it goes as soon as it is ready.",
+        )
     return redirect(prescription)
 
 
@@ -303,15 +319,16 @@ class PrescriptionIssueView(PrescriptionMixin, View):
 
 @method_decorator(never_cache, name="dispatch")
 class HandoutView(ClinicStaffMixin, View):
-    """An issued handout is served from the stored bytes; a draft is drawn from the plan as
-    it is now (the preview cache holds a drawing only while the plan is unchanged)."""
+    """An issued handout is served from the stored bytes once they are drawn; a draft is
+    drawn from the plan as it is now (the preview cache holds a drawing only while the
+    plan is unchanged)."""
 
     def get(self, request, pk):
         rx = get_prescription_to_download(request.user, pk)
         # Named by id: downloads folders get synced and shared, names would go with them.
         filename = f"handout-{rx.pk}.pdf"
-        audit_read(request, rx, Action.PRINT, "Draft preview" if rx.is_draft else "Handout PDF")
         if rx.is_draft:
+            audit_read(request, rx, Action.PRINT, "Draft preview")
             try:
                 pdf = services.handout_preview(prescription=rx, user=request.user)
             except services.RenderBusy as busy:
@@ -323,15 +340,88 @@ class HandoutView(ClinicStaffMixin, View):
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="draft-{filename}"'
             return response
+        handout = getattr(rx, "handout", None)
+        if handout is not None and not handout.is_ready:
+            return handout_not_ready(request, rx, handout)
+        audit_read(request, rx, Action.PRINT, "Handout PDF")
         try:
+            if handout is None:
+                raise FileNotFoundError
             return private_file_response(
-                rx.handout.pdf, filename=filename, content_type="application/pdf"
+                handout.pdf, filename=filename, content_type="application/pdf"
             )
         except FileNotFoundError:
             logger.error("Handout file of prescription %s is missing from storage", rx.pk)
             return render(
                 request, "prescriptions/handout_missing.html", {"prescription": rx}, status=404
             )
+
+
+# While a handout is drawn, its download asks the browser to come back this soon.
+PREPARING_RETRY_SECONDS = 2
+
+
+def handout_not_ready(request, prescription, handout):
+    """A handout not drawn yet: never a half-written or missing file. While it is drawn,
+    503 with Retry-After, and a page that reloads itself (the ``Refresh`` header: no
+    script) into the PDF; once drawing has failed, 409 and where to try again."""
+    context = {"prescription": prescription, "handout": handout}
+    if handout.is_failed:
+        return render(request, "prescriptions/handout_preparing.html", context, status=409)
+    response = render(request, "prescriptions/handout_preparing.html", context, status=503)
+    response["Retry-After"] = str(PREPARING_RETRY_SECONDS)
+    response["Refresh"] = str(PREPARING_RETRY_SECONDS)
+    # Expected while a handout is drawn: not an error for the log or the admins' inbox.
+    response._has_been_logged = True
+    return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class HandoutStateView(ClinicStaffMixin, View):
+    """What the prescription page shows of its handout (preparing, ready or failed),
+    asked for again and again by that page while the handout is drawn (htmx). Not
+    audited: it says only whether the file is ready; the page itself is a view."""
+
+    def get(self, request, pk):
+        rx = get_prescription_to_download(request.user, pk)
+        context = {"rx": rx, **poll_context(request)}
+        return render(request, "prescriptions/partials/handout_state.html", context)
+
+
+# The page asks twice a second while a handout is usually drawn (a few seconds at most),
+# then every 5 seconds: a page left open on a handout that waits for a stopped worker
+# costs little.
+QUICK_POLLS = 20
+
+
+def poll_context(request=None) -> dict:
+    """For the handout state partial: which poll this is (``n``, counted by the page's
+    own requests; the page itself is poll 0) and how long to wait before the next."""
+    raw = request.GET.get("n", "")[:6] if request is not None else ""
+    n = int(raw) if raw.isascii() and raw.isdigit() else 0
+    return {"next_poll": n + 1, "poll_delay": "500ms" if n < QUICK_POLLS else "5s"}
+
+
+class HandoutRetryView(PrescriptionMixin, View):
+    """ "Try again" on a handout whose drawing failed (audited by the service)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        handout = getattr(self.prescription, "handout", None)
+        if handout is not None and services.handout_render_retry(
+            handout=handout, actor=Actor.of(request)
+        ):
+            handout.refresh_from_db()
+            if handout.is_ready:
+                messages.success(request, "The handout is ready to print or email.")
+            elif handout.is_failed:
+                messages.error(request, f"The handout could not be made. {handout.last_error}")
+            else:
+                messages.info(request, "The handout is being prepared again.")
+        else:
+            messages.info(request, "This handout is not failed: there is nothing to try again.")
+        return redirect(self.prescription)
 
 
 class EmailHandoutView(PrescriptionMixin, View):
@@ -373,8 +463,19 @@ def report_delivery(request, delivery, *, created: bool = True) -> None:
         )
     elif delivery.status == Status.FAILED:
         messages.error(request, f"The email to {delivery.recipient} failed: {delivery.last_error}")
+    elif not _handout_ready(delivery):
+        messages.success(
+            request,
+            f"The handout is still being prepared; it goes to {delivery.recipient} as soon "
+            "as it is ready.",
+        )
     else:
         messages.success(request, f"The handout is on its way to {delivery.recipient}.")
+
+
+def _handout_ready(delivery) -> bool:
+    handout = getattr(delivery.prescription, "handout", None)
+    return handout is not None and handout.is_ready
 
 
 class DeliveryRetryView(PrescriptionMixin, View):

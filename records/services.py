@@ -72,7 +72,9 @@ def _prescription_record(rx: Prescription) -> dict:
         ],
         "handout": (
             {
-                "file": _handout_member(rx),
+                # No file yet while it is drawn (or if drawing failed): see NOT-READY.txt.
+                "file": _handout_member(rx) if handout.is_ready else None,
+                "status": handout.status,
                 "sha256": handout.sha256,
                 "size": handout.size,
                 "created_at": _when(handout.created_at),
@@ -234,10 +236,14 @@ def patient_export_archive(*, patient: Patient, actor: Actor) -> bytes:
         archive.writestr("patient.json", json.dumps(record, indent=2, ensure_ascii=False))
         for member, resource in fhir_documents(responses):
             archive.writestr(member, json.dumps(resource, indent=2, ensure_ascii=False))
-        missing = []
+        missing, preparing = [], []
         for rx in prescriptions:
             handout = getattr(rx, "handout", None)
             if handout is None:
+                continue
+            if not handout.is_ready:
+                # Issued a moment ago and still being drawn, or its drawing failed.
+                preparing.append(_handout_member(rx))
                 continue
             try:
                 with handout.pdf.open("rb") as pdf:
@@ -251,6 +257,14 @@ def patient_export_archive(*, patient: Patient, actor: Actor) -> bytes:
                 "MISSING.txt",
                 "These handout files were not found in storage when this export was made "
                 "(restore them from a back-up):\n" + "\n".join(missing) + "\n",
+            )
+        if preparing:
+            archive.writestr(
+                "NOT-READY.txt",
+                "These handouts were still being prepared when this export was made (the "
+                "program is in patient.json; export again in a minute for the PDF):\n"
+                + "\n".join(preparing)
+                + "\n",
             )
     return buffer.getvalue()
 

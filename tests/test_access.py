@@ -241,6 +241,7 @@ NO_STORE_PAGES = [
     "prescriptions:detail",
     "prescriptions:edit",
     "prescriptions:handout",
+    "prescriptions:handout_state",
     "exercises:list",
     "audit_log",
 ]

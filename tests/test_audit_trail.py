@@ -190,6 +190,7 @@ CASES = {
     "prescriptions:delivery_retry": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:delivery_retry", args=[x["issued"].pk, x["delivery"].pk])
     ),
+    "prescriptions:handout_retry": lambda c, x: retry_handout(c, x),
     "patientpage:session": lambda c, x: c.post(
         page_path(x["issued"]) + "session/",
         json.dumps(
@@ -281,6 +282,17 @@ CASES = {
 }
 
 
+def retry_handout(client, ctx):
+    """'Try again' on a handout whose drawing failed (marked so here: the same row
+    change a failing task makes; the button's entry must cover the patient)."""
+    Handout.objects.filter(prescription=ctx["issued"]).update(
+        status=Handout.Status.FAILED, last_error="The handout could not be drawn."
+    )
+    return as_therapist(client, ctx).post(
+        reverse("prescriptions:handout_retry", args=[ctx["issued"].pk])
+    )
+
+
 def pain_asked(ctx) -> Schedule:
     """The issued program asks for the bundled pain rating now."""
     return schedule_add(
@@ -331,6 +343,7 @@ NO_PATIENT_DATA = {
     "exercises:copy": "the clinic's own exercises: library data, kept in their history",
     "prescriptions:detail": "reads (audited as a view)",
     "prescriptions:handout": "reads (audited as a print)",
+    "prescriptions:handout_state": "reads whether the handout is drawn (polled by the page)",
     "video": "a public redirect to a video",
     "video_signed": "a public redirect to a clinic's video",
     "healthz": "a probe",

@@ -28,7 +28,7 @@ from openhep.backup.archive import (
     archive_write,
     unsafe_name,
 )
-from prescriptions.models import Delivery
+from prescriptions.models import Delivery, Handout
 
 from .rows import EXERCISE_M2M, TABLES, bundled_questionnaires, encode, fields, kind, user_row
 
@@ -55,6 +55,8 @@ class ExportResult:
     # Emails queued or being retried: a worker of the source may still send them,
     # the target's will not (they are carried as they are).
     pending_deliveries: int
+    # Handouts still being drawn (or whose drawing failed) when the rows were read.
+    unready_handouts: int = 0
 
 
 def applied_migrations(using: str = DEFAULT_DB_ALIAS) -> dict[str, list[str]]:
@@ -142,6 +144,8 @@ def clinic_export(
     pending = sum(
         1 for row in data["tables"]["prescriptions.Delivery"] if row["status"] in _PENDING
     )
+    handouts = data["tables"]["prescriptions.Handout"]
+    unready = sum(1 for row in handouts if row["status"] != Handout.Status.READY)
     return ExportResult(
         path=output,
         rows=rows,
@@ -149,6 +153,7 @@ def clinic_export(
         files=summary["media_files"],
         file_bytes=summary["media_bytes"],
         pending_deliveries=pending,
+        unready_handouts=unready,
     )
 
 

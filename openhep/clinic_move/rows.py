@@ -72,11 +72,13 @@ TABLES = (
     Table(TemplateItem, lambda c: TemplateItem.objects.filter(template__clinic=c)),
     Table(Prescription, lambda c: Prescription.objects.filter(clinic=c)),
     Table(PrescriptionItem, lambda c: PrescriptionItem.objects.filter(prescription__clinic=c)),
-    Table(Handout, lambda c: Handout.objects.filter(prescription__clinic=c)),
-    Table(Delivery, lambda c: Delivery.objects.filter(clinic=c)),
     # Printed codes keep opening their pages after a move (found by the token's hash);
     # under another SECRET_KEY a program's next version is printed with a new link.
     Table(ProgramLink, lambda c: ProgramLink.objects.filter(clinic=c)),
+    # After the links: a handout names the link it prints. One still being drawn moves
+    # as it is and is drawn on the target (requeue_deliveries queues it there).
+    Table(Handout, lambda c: Handout.objects.filter(prescription__clinic=c)),
+    Table(Delivery, lambda c: Delivery.objects.filter(clinic=c)),
     Table(SessionLog, lambda c: SessionLog.objects.filter(clinic=c)),
     Table(SessionExercise, lambda c: SessionExercise.objects.filter(session__clinic=c)),
     Table(ReminderPlan, lambda c: ReminderPlan.objects.filter(patient__clinic=c)),

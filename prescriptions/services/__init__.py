@@ -6,6 +6,7 @@ from prescriptions.services.deliveries import (
     delivery_request,
     delivery_retry,
 )
+from prescriptions.services.issued_handouts import handout_render_retry, handouts_requeue
 from prescriptions.services.previews import RenderBusy, handout_preview, handout_render_draft
 from prescriptions.services.program_templates import (
     template_apply,
@@ -29,7 +30,9 @@ __all__ = [
     "delivery_request",
     "delivery_retry",
     "handout_preview",
+    "handout_render_retry",
     "handout_render_draft",
+    "handouts_requeue",
     "prescription_add_exercise",
     "prescription_adjust_item",
     "prescription_copy_previous",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from clinic.audit import Actor
 from prescriptions.models import (
     Delivery,
+    Handout,
     Prescription,
 )
 from prescriptions.services.programs import Action, _audit
@@ -86,8 +87,8 @@ def deliveries_requeue(*, older_than: timedelta = timedelta(minutes=1)) -> int:
     """Queue again every delivery that should be moving but is not: claimed by a worker
     that died (its lease ran out), or queued or due for retry for longer than
     ``older_than`` with no task left to send it (a lost task; a task still waiting in a
-    busy queue is left alone). Queueing one twice is harmless: only one worker can
-    claim it."""
+    busy queue is left alone), once its handout is drawn. Queueing one twice is
+    harmless: only one worker can claim it."""
     from prescriptions.tasks import claimable, send_delivery
 
     now = timezone.now()
@@ -95,6 +96,8 @@ def deliveries_requeue(*, older_than: timedelta = timedelta(minutes=1)) -> int:
     stale = Delivery.objects.filter(claimable(now)).filter(
         lapsed | Q(updated_at__lt=now - older_than)
     )
+    # One whose handout is still being drawn waits for it: drawing it queues the email.
+    stale = stale.filter(prescription__handout__status=Handout.Status.READY)
     ids = list(stale.values_list("pk", flat=True))
     for pk in ids:
         send_delivery.enqueue(pk)

@@ -1,31 +1,27 @@
-"""Programs: drafts, their items, issuing and new versions.
+"""Programs: drafts, their items, issuing and new versions (drawing an issued handout
+is ``prescriptions.services.issued_handouts`` and ``prescriptions.tasks``).
 
 Every service that changes a patient's prescription writes its audit entry in
 its own transaction, from the ``Actor`` it is given (see ``clinic.audit``).
 """
 
-import hashlib
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
-from clinic.storage import private_name
 from exercises.dose import Dose
 from exercises.models import Exercise
 from outcomes.services import schedules_carry
-from prescriptions import handouts, links
 from prescriptions.models import (
     Handout,
     Prescription,
     PrescriptionItem,
-    ProgramLink,
 )
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 from prescriptions.services.links import program_link_attach, program_link_for_issue
@@ -133,81 +129,57 @@ def prescription_move_item(*, prescription: Prescription, item_pk, up: bool, act
     _audit(actor, prescription, Action.CHANGE, f"Draft: exercise moved {'up' if up else 'down'}")
 
 
-ISSUE_ATTEMPTS = 3
-
-
 def prescription_issue(*, prescription: Prescription, actor: Actor) -> Handout:
-    """Freeze a draft: render its handout once and keep the PDF and what it printed.
+    """Freeze a draft and queue the drawing of its handout; returns the ``Handout``.
 
-    WeasyPrint runs before any lock is taken (a render takes a while; on SQLite a
-    write lock would stop the whole clinic). Then one short transaction locks the
-    draft, checks that it still says what was rendered, and stores the status, the
-    hash, the snapshot and the audit entry. If the plan changed during the render it
-    is rendered again; if the transaction fails, the stored file is removed.
+    One short transaction locks the draft and stores everything issuing means: the
+    snapshot of what the handout prints, the status and date, the program link, the
+    version it supersedes, the questionnaires carried on and the audit entry. The PDF
+    is drawn from that snapshot afterwards by ``prescriptions.tasks.render_handout``
+    (``preparing`` until then): no request waits for WeasyPrint, and no lock is held
+    while it draws. With the immediate task backend (``make run``) the task runs here,
+    so the handout comes back ready.
 
-    Issuing an already issued prescription (a double click) returns its handout.
+    The task is queued after this function's transaction, not on commit: inside a
+    caller's transaction its row (database backend) commits or rolls back with the
+    issue itself. Issuing an already issued prescription (a double click) returns its
+    handout.
     """
-    for _ in range(ISSUE_ATTEMPTS):
-        fresh = prescription_for_handout(prescription.pk)
-        if fresh.status == Prescription.Status.ISSUED and hasattr(fresh, "handout"):
-            return fresh.handout
-        _require_draft(fresh)
-        if not fresh.items.all():
-            raise ValidationError("Add at least one exercise before issuing.")
-        now = timezone.now()
-        snapshot = handout_snapshot(fresh, issued_at=now)
-        link, token = program_link_for_issue(prescription=fresh, actor=actor)
-        pdf = handouts.render_pdf(snapshot, draft=False, program_url=links.page_url(token))
-        field = Handout._meta.get_field("pdf")
-        filename = private_name(".pdf")
-        name = field.storage.save(
-            field.generate_filename(Handout(prescription=fresh), filename), ContentFile(pdf)
-        )
+    from prescriptions.tasks import render_handout
+
+    handout, created = _freeze(prescription, actor=actor)
+    if created:
         try:
-            handout = _store_issued(
-                prescription, snapshot=snapshot, pdf=pdf, name=name, now=now, actor=actor, link=link
-            )
-        except BaseException:
-            field.storage.delete(name)
-            raise
-        if handout is not None and handout.pdf.name == name:
-            prescription.refresh_from_db()
+            render_handout.enqueue(handout.pk)
+        except DatabaseError:
+            # The issue is committed: the therapist sees it issued, preparing, and
+            # requeue_deliveries queues the drawing within a minute or two.
+            logger.warning("Handout %s issued but not queued (database error)", handout.pk)
             return handout
-        field.storage.delete(name)
-        if handout is not None:
-            return handout  # Issued by a request that got there first (a double click).
-        logger.info("Prescription %s changed while its handout rendered", prescription.pk)
-    raise ValidationError(
-        "The plan kept changing while its handout was being made. Save it, then issue again."
-    )
+        handout.refresh_from_db()
+    prescription.refresh_from_db()
+    return handout
 
 
 @transaction.atomic
-def _store_issued(
-    prescription: Prescription,
-    *,
-    snapshot: dict,
-    pdf: bytes,
-    name: str,
-    now,
-    actor: Actor,
-    link: ProgramLink,
-) -> Handout | None:
-    """The short write of an issue; ``None`` if the draft no longer matches ``snapshot``."""
+def _freeze(prescription: Prescription, *, actor: Actor) -> tuple[Handout, bool]:
+    """The short write of an issue: ``(handout, created)``."""
     locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
     if locked.status == Prescription.Status.ISSUED and hasattr(locked, "handout"):
-        return locked.handout
+        return locked.handout, False
     _require_draft(locked)
-    if handout_snapshot(prescription_for_handout(locked.pk), issued_at=now) != snapshot:
-        return None
-    handout = Handout(
+    fresh = prescription_for_handout(locked.pk)
+    if not fresh.items.all():
+        raise ValidationError("Add at least one exercise before issuing.")
+    now = timezone.now()
+    link, _token = program_link_for_issue(prescription=fresh, actor=actor)
+    handout = Handout.objects.create(
         prescription=locked,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        size=len(pdf),
-        snapshot=snapshot,
+        snapshot=handout_snapshot(fresh, issued_at=now),
+        program_link=link,
+        status=Handout.Status.PREPARING,
+        next_attempt_at=now,
     )
-    handout.pdf.name = name
-    handout.save()
     Prescription.objects.filter(pk=locked.pk).update(
         status=Prescription.Status.ISSUED, issued_at=now, updated_at=now
     )
@@ -218,7 +190,7 @@ def _store_issued(
         schedules_carry(source_id=locked.supersedes_id, target=locked)
     program_link_attach(link=link, prescription=locked)
     _audit(actor, locked, Action.CHANGE, "Issued")
-    return handout
+    return handout, True
 
 
 def _next_order(prescription: Prescription) -> int:

@@ -353,3 +353,21 @@ def test_pg_dump_errors_are_reported_with_their_message(monkeypatch, tmp_path):
     wrong = {"NAME": "openhep_no_such_database", "HOST": "127.0.0.1", "USER": "postgres"}
     with pytest.raises(backup.BackupError, match='pg_dump failed .*"openhep_no_such_database"'):
         backup.pg_run("pg_dump", wrong, ["--schema-only", "--file=/dev/null"])
+
+
+def test_a_handout_still_being_drawn_is_backed_up_and_restored_preparing(
+    clinic, alice, patient, db_tasks, tmp_path
+):
+    """No file yet is not a missing file: no warning; restored, it is drawn again."""
+    rx = PrescriptionFactory(patient=patient, therapist=alice)
+    services.prescription_add_exercise(
+        prescription=rx, exercise=ExerciseFactory(), actor=Actor(alice)
+    )
+    handout = services.prescription_issue(prescription=rx, actor=Actor(alice))
+    path, err = tmp_path / "b.tar", io.StringIO()
+    call_command("backup", output=path, stdout=io.StringIO(), stderr=err)
+    assert "is not in MEDIA_ROOT" not in err.getvalue()
+    Handout.objects.all().delete()
+    call_command("restore", str(path), yes=True, stdout=io.StringIO())
+    restored = Handout.objects.get(pk=handout.pk)
+    assert restored.status == Handout.Status.PREPARING and not restored.pdf

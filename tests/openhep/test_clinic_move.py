@@ -37,7 +37,7 @@ from outcomes.services import (
 )
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from patientpage.services import SessionReport, questionnaire_enter_from_paper, session_record
-from prescriptions import services
+from prescriptions import handouts, services
 from prescriptions.models import (
     Delivery,
     Handout,
@@ -64,9 +64,9 @@ SCOPES = {
     TemplateItem: "template__clinic",
     Prescription: "clinic",
     PrescriptionItem: "prescription__clinic",
+    ProgramLink: "clinic",  # Before the handouts, which name the link they print.
     Handout: "prescription__clinic",
     Delivery: "prescription__clinic",
-    ProgramLink: "clinic",
     SessionLog: "clinic",
     SessionExercise: "session__clinic",
     ReminderPlan: "patient__clinic",
@@ -277,7 +277,8 @@ def remove(clinic: Clinic) -> None:
     for user in staff:
         user.delete()
     for storage, name in names:
-        storage.delete(name)
+        if name:  # A handout still being drawn has no file yet.
+            storage.delete(name)
 
 
 def test_a_clinic_moves_with_every_row_and_file_under_new_ids(moved, tmp_path):
@@ -587,3 +588,39 @@ def test_a_copy_of_a_moved_exercise_does_not_open_the_originals_links(clinic, al
     copy = exercise_copy_to_clinic(exercise=own, clinic=clinic, by=alice)
     copy.refresh_from_db()
     assert copy.moved_video_signatures == []
+
+
+def test_a_handout_still_being_drawn_moves_and_is_drawn_on_the_target(
+    clinic, patient, draft, alice, db_tasks, tmp_path
+):
+    """It moves as it is (no file yet), still naming the link it prints; the target's
+    requeue queues it and it is drawn there with that link's page address."""
+    from prescriptions import links, tasks
+
+    services.prescription_issue(prescription=draft, actor=Actor(alice))
+    token = links.token_of(ProgramLink.objects.get(prescription=draft))
+    path, out = export(clinic, tmp_path)
+    remove(clinic)
+    call_command("clinic_import", str(path), stdout=io.StringIO())
+
+    handout = Handout.objects.get(prescription__clinic__slug=clinic.slug)
+    assert handout.status == Handout.Status.PREPARING and not handout.pdf
+    assert handout.program_link == ProgramLink.objects.get(token_hash=links.hash_token(token))
+    assert handout.program_link.prescription == handout.prescription
+    Handout.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+    assert services.handouts_requeue() == 1
+    assert tasks.render_handout.call(handout.pk) == Handout.Status.READY
+    handout.refresh_from_db()
+    assert handout.pdf.read() == handouts.render_pdf(
+        handout.snapshot, draft=False, program_url=links.page_url(token)
+    )
+
+
+def test_clinic_export_warns_of_handouts_still_being_drawn(
+    clinic, patient, draft, alice, db_tasks, tmp_path
+):
+    services.prescription_issue(prescription=draft, actor=Actor(alice))
+    path = tmp_path / "moves" / "clinic.tar"
+    err = io.StringIO()
+    call_command("clinic_export", clinic=clinic.slug, output=path, stderr=err, stdout=io.StringIO())
+    assert "1 issued handouts were still being prepared" in err.getvalue()

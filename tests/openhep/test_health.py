@@ -18,7 +18,7 @@ from clinic.models import WorkerHeartbeat
 from openhep import health
 from openhep.management.commands import db_worker
 from prescriptions import services, tasks
-from prescriptions.models import Delivery
+from prescriptions.models import Delivery, Handout
 
 PROBE_HOST = "10.1.2.3:8000"  # A pod's address: not in ALLOWED_HOSTS.
 TOKEN = "monitor-token-0123456789abcdef"
@@ -235,7 +235,7 @@ def test_queue_ok_with_a_fresh_heartbeat_and_503_with_a_stale_one(monitor, db_ta
 
 
 def test_queue_reports_a_backlog_without_patient_data(
-    monitor, db_tasks, issued, alice, django_capture_on_commit_callbacks
+    monitor, issued, db_tasks, alice, django_capture_on_commit_callbacks
 ):
     db_worker.heartbeat("w-1", timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
@@ -270,6 +270,28 @@ def test_a_deferred_task_counts_from_when_it_is_due(monitor, db_tasks, db):
     DBTaskResult.objects.update(run_after=timezone.now() - timedelta(seconds=30))
     body = monitor.get("/healthz/queue").json()
     assert body["tasks_ready"] == 1 and 29 < body["oldest_task_seconds"] < 90
+
+
+def test_queue_is_503_when_an_issued_handout_waits_too_long_to_be_drawn(
+    monitor, draft, alice, db_tasks
+):
+    db_worker.heartbeat("w-1", timezone.now())
+    handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
+    body = monitor.get("/healthz/queue").json()
+    assert body["status"] == "ok"
+    assert (body["handouts_waiting"], body["handouts_failed"]) == (1, 0)
+    assert body["oldest_handout_seconds"] < 60
+    # Nobody drew it for a quarter of an hour (the worker's task too is late).
+    late = timezone.now() - timedelta(minutes=15)
+    Handout.objects.update(created_at=late)
+    response = monitor.get("/healthz/queue")
+    assert response.status_code == 503 and "handouts" in response.json()["failing"]
+    assert 899 < response.json()["oldest_handout_seconds"] < 960
+    # One whose drawing failed waits for a person: counted, not an alarm of its own.
+    Handout.objects.filter(pk=handout.pk).update(status=Handout.Status.FAILED)
+    body = monitor.get("/healthz/queue").json()
+    assert (body["handouts_waiting"], body["handouts_failed"]) == (0, 1)
+    assert "handouts" not in body["failing"] and body["oldest_handout_seconds"] is None
 
 
 def test_queue_is_503_when_many_emails_failed_today(monitor, issued, settings):

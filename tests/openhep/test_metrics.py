@@ -102,7 +102,7 @@ def test_handout_renders_are_timed_issued_apart_from_previews(scraper, alice_cli
 
 
 def test_queue_figures_come_from_the_database(
-    scraper, db_tasks, issued, alice, django_capture_on_commit_callbacks
+    scraper, issued, db_tasks, alice, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         services.delivery_request(prescription=issued, actor=Actor(alice), request_key=uuid.uuid4())

@@ -1,5 +1,6 @@
-"""Issuing: WeasyPrint runs before any lock, the write is short and re-checked, the
-stored file never outlives a failed issue, and a double click is harmless."""
+"""Issuing: one short write freezes the plan, WeasyPrint runs after it outside any
+lock (tests/prescriptions/test_handout_task.py has the task itself), a failed issue
+leaves nothing behind, and a double click is harmless."""
 
 import pytest
 from django.contrib.messages import get_messages
@@ -11,6 +12,7 @@ from clinic.models import AuditEntry
 from prescriptions import handouts, services
 from prescriptions.models import Handout, Prescription
 from prescriptions.services import previews, programs
+from tests.helpers import pdf_text
 from tests.prescriptions.test_builder import builder_data
 
 
@@ -61,21 +63,22 @@ def test_a_failed_issue_removes_its_stored_file(draft, alice, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_plan_changed_during_the_render_is_rendered_again(draft, alice, monkeypatch):
-    """What is stored is what the plan says when it is frozen, never an older read."""
+def test_the_handout_prints_the_plan_as_frozen_by_the_issue(draft, alice, monkeypatch):
+    """The snapshot is taken under the issue's lock; the drawing reads only that, so a
+    change written while it draws (here one that bypasses the services) never reaches it."""
     render = handouts.render_pdf
     calls = []
 
     def editing_meanwhile(snapshot, **kwargs):
-        if not calls:
-            draft.items.filter(order=0).update(hold_seconds=45)  # Another tab saves.
+        draft.items.filter(order=0).update(hold_seconds=45)
         calls.append(snapshot)
         return render(snapshot, **kwargs)
 
     monkeypatch.setattr(handouts, "render_pdf", editing_meanwhile)
     handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
-    assert len(calls) == 2
-    assert "Hold 45 seconds" in handout.snapshot["items"][0]["dose"]
+    assert len(calls) == 1
+    assert "Hold 30 seconds" in handout.snapshot["items"][0]["dose"]
+    assert "Hold 45 seconds" not in " ".join(pdf_text(handout.pdf.read()).split())
     storage = Handout._meta.get_field("pdf").storage
     assert stored_handouts(storage) == [handout.pdf.name.removeprefix("handouts/")]
 

@@ -40,6 +40,14 @@ class Command(BaseCommand):
                     "the imported clinic shows them as they are but will not send them."
                 )
             )
+        if result.unready_handouts:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"Warning: {result.unready_handouts} issued handouts were still being "
+                    "prepared (or their drawing had failed); the imported clinic draws them "
+                    "again from their stored programs."
+                )
+            )
         rows = sum(result.rows.values())
         self.stdout.write(
             self.style.SUCCESS(

@@ -146,7 +146,8 @@ class Command(BaseCommand):
                         setattr(item, key, value)
                     item.save()
         if issue:
-            # Outside the transaction above: issuing renders first, then locks briefly.
+            # Outside the transaction above: the handout is drawn after the issue commits
+            # (in this command with the immediate backend, or by the worker).
             services.prescription_issue(prescription=rx, actor=Actor(therapist))
             demo_activity(rx, therapist)
 
