@@ -135,7 +135,15 @@ def save(folder: Path, url: str, response) -> bool:
     if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
         return False
     name = re.sub(r"[^A-Za-z0-9]+", "_", url).strip("_") or "root"
-    (folder / f"{name}.html").write_bytes(response.content)
+    content = response.content
+    if not content.lstrip().lower().startswith(b"<!doctype html>"):
+        # A part of a page that htmx swaps in (e.g. a handout's state): checked inside
+        # the smallest valid page around it.
+        content = (
+            b'<!DOCTYPE html><html lang="en"><head><title>Part of a page</title></head>'
+            b"<body>" + content + b"</body></html>"
+        )
+    (folder / f"{name}.html").write_bytes(content)
     return True
 
 
