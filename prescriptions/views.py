@@ -16,6 +16,7 @@ from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from clinic.storage import private_file_response
+from exercises.dose import plural
 from exercises.selectors import get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
@@ -119,7 +120,11 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
         form = PrescriptionForm(instance=self.prescription)
         formset = ItemFormSet(instance=self.prescription, queryset=self.prescription.items.all())
         context = self.get_context_data(
-            form=form, formset=formset, added=getattr(self, "added", None)
+            form=form,
+            formset=formset,
+            added=getattr(self, "added", None),
+            # The templates box stays open after one of its own buttons.
+            templates_open=any(name in request.POST for name in TEMPLATE_BUTTONS),
         )
         return render(request, f"{self.template_name}#plan", context)
 
@@ -182,12 +187,12 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             if not request.POST.get("template"):
                 raise ValidationError("Choose a template first.")
             template = get_template_for(request.user, object_id(request.POST["template"]))
-            count = services.template_apply(prescription=rx, template=template, actor=actor)
-            messages.success(request, f"Added {count} exercises from “{template.name}”.")
+            appended = services.template_apply(prescription=rx, template=template, actor=actor)
+            _appended_message(request, appended, f"from “{template.name}”")
             return
         if "copy_previous" in request.POST:
-            count = services.prescription_copy_previous(prescription=rx, actor=actor)
-            messages.success(request, f"Added {count} exercises from the previous prescription.")
+            appended = services.prescription_copy_previous(prescription=rx, actor=actor)
+            _appended_message(request, appended, "from the previous prescription")
             return
         if "reorder" in request.POST:
             return  # The new order came with the form and is saved.
@@ -219,6 +224,18 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             templates=templates_for(self.request.user),
             **kwargs,
         )
+
+
+TEMPLATE_BUTTONS = ("apply_template", "copy_previous", "save_template")
+
+
+def _appended_message(request, appended, source: str) -> None:
+    """ "Added 3 exercises from …; already in the plan, left as they are: Chin tuck." """
+    added = plural(appended.added, "exercise")
+    text = f"Added {added} {source}." if appended.added else f"Nothing new {source}."
+    if appended.already:
+        text += f" Already in the plan, left as they are: {', '.join(appended.already)}."
+    (messages.success if appended.added else messages.info)(request, text)
 
 
 def object_id(value: str) -> int:

@@ -15,6 +15,7 @@ from prescriptions.models import (
 from prescriptions.services.programs import (
     DOSE_NAMES,
     Action,
+    Appended,
     _append_items,
     _audit,
     _copy_items,
@@ -94,17 +95,20 @@ def templates_load(*, entries: list) -> int:
 
 
 @transaction.atomic
-def template_apply(*, prescription: Prescription, template: ProgramTemplate, actor: Actor) -> int:
+def template_apply(
+    *, prescription: Prescription, template: ProgramTemplate, actor: Actor
+) -> Appended:
     """Append a template's exercises, with its doses and notes, to a draft. Returns how many.
 
-    Exercises retired since the template was made are left out.
+    Exercises retired since the template was made are left out, and so are those the
+    draft already has.
     """
     _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
-    count = _append_items(template.items.all(), prescription, start=_next_order(prescription))
+    appended = _append_items(template.items.all(), prescription, start=_next_order(prescription))
     if template.advice and not prescription.advice:
         Prescription.objects.filter(pk=prescription.pk).update(advice=template.advice)
     _audit(actor, prescription, Action.CHANGE, f"Draft: template {template.pk} applied")
-    return count
+    return appended
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ its own transaction, from the ``Actor`` it is given (see ``clinic.audit``).
 """
 
 import logging
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -214,16 +215,28 @@ def _copy_items(items, model, *, start: int = 0, **parent) -> int:
     return len(items)
 
 
-def _append_items(items, target: Prescription, *, start: int) -> int:
+class Appended(NamedTuple):
+    """What appending a template's or an earlier program's exercises did: how many it
+    added, and the names of those already in the plan, left as they are (not doubled)."""
+
+    added: int
+    already: list[str]
+
+
+def _append_items(items, target: Prescription, *, start: int) -> Appended:
     """Append a prescription's or template's items to a draft: only exercises that can
-    still be prescribed (retired ones stay on old handouts)."""
+    still be prescribed (retired ones stay on old handouts), and not those the draft
+    already has (its dose for them stays)."""
+    present = set(target.items.values_list("exercise_id", flat=True))
     published = [
         i
         for i in items.select_related("exercise")
         if i.exercise.status == Exercise.Status.PUBLISHED
     ]
-    _require_room(target.items.count(), len(published))
-    return _copy_items(published, PrescriptionItem, start=start, prescription=target)
+    new = [i for i in published if i.exercise_id not in present]
+    already = [i.exercise.name for i in published if i.exercise_id in present]
+    _require_room(len(present), len(new))
+    return Appended(_copy_items(new, PrescriptionItem, start=start, prescription=target), already)
 
 
 @transaction.atomic
@@ -254,7 +267,7 @@ def prescription_new_version(*, prescription: Prescription, actor: Actor) -> Pre
 
 
 @transaction.atomic
-def prescription_copy_previous(*, prescription: Prescription, actor: Actor) -> int:
+def prescription_copy_previous(*, prescription: Prescription, actor: Actor) -> Appended:
     """Append the exercises of the patient's most recent other prescription to a draft."""
     _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
     previous = (
@@ -266,6 +279,6 @@ def prescription_copy_previous(*, prescription: Prescription, actor: Actor) -> i
     )
     if previous is None:
         raise ValidationError("This patient has no earlier prescription to start from.")
-    count = _append_items(previous.items.all(), prescription, start=_next_order(prescription))
+    appended = _append_items(previous.items.all(), prescription, start=_next_order(prescription))
     _audit(actor, prescription, Action.CHANGE, f"Draft: exercises of prescription {previous.pk}")
-    return count
+    return appended

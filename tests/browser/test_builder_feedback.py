@@ -68,3 +68,23 @@ def test_a_draft_is_deleted_after_asking(page, live_server, demo):  # noqa: F811
     expect(page.get_by_text(f"Draft “{draft.title}” deleted.")).to_be_visible()
     assert page.url.endswith(draft.patient.get_absolute_url())
     assert not Prescription.objects.filter(pk=draft.pk).exists()
+
+
+def test_a_new_version_is_not_doubled_and_the_templates_box_stays_open(
+    page,
+    live_server,
+    demo,  # noqa: F811
+):
+    log_in(page, live_server)
+    issued = Prescription.objects.filter(status="issued").first()
+    page.goto(f"{live_server.url}{issued.get_absolute_url()}")
+    page.get_by_role("button", name="Change (new version)").click()
+    page.wait_for_load_state("load")
+    draft = Prescription.objects.get(supersedes=issued)
+    count = draft.items.count()
+    page.get_by_text("Templates", exact=True).click()
+    page.get_by_role("button", name="Add the exercises of").click()
+    expect(page.get_by_text("Already in the plan, left as they are:")).to_be_visible()
+    assert draft.items.count() == count
+    # The box the button sits in is still open for the next one.
+    expect(page.get_by_label("Start from a template")).to_be_visible()

@@ -1,5 +1,7 @@
 from django.urls import reverse
 
+from clinic.audit import Actor
+from prescriptions import services
 from prescriptions.models import Prescription
 from tests.helpers import pdf_text
 
@@ -238,6 +240,35 @@ def test_start_from_the_previous_prescription(alice_client, issued, alice):
     assert [i.exercise_id for i in rx.items.order_by("order")] == [
         i.exercise_id for i in issued.items.order_by("order")
     ]
+
+
+def test_a_new_version_copying_the_previous_one_does_not_double_it(alice_client, issued):
+    """A new version starts with the issued one's exercises; pressing "Add the exercises
+    of the previous prescription" there used to add every one of them a second time."""
+    alice_client.post(reverse("prescriptions:new_version", args=[issued.pk]))
+    rx = Prescription.objects.get(supersedes=issued)
+    before = [(i.exercise_id, i.reps) for i in rx.items.order_by("order")]
+    url = reverse("prescriptions:edit", args=[rx.pk])
+    response = alice_client.post(url, {**builder_data(rx), "copy_previous": ""}, follow=True)
+    assert [(i.exercise_id, i.reps) for i in rx.items.order_by("order")] == before
+    page = response.content.decode()
+    names = ", ".join(i.exercise.name for i in issued.items.order_by("order"))
+    assert "Nothing new from the previous prescription." in page
+    assert f"Already in the plan, left as they are: {names}." in page
+
+
+def test_a_template_adds_only_what_the_plan_lacks(alice_client, draft, alice):
+    template = services.template_save_from(prescription=draft, name="Hips", actor=Actor(alice))
+    first = draft.items.order_by("order").first()
+    first.delete()
+    url = reverse("prescriptions:edit", args=[draft.pk])
+    data = {**builder_data(draft), "apply_template": "", "template": str(template.pk)}
+    response = alice_client.post(url, data, follow=True)
+    exercises = [i.exercise_id for i in draft.items.all()]
+    assert sorted(exercises) == sorted(set(exercises))  # nothing twice
+    assert first.exercise_id in exercises
+    assert "Added 1 exercise from “Hips”." in response.content.decode()
+    assert "Already in the plan, left as they are:" in response.content.decode()
 
 
 def test_no_previous_prescription_is_a_clear_message(alice_client, patient, alice):

@@ -12,6 +12,7 @@ from clinic.models import AuditEntry
 from prescriptions import handouts, services
 from prescriptions.models import Handout, Prescription
 from prescriptions.services import previews, programs
+from tests.factories import ExerciseFactory, PrescriptionFactory
 from tests.helpers import pdf_text
 from tests.prescriptions.test_builder import builder_data
 
@@ -136,9 +137,10 @@ def test_a_program_holds_at_most_the_limit(settings, draft, alice, exercises):
     services.prescription_add_exercise(prescription=draft, exercise=exercises[0], actor=actor)
     with pytest.raises(ValidationError, match="at most 4 exercises. This one has 4, so it is full"):
         services.prescription_add_exercise(prescription=draft, exercise=exercises[1], actor=actor)
+    # Its own template adds nothing (its exercises are in the plan), so nothing doubles.
     template = services.template_save_from(prescription=draft, name="Four", actor=actor)
-    with pytest.raises(ValidationError, match="so it is full"):
-        services.template_apply(prescription=draft, template=template, actor=actor)
+    appended = services.template_apply(prescription=draft, template=template, actor=actor)
+    assert appended.added == 0 and len(appended.already) == 4
     assert draft.items.count() == 4
 
 
@@ -158,7 +160,12 @@ def test_a_template_apply_that_would_overflow_adds_nothing(settings, draft, alic
 
     settings.OPENHEP_MAX_ITEMS = 5
     actor = Actor(alice)
-    template = services.template_save_from(prescription=draft, name="Three", actor=actor)
+    other = PrescriptionFactory(patient=draft.patient, therapist=alice)
+    for n in range(3):
+        services.prescription_add_exercise(
+            prescription=other, exercise=ExerciseFactory(name=f"Other {n}"), actor=actor
+        )
+    template = services.template_save_from(prescription=other, name="Three", actor=actor)
     with pytest.raises(ValidationError, match="room for 2 more"):
         services.template_apply(prescription=draft, template=template, actor=actor)
     assert draft.items.count() == 3
