@@ -255,3 +255,16 @@ def test_any_page_number_shows_a_page(alice_client, patient, page):
     response = alice_client.post(reverse("patients:list"), {"q": "", "page": page})
     assert response.status_code == 200
     assert patient.last_name in response.content.decode()
+
+
+def test_the_record_says_when_a_handout_is_not_drawn_yet(alice_client, issued, patient):
+    from prescriptions.models import Handout
+
+    url = reverse("patients:detail", args=[patient.pk])
+    handout_url = reverse("prescriptions:handout", args=[issued.pk])
+    assert handout_url in alice_client.get(url).content.decode()
+    Handout.objects.filter(pk=issued.handout.pk).update(status=Handout.Status.PREPARING)
+    page = alice_client.get(url).content.decode()
+    assert "Preparing handout…" in page and handout_url not in page
+    Handout.objects.filter(pk=issued.handout.pk).update(status=Handout.Status.FAILED)
+    assert "Handout failed: see the program" in alice_client.get(url).content.decode()
