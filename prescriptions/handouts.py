@@ -193,14 +193,54 @@ def warm_up() -> None:
     gc.freeze()
 
 
+# A picture's shape, its width over its height: under 0.9 an upright figure, then a
+# squarish one, a wide one, and from 2.8 a figure lying down.
+SHAPES = ((0.9, "tall"), (1.6, "square"), (2.8, "wide"))
+# A card with fewer words than this (``card_words``) prints its picture a size larger
+# (handout.css, ``.roomy``). Past it the text runs on under a larger picture anyway, so
+# the picture would only add height: the library's longest cards (about 800 to 980) get
+# the smaller size, short ones such as the pelvic tilt or the clamshell (about 700) the
+# larger one.
+ROOMY_BELOW = 780
+# The part of a line a step leaves empty after its last word, on average, in characters.
+LINE_END = 45
+
+
+def card_words(item: dict) -> int:
+    """About how many characters of text a card prints, counting a step's unfilled line
+    end and half of "Remember" and "Take care" (they sit side by side)."""
+    reminders = " ".join([*item.get("cues", []), *item.get("cautions", [])])
+    return (
+        len(item.get("setup", ""))
+        + sum(len(step) + LINE_END for step in item.get("steps", []))
+        + len(item.get("note", ""))
+        + len(reminders) // 2
+    )
+
+
+def figure_class(item: dict, *, large_print: bool = False) -> str:
+    """The picture's classes on its card: its shape, and ``roomy`` for a card of few words."""
+    aspect = (item.get("image") or {}).get("aspect")
+    if not aspect:
+        return "shape-unknown"
+    shape = next((name for below, name in SHAPES if aspect < below), "long")
+    roomy = not large_print and card_words(item) < ROOMY_BELOW
+    return f"shape-{shape} roomy" if roomy else f"shape-{shape}"
+
+
 def render_html(
     snapshot: dict, *, draft: bool, mark: str = "DRAFT – not yet issued", program_url: str = ""
 ) -> str:
     """``program_url`` is the patient's page (``prescriptions.links``): printed as a QR code
     on the first page, and kept out of the snapshot, which is stored."""
+    large_print = bool(snapshot.get("large_print"))
+    cards = [
+        {"item": item, "figure": figure_class(item, large_print=large_print)}
+        for item in snapshot.get("items", [])
+    ]
     return render_to_string(
         "handouts/prescription.html",
-        {"h": snapshot, "draft": draft, "mark": mark, "program_url": program_url},
+        {"h": snapshot, "cards": cards, "draft": draft, "mark": mark, "program_url": program_url},
     )
 
 

@@ -46,13 +46,13 @@ LONGEST = [
 ]
 NOTE = "Keep it gentle this week; we will progress it at your next visit."
 
-# Pages at most, with the log. The goals were 5 -> 2 and 10 -> 4: ordinary programs come
-# close (docs/handouts.md); with these, the longest texts, 5 exercises take 3 pages and on
-# Letter 10 take 5. Cards are 70-97 mm tall here, so a page ends where the next card no
-# longer fits: a few lines more in one exercise can move a card and add a page.
+# Pages at most, with the log. The goals: 5 exercises and the log on 2 pages, 10 on 4,
+# on A4 and on US Letter, even with these, the library's longest texts. Cards are 66-82 mm
+# tall here, so a page ends where the next card no longer fits: a few lines more in one
+# exercise can move a card and add a page.
 CAPS = {
-    "A4": {1: 1, 3: 2, 5: 3, 8: 4, 10: 4, 20: 8},
-    "letter": {1: 1, 3: 2, 5: 3, 8: 4, 10: 5, 20: 9},
+    "A4": {1: 1, 3: 2, 5: 2, 8: 3, 10: 4, 20: 7},
+    "letter": {1: 1, 3: 2, 5: 2, 8: 4, 10: 4, 20: 8},
 }
 
 
@@ -141,7 +141,7 @@ def test_cards_pack_two_or_three_to_a_page_and_the_log_follows_them(program, pap
     assert all(counts[n] <= cap for n, cap in CAPS[paper].items()), counts
     # The log is not sent to a page of its own when it fits under the last card.
     assert counts[1] == 1
-    assert log_beside_last_card[1] and log_beside_last_card[3]
+    assert log_beside_last_card[1] and log_beside_last_card[5]
 
 
 def test_qr_codes_on_a_packed_page_still_decode(program):
@@ -164,14 +164,11 @@ def test_large_print_keeps_one_exercise_to_a_page(program, paper):
     assert pages[-1].startswith("Your exercise log")
 
 
-# 5 exercises met the goal of 2 pages with this header until the first page also carried
-# the patient page's code (about 10 mm): its three cards had filled it exactly, so the
-# third now starts page 2 and the log takes a third page. The docs' example (a shorter
-# header) still prints on 2 (docs/handouts.md).
+@pytest.mark.parametrize("paper", ["A4", "letter"])
 @pytest.mark.parametrize(
-    ("name", "goal"), [("3-exercises", 2), ("5-exercises", 3), ("10-exercises", 4)]
+    ("name", "goal"), [("3-exercises", 2), ("5-exercises", 2), ("10-exercises", 4)]
 )
-def test_ordinary_programs_meet_the_page_goals_on_a4(db, settings, alice, patient, name, goal):
+def test_ordinary_programs_meet_the_page_goals(db, settings, alice, patient, name, goal, paper):
     """The goals of the layout (5 exercises and the log on 2 pages, 10 on 4), for the
     programs of the docs' examples: a note on the second exercise, a video on the third."""
     from prescriptions.management.commands.handout_examples import EXAMPLES
@@ -185,7 +182,7 @@ def test_ordinary_programs_meet_the_page_goals_on_a4(db, settings, alice, patien
         note_at=lambda order: order == 1,
         video_at=lambda order: order == 2,
     )
-    _shown, pdf = handout(snapshot, len(slugs))
+    _shown, pdf = handout(snapshot, len(slugs), paper=paper)
     pages = page_texts(pdf)
     assert len(pages) <= goal
     assert "Your exercise log" in pages[-1]
