@@ -268,11 +268,19 @@ class InvitationForm(forms.ModelForm):
         )
 
     def _open_invitation(self, email) -> Invitation | None:
-        if not isinstance(email, str) or not email.strip():
+        """An unanswered invitation to this address whose link still works. Read before
+        the form is validated, so what was posted is checked here first (a NUL byte
+        would reach PostgreSQL, which refuses it)."""
+        if not isinstance(email, str) or "\x00" in email or not email.strip():
+            return None
+        if len(email) > Invitation._meta.get_field("email").max_length:
             return None
         return (
             self.clinic.invitations.filter(
-                email__iexact=email.strip(), accepted_at=None, cancelled_at=None
+                email__iexact=email.strip(),
+                accepted_at=None,
+                cancelled_at=None,
+                expires_at__gt=timezone.now(),
             )
             .order_by("-created_at")
             .first()

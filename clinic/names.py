@@ -102,6 +102,8 @@ def name_contains(field: str, typed: str) -> Q:
 def name_equals(field: str, typed: str) -> Q:
     """The field's name, folded, is what was typed, folded; the same cheap LIKE first."""
     wanted = fold(typed)
+    if not wanted:  # Only punctuation: it names nobody.
+        return Q(pk__in=[])
     return Q(Like(Lower(field), Value(_in_order(wanted)))) & Q(
         Like(folded(field), Value("".join(map(_like_literal, wanted))))
     )

@@ -17,7 +17,15 @@ from patientpage.loop import last_activity
 
 PHONE_MARKS = (" ", "-", "(", ")", "+", ".", "/")
 # Typed dates are read day first, as Australian clinics write them.
-DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%y", "%d.%m.%y")
+DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%Y-%m-%d",
+    "%d/%m/%y",
+    "%d.%m.%y",
+    "%d-%m-%y",
+)
 
 
 def phone_digits(field: str):
@@ -37,7 +45,9 @@ def typed_date(word: str) -> datetime.date | None:
             day = datetime.datetime.strptime(word, format_).date()
         except ValueError:
             continue
-        if day > timezone.localdate():
+        # Only a two-digit year is moved back a century: "03/04/2030" is a typo to show
+        # as typed (finding nobody), not 1930.
+        if day > timezone.localdate() and format_.endswith("%y"):
             try:
                 day = day.replace(year=day.year - 100)
             except ValueError:  # 29 February 2000 - 100 years: no such day

@@ -414,3 +414,21 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch):
         thread.join()
     assert sorted(outcomes) == ["ValidationError", "demoted"]
     assert Membership.objects.filter(clinic=clinic, role=Membership.Role.ADMIN).count() == 1
+
+
+def test_an_invitation_with_a_nul_byte_is_refused_not_a_500(clinic_admin_client):
+    response = invite(clinic_admin_client, email="a\x00@clinic.example")
+    assert response.status_code == 200
+    assert not Invitation.objects.exists()
+
+
+def test_an_expired_invitation_is_replaced_without_asking(clinic_admin_client):
+    import datetime
+
+    from django.utils import timezone
+
+    invite(clinic_admin_client, email="late@clinic.example")
+    Invitation.objects.update(expires_at=timezone.now() - datetime.timedelta(days=1))
+    response = invite(clinic_admin_client, email="late@clinic.example")
+    assert response.status_code == 302
+    assert Invitation.objects.filter(cancelled_at=None).count() == 1

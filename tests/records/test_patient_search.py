@@ -129,6 +129,10 @@ def test_the_readers():
     assert typed_date(f"1/1/{this_year:02d}").year == timezone.localdate().year
     assert typed_date(f"1/1/{(this_year + 1) % 100:02d}").year <= timezone.localdate().year
     assert typed_date("obrien") is None
+    # Day first with a hyphen and a two-digit year, as the docstring promises.
+    assert typed_date("3-4-80") == datetime.date(1980, 4, 3)
+    # A four-digit year in the future is a typo shown as typed, not moved to 1930.
+    assert typed_date("03/04/2030") == datetime.date(2030, 4, 3)
     assert national_number("61400111222") == "400111222"
     assert national_number("0400111222") == "400111222"
     assert national_number("0061400111222") == "400111222"
