@@ -273,7 +273,7 @@ class InvitationForm(forms.ModelForm):
         would reach PostgreSQL, which refuses it)."""
         if not isinstance(email, str) or "\x00" in email or not email.strip():
             return None
-        if len(email) > Invitation._meta.get_field("email").max_length:
+        if len(email) > (Invitation._meta.get_field("email").max_length or 254):
             return None
         return (
             self.clinic.invitations.filter(
