@@ -127,11 +127,15 @@ def message_id(delivery: Delivery, from_address: str) -> str:
     return f"<openhep.delivery.{delivery.pk}.{key}@{domain}>"
 
 
-def claimable(now) -> Q:
+def due_or_lease_over(now, *, waiting, working) -> Q:
+    """Rows waiting (``waiting`` statuses) whose time has come, and rows being worked on
+    (``working``) whose claim's lease ran out (a worker died): what a worker may claim."""
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    return (Q(status__in=Delivery.PENDING) & due) | (
-        Q(status=Delivery.Status.SENDING) & Q(next_attempt_at__lt=now)
-    )
+    return (Q(status__in=waiting) & due) | (Q(status=working) & Q(next_attempt_at__lt=now))
+
+
+def claimable(now) -> Q:
+    return due_or_lease_over(now, waiting=Delivery.PENDING, working=Delivery.Status.SENDING)
 
 
 def claim(delivery_id: int) -> Delivery | None:
@@ -234,9 +238,8 @@ RENDER_LEASE = datetime.timedelta(seconds=settings.OPENHEP_HANDOUT_LEASE_SECONDS
 
 
 def handout_claimable(now) -> Q:
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    return (Q(status=Handout.Status.PREPARING) & due) | (
-        Q(status=Handout.Status.RENDERING) & Q(next_attempt_at__lt=now)
+    return due_or_lease_over(
+        now, waiting=[Handout.Status.PREPARING], working=Handout.Status.RENDERING
     )
 
 

@@ -4,9 +4,10 @@ program" drafts otherwise pile up on the patient's record and the dashboard)."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from clinic.audit import Actor, audit_record
-from clinic.models import AuditEntry
+from clinic.audit import Actor
+from exercises.dose import plural
 from prescriptions.models import Prescription
+from prescriptions.services.programs import Action, _audit
 
 
 @transaction.atomic
@@ -19,11 +20,5 @@ def prescription_delete_draft(*, prescription: Prescription, actor: Actor) -> No
             "Only a draft can be deleted. An issued program stays on the patient's record."
         )
     count = locked.items.count()
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.CHANGE,
-        patient=locked.patient,
-        target=f"prescription {locked.pk}",
-        detail=f"Deleted the draft ({count} exercise{'s' if count != 1 else ''})",
-    )
+    _audit(actor, locked, Action.CHANGE, f"Deleted the draft ({plural(count, 'exercise')})")
     locked.delete()
