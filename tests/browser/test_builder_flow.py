@@ -180,3 +180,35 @@ def test_five_exercises_in_under_25_interactions(page, live_server, library):
     expect(page.get_by_text("Prescription issued.")).to_be_visible()
     assert Prescription.objects.get(patient__last_name="Quick").items.count() == 5
     assert t.count < 25, t.count
+
+
+def test_five_exercises_for_an_existing_patient_in_fewer_than_19_interactions(
+    page, live_server, library
+):
+    """The issue's path, counted from the dashboard: find a patient already on file, start
+    a program, add five exercises, issue. Nineteen interactions before; every click and
+    every typed field counts (signing in does not)."""
+    t = Therapist(page, live_server)
+    t.log_in()
+    t.click(page.get_by_role("link", name="Patients"))
+    t.fill(page.get_by_label("Search patients"), "raman")
+    t.click(page.get_by_role("link", name="Raman, Priya"))
+    t.click(page.get_by_role("button", name="New prescription"))
+    expect(page.get_by_role("heading", name="Program for Priya Raman")).to_be_visible()
+    page.wait_for_load_state("load")
+    wanted = {
+        "psoas": "Standing psoas stretch",
+        "bridge": "Glute bridge",
+        "dead bug": "Dead bug",
+        "clamshell": "Clamshell",
+        "chin tuck": "Chin tuck",
+    }
+    for query, name in wanted.items():
+        t.search(query)
+        wait_for_results(page, name)
+        t.add(name)
+    t.click(page.get_by_role("button", name="Save and issue"))
+    expect(page.get_by_text("Prescription issued.")).to_be_visible()
+    rx = Prescription.objects.get(patient__last_name="Raman", status="issued")
+    assert [item.exercise.name for item in rx.items.order_by("order")] == list(wanted.values())
+    assert t.count < 19, t.count

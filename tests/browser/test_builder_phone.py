@@ -8,8 +8,7 @@ from tests.browser.test_foundation_flow import demo, log_in  # noqa: F401 (fixtu
 
 
 def test_the_plan_reads_whole_on_a_phone(browser, live_server, demo, axe):  # noqa: F811
-    # axe-core is injected as an inline script, so this context lets it past the CSP.
-    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     log_in(page, live_server)
     draft = Prescription.objects.filter(status="draft", items__isnull=False).distinct().first()

@@ -63,8 +63,7 @@ def library(people):
 
 
 def test_the_curators_pages_meet_wcag_22_aa(browser, live_server, library, axe):
-    """axe-core on the admin pages a curator works in, at desk and phone widths (axe is
-    injected as an inline script, so these contexts let it past the CSP). Django's
+    """axe-core on the admin pages a curator works in, at desk and phone widths. Django's
     two-box filter, its autocomplete search and the inline tables' unnamed boxes
     failed here before."""
     exercise = Exercise.objects.filter(steps__isnull=False, images__isnull=False).first()
@@ -79,7 +78,7 @@ def test_the_curators_pages_meet_wcag_22_aa(browser, live_server, library, axe):
         "/admin/prescriptions/programtemplate/add/",
     ]
     for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
-        context = browser.new_context(viewport=viewport, bypass_csp=True)
+        context = browser.new_context(viewport=viewport)
         scan = context.new_page()
         log_in(scan, live_server, "curator@site.example", "/admin/")
         for path in pages:

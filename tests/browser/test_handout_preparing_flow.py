@@ -10,9 +10,8 @@ from tests.browser.test_foundation_flow import demo, log_in  # noqa: F401 (fixtu
 
 
 def scan(browser, live_server, axe, path) -> list[str]:
-    """axe-core on one page at phone width (axe is injected as an inline script: this
-    context lets it past the CSP)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    """axe-core on one page at phone width."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     log_in(page, live_server)
     page.goto(f"{live_server.url}{path}")

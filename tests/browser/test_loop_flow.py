@@ -51,12 +51,11 @@ def test_turn_off_the_page_asks_first(page, live_server, demo):  # noqa: F811
 
 
 def test_the_loop_pages_meet_wcag_22_aa(browser, live_server, demo, axe):  # noqa: F811
-    """axe-core on every page the loop adds to, at desk and phone widths (axe is injected
-    as an inline script, so these contexts let it past the CSP)."""
+    """axe-core on every page the loop adds to, at desk and phone widths."""
     rx = Prescription.objects.get(title="Hip flexors and lower back", status="issued")
     pages = ["/", rx.get_absolute_url(), rx.patient.get_absolute_url(), "/patients/"]
     for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
-        context = browser.new_context(viewport=viewport, bypass_csp=True)
+        context = browser.new_context(viewport=viewport)
         scan = context.new_page()
         log_in(scan, live_server)
         for path in pages:

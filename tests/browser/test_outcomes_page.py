@@ -35,8 +35,7 @@ def asked(transactional_db, issued, alice):
 
 @pytest.fixture
 def phone(browser):
-    # axe is injected as an inline script: this context lets it past the CSP.
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -122,9 +121,7 @@ def test_answer_two_questionnaires_then_see_progress_move(live_server, asked, ph
     # The therapist, at a desk, sees the same scores on Jordan's record: a chart per
     # measure with both points, the change, and the verdict against the minimal
     # important change.
-    desk = page.context.browser.new_context(
-        viewport={"width": 1280, "height": 900}, bypass_csp=True
-    )
+    desk = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
     staff = desk.new_page()
     staff.goto(f"{live_server.url}/accounts/login/")
     staff.get_by_label("Email", exact=True).fill("alice@clinic.example")

@@ -19,8 +19,7 @@ def demo(transactional_db):
 
 def test_staff_changes_ask_first(browser, live_server, demo, axe):
     base = live_server.url
-    # axe-core is injected as an inline script, so this context lets it past the CSP.
-    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Email", exact=True).fill("admin@clinic.example")
