@@ -14,6 +14,7 @@ from clinic.models import Patient
 from clinic.names import Translate, fold, name_contains
 from clinic.selectors import patient_list
 from patientpage.loop import last_activity
+from prescriptions.models import Prescription
 
 PHONE_MARKS = (" ", "-", "(", ")", "+", ".", "/")
 # Typed dates are read day first, as Australian clinics write them.
@@ -116,9 +117,6 @@ def patient_search(*, user, query: str = "", archived: bool = False) -> QuerySet
     return patients.filter(reduce(and_, (_word_filter(word) for word in read.words)))
 
 
-ISSUE_SAVE = datetime.timedelta(minutes=1)
-
-
 @dataclass(frozen=True)
 class Activity:
     at: datetime.datetime
@@ -127,8 +125,10 @@ class Activity:
 
 def with_list_details(patients) -> list[Patient]:
     """The patients of one page, each with ``prescription_count`` and ``activity``: the
-    latest of a program issued, a program changed and a session the patient logged
-    (page or paper), or None. Two grouped queries for the page's rows, whatever its size."""
+    latest of a program issued, a draft changed and a session the patient logged (page
+    or paper), or None. Two grouped queries for the page's rows, whatever its size.
+    Each is its own program's time: an old program replaced by a newer version is not
+    "changed", and a draft saved after another program's issue is not that issue."""
     rows = list(patients)
     ids = [patient.pk for patient in rows]
     programs: dict[int, dict] = {
@@ -137,7 +137,10 @@ def with_list_details(patients) -> list[Patient]:
         .annotate(
             count=Count("prescriptions"),
             issued=Max("prescriptions__issued_at"),
-            changed=Max("prescriptions__updated_at"),
+            changed=Max(
+                "prescriptions__updated_at",
+                filter=Q(prescriptions__status=Prescription.Status.DRAFT),
+            ),
         )
         .values("pk", "count", "issued", "changed")
     }
@@ -146,12 +149,10 @@ def with_list_details(patients) -> list[Patient]:
         program = programs.get(patient.pk, {})
         patient.prescription_count = program.get("count", 0)
         known = []
+        if program.get("issued"):
+            known.append(Activity(program["issued"], "Program issued"))
         if program.get("changed"):
-            # Issuing saves the program a moment after its issue time: that is the issue.
-            issued = program["issued"] and program["changed"] - program["issued"] < ISSUE_SAVE
-            known.append(
-                Activity(program["changed"], "Program issued" if issued else "Program changed")
-            )
+            known.append(Activity(program["changed"], "Program changed"))
         if patient.pk in sessions:
             known.append(Activity(sessions[patient.pk], "Session logged"))
         patient.activity = max(known, key=lambda activity: activity.at) if known else None

@@ -257,3 +257,27 @@ def test_a_search_reads_the_clinics_name_index(alice, people, charlie):
     # tests/test_list_indexes.py).
     for query in ("obrien", "3/4/1980", "0400 111 222", "jose 1975-12-01"):
         assert "patient_clinic_name_idx" in plan(patient_search(user=alice, query=query)[:25])
+
+
+def test_activity_is_each_programs_own_time(clinic, alice, people):
+    """A draft saved seconds after another program's issue is "changed", not "issued";
+    an issued program replaced later is still its issue, not a change."""
+    obrien, smith, _ = Patient.objects.filter(clinic=clinic).order_by("last_name")
+    now = timezone.now()
+    issued = PrescriptionFactory(patient=obrien, therapist=alice)
+    Prescription.objects.filter(pk=issued.pk).update(status="issued", issued_at=now)
+    draft = PrescriptionFactory(patient=obrien, therapist=alice)
+    Prescription.objects.filter(pk=draft.pk).update(updated_at=now + datetime.timedelta(seconds=20))
+    old = PrescriptionFactory(patient=smith, therapist=alice)
+    Prescription.objects.filter(pk=old.pk).update(
+        status="superseded",
+        issued_at=now - datetime.timedelta(days=9),
+        updated_at=now - datetime.timedelta(days=2),
+    )
+    rows = {p.last_name: p for p in with_list_details(Patient.objects.filter(clinic=clinic))}
+    assert rows["O'Brien"].activity == Activity(
+        now + datetime.timedelta(seconds=20), "Program changed"
+    )
+    assert rows["Smith-Jones"].activity == Activity(
+        now - datetime.timedelta(days=9), "Program issued"
+    )
