@@ -192,13 +192,20 @@ def term_filter(term: Term) -> Q:
         return Q(pk__in=[])  # punctuation alone ("%", "(") starts no word
     matches = []
     for alternative in term.alternatives:
+        # A phrase's words are tested one by one: the text may part them with two
+        # spaces or a line break, which the regular expression below allows.
+        words = alternative.text.split(" ")
         if connection.vendor == "postgresql":
-            substring = Q(search_text__icontains=alternative.text)
+            substring = reduce(and_, (Q(search_text__icontains=word) for word in words))
         else:
             # Without an index, four short tests beat one on the joined text: a
             # match in the name skips the other three.
             substring = reduce(
-                or_, (Q(**{f"{field}__icontains": alternative.text}) for field in SEARCH_FIELDS)
+                and_,
+                (
+                    reduce(or_, (Q(**{f"{field}__icontains": word}) for field in SEARCH_FIELDS))
+                    for word in words
+                ),
             )
         word_start = Q(search_text__iregex=_pattern(alternative))
         if not alternative.whole_word and connection.vendor != "postgresql":

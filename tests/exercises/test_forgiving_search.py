@@ -264,3 +264,11 @@ def test_any_text_is_a_search_not_an_error(library, query):
     names = [e.name for e in page.object_list]
     if not page.corrected_from:
         assert names == found(query)
+
+
+@pytest.mark.parametrize("written", ["low  back ache", "low\nback ache", "lower\tback ache"])
+def test_a_phrase_matches_whatever_its_spacing(db, written):
+    """Curators type double spaces and line breaks; "low back" still finds the text."""
+    ExerciseFactory(name="Pelvic tilt", aliases="", summary="Tilting.", indications=written)
+    assert found("low back") == ["Pelvic tilt"]
+    assert found("lumbar") == ["Pelvic tilt"]
