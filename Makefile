@@ -16,7 +16,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=$${SECRET_KEY:-tests-only-not-secret}
 # Commands a developer runs by hand: development mode unless DEBUG is set.
 DEV_ENV := DEBUG=$${DEBUG:-1} EMAIL_URL=$${EMAIL_URL:-file://$(CURDIR)/var/mail}
 
-.PHONY: help install run test test-browser lint format bench clean
+.PHONY: help install run test test-browser lint format bench screenshots clean
 
 help: ## list the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z.-]+:.*## / { printf "make %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -78,6 +78,9 @@ format: install ## rewrite Python (ruff) and templates (djlint) in the house sty
 
 bench: install ## run the benchmarks (bench/README.md)
 	@DATABASE_URL="$(DATABASE_URL)" $(PY) -m bench.run
+
+screenshots: install ## take the README's screenshots again (docs/screenshots/, Chromium)
+	@$(PY) docs/screenshots/take.py
 
 clean: ## remove the installed tools, the virtualenv and the caches (never .env or var/)
 	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
