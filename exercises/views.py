@@ -68,6 +68,7 @@ class FavouriteView(ClinicStaffMixin, View):
                 "exercise": exercise,
                 "favourite_ids": {exercise.pk} if on else set(),
                 "next": request.POST.get("next", ""),
+                "labelled": request.POST.get("labelled") == "1",
             }
             return render(request, "exercises/partials/favourite.html", context)
         back = request.POST.get("next", "")
