@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from exercises.models import Exercise
+from exercises.models import Exercise, Favourite
 from prescriptions.models import Prescription, PrescriptionItem
 from tests.browser.test_foundation_flow import demo, log_in  # noqa: F401 (fixture)
 
@@ -33,8 +33,6 @@ def last_in_library() -> Exercise:
 
 
 def test_a_favourite_is_starred_and_ranks_first(browser, page, live_server, demo, axe):  # noqa: F811
-    from exercises.models import Favourite  # noqa: PLC0415 (new with this test)
-
     log_in(page, live_server)
     exercise = last_in_library()
     page.goto(f"{live_server.url}{exercise.get_absolute_url()}")
@@ -96,6 +94,18 @@ def test_recently_used_exercises_are_one_press_away(page, live_server, demo):  #
     # The chip says so at once, and keeps the focus for the next press.
     pressed = recent.get_by_role("button", name=f"In plan, add again: {used[0]}")
     expect(pressed).to_be_focused()
+    # A library card of an exercise the row also shows (a favourite, so it is on the first
+    # page): its press restyles the card's own button, not the chip's.
+    second = used[1]
+    Favourite.objects.create(user=draft.therapist, exercise=Exercise.objects.get(name=second))
+    page.reload()
+    card = page.locator("#library-results .exercise-card").first
+    expect(card.get_by_role("heading")).to_have_text(second)
+    card.get_by_role("button", name=f"Add to plan ({second})").click()
+    expect(card.get_by_role("button", name=f"In plan · add again ({second})")).to_have_class(
+        re.compile(r"\bbtn-outline-success\b")
+    )
+    expect(recent.get_by_role("button", name=f"In plan, add again: {second}")).to_be_visible()
     # Typing a search puts the results first: the row goes.
     page.get_by_label("Search exercises").fill("bridge")
     expect(recent).to_be_hidden()
