@@ -59,6 +59,13 @@ def test_htmx_gets_the_star_back_pressed(alice_client, library):
     assert response.status_code == 200
     assert 'aria-pressed="true"' in page and "Remove Wall sit from favourites" in page
     assert 'name="on" value="0"' in page and 'value="/exercises/"' in page
+    # The exercise page's star keeps its word after the swap.
+    response = alice_client.post(
+        url, {"on": "0", "labelled": "1", "next": "/x/"}, headers={"HX-Request": "true"}
+    )
+    page = response.content.decode()
+    assert "☆ Favourite" in page and 'name="labelled"' in page
+    assert 'aria-pressed="false"' in page
 
 
 def test_the_star_on_the_exercise_page_and_the_cards(alice_client, alice, library):
