@@ -163,7 +163,7 @@ def _select(label: str) -> forms.ChoiceField:
 
 class LibrarySearchForm(forms.Form):
     """The library's search box and filters, read from the query string
-    (``?q=…&region=…&category=…&equipment=…&position=…&page=…``).
+    (``?q=…&region=…&category=…&equipment=…&position=…&favourites=on&page=…``).
 
     A value that names nothing (an old link, an edited URL) is an error shown
     beside its field and is left out of the search: never a 500, and the
@@ -190,6 +190,8 @@ class LibrarySearchForm(forms.Form):
     category = _select("Category")
     equipment = _select("Equipment")
     position = _select("Position")
+    # Only the exercises the user starred (exercises.favourites).
+    favourites = forms.BooleanField(label="Favourites only", required=False)
     # Carried by the page links, not by the form: a new search starts at page 1.
     # Not a number reads as page 1, as Paginator.get_page reads it.
     page = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -228,6 +230,16 @@ class LibrarySearchForm(forms.Form):
         return getattr(self, "cleaned_data", {}).get("page")
 
     @property
+    def favourites_only(self) -> bool:
+        self.is_valid()
+        return bool(getattr(self, "cleaned_data", {}).get("favourites"))
+
+    @property
     def is_filtered(self) -> bool:
         """Anything typed or chosen, valid or not (so there is something to clear)."""
-        return any(self.data.get(name) for name in self.TERMS)
+        return any(self.data.get(name) for name in (*self.TERMS, "favourites"))
+
+    @property
+    def is_searching(self) -> bool:
+        """Words in the search box: the builder then shows its results alone."""
+        return bool(self.data.get("q", "").strip())

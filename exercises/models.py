@@ -296,3 +296,20 @@ def is_known_video_host(host: str) -> bool:
     return any(
         host == known or host.endswith("." + known) for known in settings.OPENHEP_VIDEO_HOSTS
     )
+
+
+class Favourite(models.Model):
+    """An exercise a staff member starred, to find it first in the builder's library.
+    Theirs alone (not the clinic's), and no patient data: not audited."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="favourited")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "exercise"], name="favourite_once")]
+
+    def __str__(self):
+        return f"{self.exercise} ★ {self.user}"

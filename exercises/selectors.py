@@ -3,6 +3,7 @@ from django.db.models import Count, Prefetch, QuerySet, Window
 from django.shortcuts import get_object_or_404
 
 from clinic.access import clinic_of
+from exercises.favourites import with_favourites
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 from exercises.search import corrected_query, matching
 
@@ -22,8 +23,13 @@ def exercise_search(
     category: str = "",
     equipment: str = "",
     position: str = "",
+    user=None,
+    favourites_only: bool = False,
 ) -> QuerySet[Exercise]:
     """Published exercises a clinic may prescribe, best matches first.
+
+    Given a ``user``, their favourites come first while no words are searched for
+    (a search keeps its relevance order), and ``favourites_only`` shows only those.
 
     Every word must start a word of the name, aliases, summary or indications
     (so a partial word like "psoa" still finds, and "hip" does not find
@@ -42,13 +48,15 @@ def exercise_search(
         exercises = exercises.filter(equipment__slug=equipment)
     if position:
         exercises = exercises.filter(position=position)
+    if user is not None:
+        exercises = with_favourites(exercises, user, only=favourites_only, first=not query)
     # No distinct(): each filter matches one region, category or piece of equipment,
     # so the joins never repeat an exercise (and DISTINCT doubled the query's cost).
     return exercises.prefetch_related("regions", "categories", _main_images())
 
 
 def exercise_search_page(
-    *, clinic, number=None, per_page: int = 24, query: str = "", **filters: str
+    *, clinic, number=None, per_page: int = 24, query: str = "", **filters
 ) -> Page:
     """One page of ``exercise_search``, as ``Paginator.get_page(number)`` gives it.
 
@@ -79,7 +87,7 @@ def exercise_search_page(
     return page
 
 
-def _search_page(*, clinic, number, per_page: int, query: str, **filters: str) -> Page:
+def _search_page(*, clinic, number, per_page: int, query: str, **filters) -> Page:
     exercises = exercise_search(clinic=clinic, query=query, **filters)
     paginator = Paginator(exercises, per_page)
     if not query.split():

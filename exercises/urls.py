@@ -9,4 +9,5 @@ urlpatterns = [
     path("<slug:slug>/", views.ExerciseDetailView.as_view(), name="detail"),
     path("<slug:slug>/edit/", views.ClinicExerciseUpdateView.as_view(), name="edit"),
     path("<slug:slug>/copy/", views.ExerciseCopyView.as_view(), name="copy"),
+    path("<slug:slug>/favourite/", views.FavouriteView.as_view(), name="favourite"),
 ]

@@ -3,11 +3,13 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import cache_control
 from django.views.generic import FormView, TemplateView
 
 from clinic.access import ClinicStaffMixin
+from exercises.favourites import favourite_ids, favourite_set, is_favourite
 from exercises.forms import ExerciseForm, LibrarySearchForm
 from exercises.models import Exercise, is_known_video_host, video_signature_accepted
 from exercises.selectors import exercise_search_page, get_clinic_exercise_for, get_exercise_for
@@ -23,6 +25,8 @@ def search_page(request, clinic, per_page: int = 24):
         number=form.page_number,
         per_page=per_page,
         query=terms.pop("q"),
+        user=request.user,
+        favourites_only=form.favourites_only,
         **terms,
     )
     return form, page
@@ -33,7 +37,12 @@ class ExerciseListView(ClinicStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         search_form, page = search_page(self.request, self.clinic)
-        return super().get_context_data(search_form=search_form, page=page, **kwargs)
+        return super().get_context_data(
+            search_form=search_form,
+            page=page,
+            favourite_ids=favourite_ids(self.request.user),
+            **kwargs,
+        )
 
 
 class ExerciseDetailView(ClinicStaffMixin, TemplateView):
@@ -41,7 +50,33 @@ class ExerciseDetailView(ClinicStaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         exercise = get_exercise_for(self.request.user, kwargs["slug"])
-        return super().get_context_data(exercise=exercise, **kwargs)
+        favourite = {exercise.pk} if is_favourite(self.request.user, exercise) else set()
+        return super().get_context_data(exercise=exercise, favourite_ids=favourite, **kwargs)
+
+
+class FavouriteView(ClinicStaffMixin, View):
+    """The star on an exercise: ``on=1`` stars it, ``on=0`` unstars it. htmx gets the
+    star back (its button keeps the focus); a plain post goes back where it came from."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, slug):
+        exercise = get_exercise_for(request.user, slug)
+        on = favourite_set(user=request.user, exercise=exercise, on=request.POST.get("on") == "1")
+        if request.htmx:
+            context = {
+                "exercise": exercise,
+                "favourite_ids": {exercise.pk} if on else set(),
+                "next": request.POST.get("next", ""),
+                "labelled": request.POST.get("labelled") == "1",
+            }
+            return render(request, "exercises/partials/favourite.html", context)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = exercise.get_absolute_url()
+        return redirect(back)
 
 
 class ClinicExerciseCreateView(ClinicStaffMixin, FormView):

@@ -1,13 +1,13 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.access import clinic_of
 from exercises.illustrations import picture_aspect
-from exercises.models import ExerciseImage, ExerciseStep, video_signature
+from exercises.models import Exercise, ExerciseImage, ExerciseStep, video_signature
 from exercises.wording import fill
 from outcomes.models import Schedule
 from outcomes.selectors import measures_for
@@ -85,6 +85,30 @@ def recent_prescriptions(*, user, limit: int = 15) -> QuerySet[Prescription]:
         .filter(therapist=user)
         .select_related("patient")
         .order_by("-updated_at", "-pk")[:limit]
+    )
+
+
+# How many of a therapist's programs "Recently used" looks into (the latest changed):
+# enough for a week's patients, and a bounded read however long they have worked here.
+RECENT_PROGRAMS = 30
+
+
+def recently_used(*, user, limit: int = 8) -> list[Exercise]:
+    """The last ``limit`` distinct exercises ``user`` put in a program of their clinic,
+    latest first, that can still be prescribed (published, the shared library or the
+    clinic's own). One query; it reads only their ``RECENT_PROGRAMS`` latest programs."""
+    clinic = clinic_of(user)
+    programs = (
+        Prescription.objects.filter(clinic=clinic, therapist=user)
+        .order_by("-updated_at", "-id")
+        .values("pk")[:RECENT_PROGRAMS]
+    )
+    return list(
+        Exercise.objects.published()
+        .visible_to(clinic)
+        .filter(prescription_items__prescription__in=programs)
+        .annotate(last_used=Max("prescription_items__pk"))
+        .order_by("-last_used")[:limit]
     )
 
 

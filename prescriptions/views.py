@@ -1,4 +1,5 @@
 import logging
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from clinic.storage import private_file_response
 from exercises.dose import plural
+from exercises.favourites import favourite_ids
 from exercises.selectors import get_prescribable_exercise_for
 from exercises.views import search_page
 from prescriptions import services
@@ -34,6 +36,7 @@ from prescriptions.selectors import (
     get_prescription_for,
     get_prescription_to_download,
     get_template_for,
+    recently_used,
     templates_for,
 )
 
@@ -222,6 +225,9 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             page=page,
             in_plan=in_plan,
             templates=templates_for(self.request.user),
+            favourite_ids=favourite_ids(self.request.user),
+            # Read only when the template shows the row (no search typed).
+            recent=partial(recently_used, user=self.request.user),
             **kwargs,
         )
 

@@ -341,6 +341,7 @@ NO_PATIENT_DATA = {
     "exercises:detail": "the library",
     "exercises:edit": "the clinic's own exercises: library data, kept in their history",
     "exercises:copy": "the clinic's own exercises: library data, kept in their history",
+    "exercises:favourite": "the user's own starred exercises: library data, no patient",
     "prescriptions:detail": "reads (audited as a view)",
     "prescriptions:handout": "reads (audited as a print)",
     "prescriptions:handout_state": "reads whether the handout is drawn (polled by the page)",

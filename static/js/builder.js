@@ -80,8 +80,9 @@
     }
     if (focused && focused.name === "add_exercise") {
       // The pressed Add button keeps the focus; it now looks like the others in the plan.
+      // The library card's button (a "Recently used" one for the same exercise comes first).
       const pressed = document.querySelector(
-        'button[name="add_exercise"][value="' + focused.value + '"]'
+        '#library-results .exercise-card button[name="add_exercise"][value="' + focused.value + '"]'
       );
       if (pressed) pressed.classList.replace("btn-success", "btn-outline-success");
     }
