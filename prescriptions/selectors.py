@@ -1,18 +1,25 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.access import clinic_of
+from exercises.dose import Dose
 from exercises.illustrations import picture_aspect
-from exercises.models import ExerciseImage, ExerciseStep, video_signature
+from exercises.models import Category, ExerciseImage, ExerciseStep, video_signature
 from exercises.wording import fill
 from outcomes.models import Schedule
 from outcomes.selectors import measures_for
 from outcomes.templatetags.outcome_tags import words_for
-from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
+from prescriptions.models import (
+    Delivery,
+    DosePreset,
+    Prescription,
+    PrescriptionItem,
+    ProgramTemplate,
+)
 
 # 2: the dose line without the side, the side on its own line, {hold} filled in,
 # the therapist's first name for their note. 3: progress, each questionnaire's first and
@@ -50,10 +57,19 @@ def prescriptions_for(user) -> QuerySet[Prescription]:
     return Prescription.objects.filter(clinic=clinic_of(user))
 
 
+def with_versions(prescriptions: QuerySet[Prescription]) -> QuerySet[Prescription]:
+    """``has_later`` on each row, for ``Prescription.version_label`` ("v1" once a later
+    version exists): one subquery in the list's own query, not a query per row."""
+    later = Prescription.objects.filter(supersedes=OuterRef("pk"))
+    return prescriptions.annotate(has_later=Exists(later))
+
+
 def _with_everything(prescriptions: QuerySet[Prescription]) -> QuerySet[Prescription]:
-    return prescriptions.select_related(
-        "patient", "therapist__membership", "clinic", "handout"
-    ).prefetch_related(_items(), Prefetch("deliveries", queryset=Delivery.objects.all()))
+    return (
+        with_versions(prescriptions)
+        .select_related("patient", "therapist__membership", "clinic", "handout")
+        .prefetch_related(_items(), Prefetch("deliveries", queryset=Delivery.objects.all()))
+    )
 
 
 def get_prescription_for(user, pk) -> Prescription:
@@ -81,7 +97,7 @@ def prescription_for_handout(pk) -> Prescription:
 
 def recent_prescriptions(*, user, limit: int = 15) -> QuerySet[Prescription]:
     return (
-        prescriptions_for(user)
+        with_versions(prescriptions_for(user))
         .filter(therapist=user)
         .select_related("patient")
         .order_by("-updated_at", "-pk")[:limit]
@@ -89,7 +105,8 @@ def recent_prescriptions(*, user, limit: int = 15) -> QuerySet[Prescription]:
 
 
 def patient_prescriptions(*, patient) -> QuerySet[Prescription]:
-    return patient.prescriptions.select_related("therapist", "handout").prefetch_related(
+    prescriptions = with_versions(patient.prescriptions.all())
+    return prescriptions.select_related("therapist", "handout").prefetch_related(
         "items", "deliveries"
     )
 
@@ -273,3 +290,17 @@ def active_schedules(prescription: Prescription) -> list[Schedule]:
         .select_related("questionnaire")
         .order_by("pk")
     )
+
+
+def dose_presets_for(clinic) -> list[tuple[Category, DosePreset | None]]:
+    """Every category, in order, with the clinic's preset dose for it (or ``None``)."""
+    presets = {p.category_id: p for p in DosePreset.objects.filter(clinic=clinic)}
+    return [(category, presets.get(category.pk)) for category in Category.objects.all()]
+
+
+def starting_dose(*, clinic, exercise) -> Dose:
+    """The dose an exercise starts with in a plan: the clinic's preset for the exercise's
+    first category (by the categories' order) if it set one, else the exercise's own."""
+    first = exercise.categories.order_by("order", "name", "pk").values("pk")[:1]
+    preset = DosePreset.objects.filter(clinic=clinic, category=Subquery(first)).first()
+    return preset.dose if preset is not None else exercise.dose

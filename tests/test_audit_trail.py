@@ -328,6 +328,7 @@ NO_PATIENT_DATA = {
     "two_factor_recovery_codes": "the user's own recovery codes (audited as a staff change)",
     "invitation_accept": "creates a staff account (audited as a staff change by the admin)",
     "clinic_settings": "the clinic's branding (audited as a settings change)",
+    "dose_presets": "the clinic's dose presets (audited as a settings change)",
     "staff": "invitations (audited as staff changes)",
     "member_action": "staff roles (audited as staff changes)",
     "invitation_action": "invitations (audited as staff changes)",
