@@ -24,8 +24,16 @@ from outcomes.services import schedule_add
 from patientpage import reminders
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions import links, services
-from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem, ProgramLink
-from tests.factories import MembershipFactory, PatientFactory, PrescriptionFactory
+from prescriptions.models import (
+    Delivery,
+    Handout,
+    Prescription,
+    PrescriptionItem,
+    ProgramLink,
+    ProgramTemplate,
+    TemplateItem,
+)
+from tests.factories import ExerciseFactory, MembershipFactory, PatientFactory, PrescriptionFactory
 from tests.outcomes.staff import asked, bundled_pain
 from tests.prescriptions.test_builder import builder_data
 
@@ -146,6 +154,15 @@ def builder(client, ctx, **changes):
 
 
 # name -> how a browser changes patient data through that URL (each returns the response).
+def undo_template(client, ctx):
+    """Apply a template, then undo it: the undo's own change is what is checked."""
+    rx = ctx["draft"]
+    template = ProgramTemplate.objects.create(clinic=rx.clinic, name="Undo me", slug="undo-me")
+    TemplateItem.objects.create(template=template, exercise=ExerciseFactory(), reps=5, order=0)
+    builder(client, ctx, apply_template="1", template=str(template.pk))
+    return builder(client, ctx, undo_template="1")
+
+
 CASES = {
     "patients:create": lambda c, x: as_therapist(c, x).post(
         reverse("patients:create"),
@@ -173,6 +190,7 @@ CASES = {
         c, x, move=f"{x['draft'].items.order_by('order').last().pk}:up"
     ),
     "prescriptions:edit#copy_previous": lambda c, x: builder(c, x, copy_previous="1"),
+    "prescriptions:edit#undo_template": lambda c, x: undo_template(c, x),
     "prescriptions:edit#issue": lambda c, x: builder(c, x, issue="1"),
     "prescriptions:issue": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:issue", args=[x["draft"].pk])
@@ -345,6 +363,7 @@ NO_PATIENT_DATA = {
     "prescriptions:detail": "reads (audited as a view)",
     "prescriptions:handout": "reads (audited as a print)",
     "prescriptions:handout_state": "reads whether the handout is drawn (polled by the page)",
+    "prescriptions:template_preview": "reads a template's exercises (the builder's view is)",
     "video": "a public redirect to a video",
     "video_signed": "a public redirect to a clinic's video",
     "healthz": "a probe",
