@@ -69,7 +69,8 @@ def template_apply_undo(*, prescription: Prescription, record: dict, actor: Acto
     items = PrescriptionItem.objects.filter(
         prescription=locked, pk__in=[int(pk) for pk in recorded]
     ).select_related("exercise")
-    gone, kept = [], []
+    gone: list[PrescriptionItem] = []
+    kept: list[PrescriptionItem] = []
     for item in items:
         (gone if _state(item) == recorded[str(item.pk)] else kept).append(item)
     PrescriptionItem.objects.filter(pk__in=[item.pk for item in gone]).delete()
@@ -77,8 +78,8 @@ def template_apply_undo(*, prescription: Prescription, record: dict, actor: Acto
         locked.items.order_by("order", "pk").values_list("pk", flat=True)
     ):
         PrescriptionItem.objects.filter(pk=pk).exclude(order=position).update(order=position)
-    if record.get("advice"):
-        template = ProgramTemplate.objects.filter(pk=record.get("template")).first()
+    if record.get("advice") and record.get("template"):
+        template = ProgramTemplate.objects.filter(pk=record["template"]).first()
         if template is not None and locked.advice == template.advice:
             Prescription.objects.filter(pk=locked.pk).update(advice="")
     _audit(
