@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.access import clinic_of
+from clinic.models import Patient
 from exercises.dose import Dose
 from exercises.illustrations import picture_aspect
 from exercises.models import Category, ExerciseImage, ExerciseStep, video_signature
@@ -304,3 +305,38 @@ def starting_dose(*, clinic, exercise) -> Dose:
     first = exercise.categories.order_by("order", "name", "pk").values("pk")[:1]
     preset = DosePreset.objects.filter(clinic=clinic, category=Subquery(first)).first()
     return preset.dose if preset is not None else exercise.dose
+
+
+def add_to_program_choices(*, user, limit: int = 30) -> dict:
+    """Whom the exercise page's "Add to a patient's program" offers: the clinic's patients
+    with an open draft (its latest draft named), then the user's recent patients without
+    one (a new draft for them). Two queries, at most ``limit`` of each."""
+    drafts = (
+        prescriptions_for(user)
+        .filter(status=Prescription.Status.DRAFT, patient__archived=False)
+        .select_related("patient")
+        .order_by("-updated_at", "-pk")[: limit * 2]
+    )
+    with_draft: dict[int, Prescription] = {}
+    for rx in drafts:
+        with_draft.setdefault(rx.patient_id, rx)
+    recent = (
+        prescriptions_for(user)
+        .filter(therapist=user, patient__archived=False)
+        .exclude(patient_id__in=with_draft)
+        .select_related("patient")
+        .order_by("-updated_at", "-pk")[: limit * 3]
+    )
+    others: dict[int, Patient] = {}
+    for rx in recent:
+        others.setdefault(rx.patient_id, rx.patient)
+    return {
+        "drafts": list(with_draft.values())[:limit],
+        "others": list(others.values())[:limit],
+    }
+
+
+def open_draft_of(patient) -> Prescription | None:
+    """The patient's draft last worked on, if any."""
+    drafts = patient.prescriptions.filter(status=Prescription.Status.DRAFT)
+    return drafts.order_by("-updated_at", "-pk").first()

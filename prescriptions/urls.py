@@ -1,9 +1,14 @@
 from django.urls import path
 
-from prescriptions import draft_views, questionnaire_views, template_views, views
+from prescriptions import draft_views, library_views, questionnaire_views, template_views, views
 
 app_name = "prescriptions"
 urlpatterns = [
+    path(
+        "add/<slug:slug>/",
+        library_views.AddFromLibraryView.as_view(),
+        name="add_from_library",
+    ),
     path("<int:pk>/", views.PrescriptionDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.PrescriptionBuilderView.as_view(), name="edit"),
     path("<int:pk>/issue/", views.PrescriptionIssueView.as_view(), name="issue"),

@@ -191,6 +191,10 @@ CASES = {
     ),
     "prescriptions:edit#copy_previous": lambda c, x: builder(c, x, copy_previous="1"),
     "prescriptions:edit#undo_template": lambda c, x: undo_template(c, x),
+    "prescriptions:add_from_library": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:add_from_library", args=[ExerciseFactory().slug]),
+        {"patient": x["patient"].pk},
+    ),
     "prescriptions:edit#issue": lambda c, x: builder(c, x, issue="1"),
     "prescriptions:issue": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:issue", args=[x["draft"].pk])
