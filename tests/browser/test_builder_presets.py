@@ -168,10 +168,13 @@ def test_a_template_is_previewed_then_added_and_undone(
 
     page.get_by_role("button", name="Add its exercises").click()
     plan = page.locator("#plan")
-    expect(plan.get_by_text(f"from “{template.name}”")).to_be_visible()
+    # The offer is beside the button pressed, on screen (not only at the plan's top).
+    offer = plan.locator(".template-undo")
+    expect(offer).to_contain_text(f"from “{template.name}”.")
+    expect(offer).to_be_in_viewport()
     added = draft.items.count() - len(before)
     assert added > 0
-    undo = plan.get_by_role("button", name="Undo")
+    undo = offer.get_by_role("button", name="Undo")
     expect(undo).to_be_visible()
     expect(page.get_by_label("Start from a template")).to_be_visible()  # the box stays open
     assert axe(page) == []
