@@ -1,5 +1,8 @@
 from django import template
 
+from exercises.models import Exercise
+from prescriptions.selectors import add_to_program_choices
+
 register = template.Library()
 
 
@@ -12,9 +15,6 @@ def program_title(rx) -> dict:
 @register.inclusion_tag("prescriptions/partials/add_to_program.html", takes_context=True)
 def add_to_program(context, exercise) -> dict:
     """The exercise page's "Add to a patient's program" form (published exercises only)."""
-    from exercises.models import Exercise
-    from prescriptions.selectors import add_to_program_choices
-
     if exercise.status != Exercise.Status.PUBLISHED:
         return {"exercise": None}
     request = context["request"]
