@@ -6,6 +6,7 @@ from django.urls import include, path
 from exercises.views import video_redirect
 from openhep import health
 from openhep.views import public_media
+from prescriptions.preset_views import DosePresetsView
 from prescriptions.views import DeliveryLogView
 from records.views import DashboardView
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", DashboardView.as_view(), name="dashboard"),
     path("", include("clinic.urls")),
     path("clinic/deliveries/", DeliveryLogView.as_view(), name="delivery_log"),
+    path("clinic/dose-presets/", DosePresetsView.as_view(), name="dose_presets"),
     path("clinic/", include("outcomes.urls")),
     path("patients/", include("records.urls")),
     path("exercises/", include("exercises.urls")),

@@ -30,6 +30,9 @@ class Prescription(models.Model):
         related_name="versions",
         help_text="The issued prescription this one replaces when it is issued.",
     )
+    # Which version of one program this is (1, 2, 3… along ``supersedes``): stored when
+    # the new version is made, so a list shows "v3" without walking each chain.
+    version = models.PositiveSmallIntegerField(default=1, editable=False)
     large_print = models.BooleanField(
         default=False, help_text="Bigger type and one exercise per page, for low vision."
     )
@@ -73,6 +76,18 @@ class Prescription(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def version_label(self) -> str:
+        """ "v2", "v3"…; the first version is "v1" only once a later version exists.
+        Lists annotate ``has_later`` (``prescriptions.selectors.with_versions``); one
+        prescription on its own page asks the database."""
+        if self.version > 1:
+            return f"v{self.version}"
+        has_later = getattr(self, "has_later", None)
+        if has_later is None:
+            has_later = self.pk is not None and self.versions.exists()
+        return "v1" if has_later else ""
 
 
 class PrescriptionItem(DoseFields):
@@ -348,3 +363,21 @@ class ProgramLink(models.Model):
     @property
     def is_on(self) -> bool:
         return self.ended_at is None
+
+
+class DosePreset(DoseFields):
+    """A clinic's default dose for the exercises of one category: an exercise added to a
+    plan starts with the preset of its first category, if the clinic set one."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey("exercises.Category", on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category__order", "category__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "category"], name="dose_preset_per_category")
+        ]
+
+    def __str__(self):
+        return f"{self.category}: {self.dose}"

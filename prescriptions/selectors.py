@@ -1,18 +1,26 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.access import clinic_of
+from clinic.models import Patient
+from exercises.dose import Dose
 from exercises.illustrations import picture_aspect
-from exercises.models import Exercise, ExerciseImage, ExerciseStep, video_signature
+from exercises.models import Category, Exercise, ExerciseImage, ExerciseStep, video_signature
 from exercises.wording import fill
 from outcomes.models import Schedule
 from outcomes.selectors import measures_for
 from outcomes.templatetags.outcome_tags import words_for
-from prescriptions.models import Delivery, Prescription, PrescriptionItem, ProgramTemplate
+from prescriptions.models import (
+    Delivery,
+    DosePreset,
+    Prescription,
+    PrescriptionItem,
+    ProgramTemplate,
+)
 
 # 2: the dose line without the side, the side on its own line, {hold} filled in,
 # the therapist's first name for their note. 3: progress, each questionnaire's first and
@@ -50,10 +58,19 @@ def prescriptions_for(user) -> QuerySet[Prescription]:
     return Prescription.objects.filter(clinic=clinic_of(user))
 
 
+def with_versions(prescriptions: QuerySet[Prescription]) -> QuerySet[Prescription]:
+    """``has_later`` on each row, for ``Prescription.version_label`` ("v1" once a later
+    version exists): one subquery in the list's own query, not a query per row."""
+    later = Prescription.objects.filter(supersedes=OuterRef("pk"))
+    return prescriptions.annotate(has_later=Exists(later))
+
+
 def _with_everything(prescriptions: QuerySet[Prescription]) -> QuerySet[Prescription]:
-    return prescriptions.select_related(
-        "patient", "therapist__membership", "clinic", "handout"
-    ).prefetch_related(_items(), Prefetch("deliveries", queryset=Delivery.objects.all()))
+    return (
+        with_versions(prescriptions)
+        .select_related("patient", "therapist__membership", "clinic", "handout")
+        .prefetch_related(_items(), Prefetch("deliveries", queryset=Delivery.objects.all()))
+    )
 
 
 def get_prescription_for(user, pk) -> Prescription:
@@ -81,7 +98,7 @@ def prescription_for_handout(pk) -> Prescription:
 
 def recent_prescriptions(*, user, limit: int = 15) -> QuerySet[Prescription]:
     return (
-        prescriptions_for(user)
+        with_versions(prescriptions_for(user))
         .filter(therapist=user)
         .select_related("patient")
         .order_by("-updated_at", "-pk")[:limit]
@@ -113,7 +130,8 @@ def recently_used(*, user, limit: int = 8) -> list[Exercise]:
 
 
 def patient_prescriptions(*, patient) -> QuerySet[Prescription]:
-    return patient.prescriptions.select_related("therapist", "handout").prefetch_related(
+    prescriptions = with_versions(patient.prescriptions.all())
+    return prescriptions.select_related("therapist", "handout").prefetch_related(
         "items", "deliveries"
     )
 
@@ -297,3 +315,52 @@ def active_schedules(prescription: Prescription) -> list[Schedule]:
         .select_related("questionnaire")
         .order_by("pk")
     )
+
+
+def dose_presets_for(clinic) -> list[tuple[Category, DosePreset | None]]:
+    """Every category, in order, with the clinic's preset dose for it (or ``None``)."""
+    presets = {p.category_id: p for p in DosePreset.objects.filter(clinic=clinic)}
+    return [(category, presets.get(category.pk)) for category in Category.objects.all()]
+
+
+def starting_dose(*, clinic, exercise) -> Dose:
+    """The dose an exercise starts with in a plan: the clinic's preset for the exercise's
+    first category (by the categories' order) if it set one, else the exercise's own."""
+    first = exercise.categories.order_by("order", "name", "pk").values("pk")[:1]
+    preset = DosePreset.objects.filter(clinic=clinic, category=Subquery(first)).first()
+    return preset.dose if preset is not None else exercise.dose
+
+
+def add_to_program_choices(*, user, limit: int = 30) -> dict:
+    """Whom the exercise page's "Add to a patient's program" offers: the clinic's patients
+    with an open draft (its latest draft named), then the user's recent patients without
+    one (a new draft for them). Two queries, at most ``limit`` of each."""
+    drafts = (
+        prescriptions_for(user)
+        .filter(status=Prescription.Status.DRAFT, patient__archived=False)
+        .select_related("patient")
+        .order_by("-updated_at", "-pk")[: limit * 2]
+    )
+    with_draft: dict[int, Prescription] = {}
+    for rx in drafts:
+        with_draft.setdefault(rx.patient_id, rx)
+    recent = (
+        prescriptions_for(user)
+        .filter(therapist=user, patient__archived=False)
+        .exclude(patient_id__in=with_draft)
+        .select_related("patient")
+        .order_by("-updated_at", "-pk")[: limit * 3]
+    )
+    others: dict[int, Patient] = {}
+    for rx in recent:
+        others.setdefault(rx.patient_id, rx.patient)
+    return {
+        "drafts": list(with_draft.values())[:limit],
+        "others": list(others.values())[:limit],
+    }
+
+
+def open_draft_of(patient) -> Prescription | None:
+    """The patient's draft last worked on, if any."""
+    drafts = patient.prescriptions.filter(status=Prescription.Status.DRAFT)
+    return drafts.order_by("-updated_at", "-pk").first()

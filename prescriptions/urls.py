@@ -1,13 +1,23 @@
 from django.urls import path
 
-from prescriptions import draft_views, questionnaire_views, views
+from prescriptions import draft_views, library_views, questionnaire_views, template_views, views
 
 app_name = "prescriptions"
 urlpatterns = [
+    path(
+        "add/<slug:slug>/",
+        library_views.AddFromLibraryView.as_view(),
+        name="add_from_library",
+    ),
     path("<int:pk>/", views.PrescriptionDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.PrescriptionBuilderView.as_view(), name="edit"),
     path("<int:pk>/issue/", views.PrescriptionIssueView.as_view(), name="issue"),
     path("<int:pk>/delete/", draft_views.DraftDeleteView.as_view(), name="delete_draft"),
+    path(
+        "<int:pk>/template-preview/",
+        template_views.TemplatePreviewView.as_view(),
+        name="template_preview",
+    ),
     path("<int:pk>/new-version/", views.PrescriptionNewVersionView.as_view(), name="new_version"),
     path("<int:pk>/adjust/", views.PrescriptionAdjustView.as_view(), name="adjust"),
     path("<int:pk>/handout.pdf", views.HandoutView.as_view(), name="handout"),

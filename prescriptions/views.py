@@ -21,7 +21,7 @@ from exercises.dose import plural
 from exercises.favourites import favourite_ids
 from exercises.selectors import get_prescribable_exercise_for
 from exercises.views import search_page
-from prescriptions import services
+from prescriptions import services, template_views
 from prescriptions.forms import (
     EmailHandoutForm,
     ItemFormSet,
@@ -49,6 +49,8 @@ BUILDER_ACTIONS = (
     "save_template",
     "copy_previous",
     "reorder",
+    "preview_template",
+    "undo_template",
 )
 
 
@@ -190,8 +192,14 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             if not request.POST.get("template"):
                 raise ValidationError("Choose a template first.")
             template = get_template_for(request.user, object_id(request.POST["template"]))
-            appended = services.template_apply(prescription=rx, template=template, actor=actor)
+            appended = template_views.apply_template(request, rx, template, actor)
             _appended_message(request, appended, f"from “{template.name}”")
+            return
+        if "preview_template" in request.POST:
+            template_views.preview_button(request, rx)
+            return
+        if "undo_template" in request.POST:
+            template_views.undo_button(request, rx, actor)
             return
         if "copy_previous" in request.POST:
             appended = services.prescription_copy_previous(prescription=rx, actor=actor)
@@ -228,11 +236,18 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             favourite_ids=favourite_ids(self.request.user),
             # Read only when the template shows the row (no search typed).
             recent=partial(recently_used, user=self.request.user),
+            **template_views.builder_context(self.request, self.prescription),
             **kwargs,
         )
 
 
-TEMPLATE_BUTTONS = ("apply_template", "copy_previous", "save_template")
+TEMPLATE_BUTTONS = (
+    "apply_template",
+    "copy_previous",
+    "save_template",
+    "preview_template",
+    "undo_template",
+)
 
 
 def _appended_message(request, appended, source: str) -> None:

@@ -24,8 +24,16 @@ from outcomes.services import schedule_add
 from patientpage import reminders
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions import links, services
-from prescriptions.models import Delivery, Handout, Prescription, PrescriptionItem, ProgramLink
-from tests.factories import MembershipFactory, PatientFactory, PrescriptionFactory
+from prescriptions.models import (
+    Delivery,
+    Handout,
+    Prescription,
+    PrescriptionItem,
+    ProgramLink,
+    ProgramTemplate,
+    TemplateItem,
+)
+from tests.factories import ExerciseFactory, MembershipFactory, PatientFactory, PrescriptionFactory
 from tests.outcomes.staff import asked, bundled_pain
 from tests.prescriptions.test_builder import builder_data
 
@@ -146,6 +154,15 @@ def builder(client, ctx, **changes):
 
 
 # name -> how a browser changes patient data through that URL (each returns the response).
+def undo_template(client, ctx):
+    """Apply a template, then undo it: the undo's own change is what is checked."""
+    rx = ctx["draft"]
+    template = ProgramTemplate.objects.create(clinic=rx.clinic, name="Undo me", slug="undo-me")
+    TemplateItem.objects.create(template=template, exercise=ExerciseFactory(), reps=5, order=0)
+    builder(client, ctx, apply_template="1", template=str(template.pk))
+    return builder(client, ctx, undo_template="1")
+
+
 CASES = {
     "patients:create": lambda c, x: as_therapist(c, x).post(
         reverse("patients:create"),
@@ -173,6 +190,11 @@ CASES = {
         c, x, move=f"{x['draft'].items.order_by('order').last().pk}:up"
     ),
     "prescriptions:edit#copy_previous": lambda c, x: builder(c, x, copy_previous="1"),
+    "prescriptions:edit#undo_template": lambda c, x: undo_template(c, x),
+    "prescriptions:add_from_library": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:add_from_library", args=[ExerciseFactory().slug]),
+        {"patient": x["patient"].pk},
+    ),
     "prescriptions:edit#issue": lambda c, x: builder(c, x, issue="1"),
     "prescriptions:issue": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:issue", args=[x["draft"].pk])
@@ -328,6 +350,7 @@ NO_PATIENT_DATA = {
     "two_factor_recovery_codes": "the user's own recovery codes (audited as a staff change)",
     "invitation_accept": "creates a staff account (audited as a staff change by the admin)",
     "clinic_settings": "the clinic's branding (audited as a settings change)",
+    "dose_presets": "the clinic's dose presets (audited as a settings change)",
     "staff": "invitations (audited as staff changes)",
     "member_action": "staff roles (audited as staff changes)",
     "invitation_action": "invitations (audited as staff changes)",
@@ -345,6 +368,7 @@ NO_PATIENT_DATA = {
     "prescriptions:detail": "reads (audited as a view)",
     "prescriptions:handout": "reads (audited as a print)",
     "prescriptions:handout_state": "reads whether the handout is drawn (polled by the page)",
+    "prescriptions:template_preview": "reads a template's exercises (the builder's view is)",
     "video": "a public redirect to a video",
     "video_signed": "a public redirect to a clinic's video",
     "healthz": "a probe",

@@ -24,7 +24,7 @@ from prescriptions.models import (
     Prescription,
     PrescriptionItem,
 )
-from prescriptions.selectors import handout_snapshot, prescription_for_handout
+from prescriptions.selectors import handout_snapshot, prescription_for_handout, starting_dose
 from prescriptions.services.links import program_link_attach, program_link_for_issue
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ def _require_draft(prescription: Prescription) -> None:
 def prescription_add_exercise(
     *, prescription: Prescription, exercise: Exercise, actor: Actor
 ) -> PrescriptionItem:
-    """Append an exercise with its default dose."""
+    """Append an exercise with the clinic's preset dose for its first category, or else
+    its own default dose (``prescriptions.selectors.starting_dose``)."""
     prescription = Prescription.objects.select_for_update().get(pk=prescription.pk)
     _require_draft(prescription)
     _require_room(prescription.items.count(), 1)
@@ -84,7 +85,7 @@ def prescription_add_exercise(
         prescription=prescription,
         exercise=exercise,
         order=_next_order(prescription),
-        **exercise.dose.as_dict(),
+        **starting_dose(clinic=prescription.clinic, exercise=exercise).as_dict(),
     )
     item.full_clean()
     item.save()
@@ -260,6 +261,7 @@ def prescription_new_version(*, prescription: Prescription, actor: Actor) -> Pre
         log_weeks=locked.log_weeks,
         print_scores=locked.print_scores,
         supersedes=locked,
+        version=locked.version + 1,
     )
     _append_items(locked.items.all(), draft, start=0)
     _audit(actor, draft, Action.CREATE, f"New version of prescription {locked.pk}")
