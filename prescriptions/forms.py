@@ -25,10 +25,14 @@ class PrescriptionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The builder shows the title above the exercises and the rest of the handout's
+        # settings under them: the exercises are what a therapist works on, first.
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(
-            Field("title"),
+        self.helper.layout = Layout(Field("title"))
+        self.handout_helper = FormHelper()
+        self.handout_helper.form_tag = False
+        self.handout_helper.layout = Layout(
             Field("advice"),
             Row(
                 Column("review_date", css_class="col-sm-6"),
