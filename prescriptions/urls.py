@@ -1,11 +1,12 @@
 from django.urls import path
 
-from prescriptions import draft_views, questionnaire_views, views
+from prescriptions import autosave_views, draft_views, questionnaire_views, views
 
 app_name = "prescriptions"
 urlpatterns = [
     path("<int:pk>/", views.PrescriptionDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.PrescriptionBuilderView.as_view(), name="edit"),
+    path("<int:pk>/autosave/", autosave_views.AutosaveView.as_view(), name="autosave"),
     path("<int:pk>/issue/", views.PrescriptionIssueView.as_view(), name="issue"),
     path("<int:pk>/delete/", draft_views.DraftDeleteView.as_view(), name="delete_draft"),
     path("<int:pk>/new-version/", views.PrescriptionNewVersionView.as_view(), name="new_version"),

@@ -174,6 +174,11 @@ CASES = {
     ),
     "prescriptions:edit#copy_previous": lambda c, x: builder(c, x, copy_previous="1"),
     "prescriptions:edit#issue": lambda c, x: builder(c, x, issue="1"),
+    "prescriptions:edit#preview": lambda c, x: builder(c, x, preview="", title="Knees, seen"),
+    "prescriptions:autosave": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:autosave", args=[x["draft"].pk]),
+        builder_data(x["draft"], title="Knees, autosaved"),
+    ),
     "prescriptions:issue": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:issue", args=[x["draft"].pk])
     ),
