@@ -80,7 +80,7 @@ def preview_after_a_pause(data) -> dict[int, dict]:
                     saved = client.post(
                         f"/prescriptions/{rx.pk}/autosave/", autosave_form(rx, reps=2 + run)
                     )
-                    if saved.json() != {"saved": True}:
+                    if saved.json()["saved"] is not True:
                         raise RuntimeError(f"the autosave was refused: {saved.content!r}")
                     [queued] = backend.results  # The pause: the worker draws it.
                     if prerender_preview.call(*queued.args) != "drawn":

@@ -42,9 +42,10 @@ def first_problem(form, formset) -> str:
 
 @method_decorator(never_cache, name="dispatch")
 class AutosaveView(PrescriptionMixin, View):
-    """``{"saved": true}``, or ``{"saved": false, "reason": …}`` with nothing saved:
-    an invalid plan (200: the page keeps the edits and says why), or a prescription
-    that is no longer a draft (409: issued ones are never changed)."""
+    """``{"saved": true, "doses": {item id: the dose in words}}``, or
+    ``{"saved": false, "reason": …}`` with nothing saved: an invalid plan (200: the
+    page keeps the edits and says why), or a prescription that is no longer a draft
+    (409: issued ones are never changed)."""
 
     http_method_names = ["post"]
 
@@ -63,4 +64,10 @@ class AutosaveView(PrescriptionMixin, View):
         except ValidationError as error:  # Issued by another request meanwhile.
             return JsonResponse({"saved": False, "reason": " ".join(error.messages)}, status=409)
         prerender_after_save(rx.pk)
-        return JsonResponse({"saved": True})
+        # Each exercise's dose in words, for the line under its fields (not redrawn).
+        doses = {
+            str(f.instance.pk): str(f.instance.dose)
+            for f in formset.forms
+            if f.instance.pk and f not in formset.deleted_forms
+        }
+        return JsonResponse({"saved": True, "doses": doses})

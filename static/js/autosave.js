@@ -78,6 +78,7 @@
       .then(function (result) {
         if (result.saved) {
           saved = Math.max(saved, upTo);
+          showDoses(result.doses || {});
           report();
         } else {
           say("Not saved: " + result.reason);
@@ -91,6 +92,14 @@
         inflight = null;
       });
     return inflight;
+  }
+
+  // The line under each exercise's fields says its dose as saved.
+  function showDoses(doses) {
+    document.querySelectorAll("#plan-form [data-dose]").forEach(function (line) {
+      const words = doses[line.dataset.dose];
+      if (words !== undefined && line.textContent !== words) line.textContent = words;
+    });
   }
 
   function report() {

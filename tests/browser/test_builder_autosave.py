@@ -49,6 +49,10 @@ def test_a_typed_dose_is_saved_and_kept_after_a_reload(browser, live_server, dem
     expect(reps).to_have_value("175")
     expect(status).to_have_text("All changes saved")
     assert saved_reps(draft) == 175
+    # The dose in words under the fields follows what was saved.
+    expect(page.locator(".plan-item").first.locator("[data-dose]")).to_contain_text(
+        "175 repetitions"
+    )
 
     page.reload()
     expect(first_reps(page)).to_have_value("175")

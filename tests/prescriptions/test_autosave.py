@@ -24,7 +24,12 @@ def first_item(rx):
 def test_an_autosave_keeps_the_edits_and_answers_without_a_page(alice_client, draft):
     response = autosave(alice_client, draft, title="Knees, week two", **{"items-0-reps": "7"})
     assert response.status_code == 200
-    assert response.json() == {"saved": True}
+    answer = response.json()
+    assert answer["saved"] is True
+    # The dose in words for the line under the fields, which the page does not redraw.
+    assert answer["doses"][str(first_item(draft).pk)] == (
+        "Hold 30 seconds · 7 repetitions · each side · twice a day"
+    )
     assert response["Content-Type"] == "application/json"
     assert "no-store" in response["Cache-Control"]
     draft.refresh_from_db()
@@ -55,7 +60,7 @@ def test_a_colleague_may_autosave_and_another_clinic_gets_404(client, draft, bob
     client.force_login(charlie)
     assert autosave(client, draft, title="Not yours").status_code == 404
     client.force_login(bob)
-    assert autosave(client, draft, title="Bob's edit").json() == {"saved": True}
+    assert autosave(client, draft, title="Bob's edit").json()["saved"] is True
     draft.refresh_from_db()
     assert draft.title == "Bob's edit"
 
@@ -101,7 +106,7 @@ def test_with_the_immediate_backend_an_autosave_draws_nothing(
     settings.OPENHEP_PREVIEW_PRERENDER = True
     drawn = []
     monkeypatch.setattr(previews, "_draw", lambda snapshot: drawn.append(1) or b"%PDF")
-    assert autosave(alice_client, draft, title="Quick").json() == {"saved": True}
+    assert autosave(alice_client, draft, title="Quick").json()["saved"] is True
     assert drawn == [] and not preview_tasks.prerender_wanted()
 
 
@@ -114,7 +119,7 @@ def test_with_a_worker_each_autosave_draws_the_preview_ahead(
 
     settings.OPENHEP_PREVIEW_PRERENDER = True
     client.force_login(alice)
-    assert autosave(client, draft, **{"items-0-reps": "11"}).json() == {"saved": True}
+    assert autosave(client, draft, **{"items-0-reps": "11"}).json()["saved"] is True
     call_command(
         "db_worker", batch=True, no_startup_delay=True, verbosity=0
     )  # The pause: the worker draws.
@@ -132,7 +137,7 @@ def test_with_prerender_off_nothing_is_queued(db_tasks, alice_client, draft, set
     from django_tasks_db.models import DBTaskResult
 
     settings.OPENHEP_PREVIEW_PRERENDER = False
-    assert autosave(alice_client, draft, title="Later").json() == {"saved": True}
+    assert autosave(alice_client, draft, title="Later").json()["saved"] is True
     assert not DBTaskResult.objects.filter(
         task_path=preview_tasks.prerender_preview.module_path
     ).exists()
