@@ -48,6 +48,18 @@ def test_invalid_input_is_not_saved_and_the_reason_names_the_field(alice_client,
     assert draft.title == "Hips and back" and first_item(draft).reps == reps
 
 
+def test_a_dose_with_no_amount_is_named_by_its_exercise_and_counted(alice_client, draft):
+    empty = {f"items-0-{name}": "" for name in ("hold_seconds", "reps", "sets")}
+    answer = autosave(alice_client, draft, title="", **empty).json()
+    assert answer["saved"] is False
+    assert answer["reason"].startswith("Title: ") and answer["reason"].endswith("(and 1 more)")
+    answer = autosave(alice_client, draft, **empty).json()
+    assert (
+        answer["reason"]
+        == "Standing psoas stretch: Give at least a hold time or a number of times."
+    )
+
+
 def test_an_issued_prescription_is_never_changed_by_an_autosave(alice_client, issued):
     response = autosave(alice_client, issued, title="Changed after issue")
     assert response.status_code == 409
