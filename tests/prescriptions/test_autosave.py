@@ -56,7 +56,7 @@ def test_a_dose_with_no_amount_is_named_by_its_exercise_and_counted(alice_client
     answer = autosave(alice_client, draft, **empty).json()
     assert (
         answer["reason"]
-        == "Standing psoas stretch: Give at least a hold time or a number of times."
+        == "Standing psoas stretch, hold (sec): Give at least a hold time or a number of times."
     )
 
 
