@@ -155,6 +155,7 @@ MEASUREMENTS = (
     "queries",
     "render",
     "download",
+    "preview",
     "cold-start",
     "memory",
     "search",
@@ -175,7 +176,7 @@ def measure_all(
     django.setup()
     from django.core.management import call_command
 
-    from bench import clinics, handout, load, pages, process
+    from bench import clinics, handout, load, pages, preview, process
     from bench import data as bench_data
     from bench.common import Results
 
@@ -218,6 +219,9 @@ def measure_all(
     if "download" in only:
         download = "issued handout download vs rendering again"
         attempt(download, handout.measure_download, results, data)
+    if "preview" in only:
+        after_pause = "Preview handout after a change and a pause vs Chromium"
+        attempt(after_pause, preview.measure_preview, results, data, workdir)
     if "cold-start" in only:
         cold = "cold start (fresh worker processes)"
         attempt(cold, process.measure_cold_start, results, data, workdir)

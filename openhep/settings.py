@@ -162,9 +162,34 @@ TEMPLATES = [
 # The cache holds draft previews, the per-user preview limit and the password reset
 # counts. Local memory by default; a shared cache (CACHE_URL=redis://127.0.0.1:6379/1)
 # makes the limits hold across processes and servers.
+CACHE_URL = secret("CACHE_URL", default="")
+# Draft previews have a cache of their own, bounded: at most PREVIEW_CACHE_ENTRIES PDFs
+# (local memory, file and database caches cull past it; give Redis a maxmemory policy),
+# none over PREVIEW_CACHE_MAX_BYTES, each for PREVIEW_CACHE_SECONDS. It is CACHE_URL's
+# cache unless PREVIEW_CACHE_URL names another. A preview drawn ahead by the worker
+# after an autosave reaches the web processes only through a shared one (Redis, files).
+PREVIEW_CACHE_URL = secret("PREVIEW_CACHE_URL", default="") or CACHE_URL
+OPENHEP_PREVIEW_CACHE_ENTRIES = env.int("PREVIEW_CACHE_ENTRIES", default=200)
+OPENHEP_PREVIEW_CACHE_MAX_BYTES = env.int("PREVIEW_CACHE_MAX_BYTES", default=5_000_000)
+OPENHEP_PREVIEW_CACHE_SECONDS = env.int("PREVIEW_CACHE_SECONDS", default=600)
 CACHES = {
-    "default": environ.Env.cache_url_config(secret("CACHE_URL", default="") or "locmemcache://")
+    "default": environ.Env.cache_url_config(CACHE_URL or "locmemcache://"),
+    "previews": environ.Env.cache_url_config(PREVIEW_CACHE_URL or "locmemcache://previews"),
 }
+CACHES["previews"].setdefault("KEY_PREFIX", "previews")
+if CACHES["previews"]["BACKEND"].rsplit(".", 1)[-1] in (
+    "LocMemCache",
+    "FileBasedCache",
+    "DatabaseCache",
+):  # Django's own culling (Redis and Memcached take the options as connection ones).
+    CACHES["previews"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = OPENHEP_PREVIEW_CACHE_ENTRIES
+# After each autosave of a draft, the worker draws its preview into that cache, so the
+# click finds it drawn. Off by default with a cache local to each process (the worker's
+# drawing would never reach the web processes); never with the immediate task backend
+# (`make run`), where the drawing would hold up the autosave itself.
+OPENHEP_PREVIEW_PRERENDER = env.bool(
+    "PREVIEW_PRERENDER", default="LocMemCache" not in CACHES["previews"]["BACKEND"]
+)
 
 # PostgreSQL in production: DATABASE_URL (or DATABASE_URL_FILE). Without it, the
 # embedded SQLite file in var/ is for development; a production process refuses

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from prescriptions import draft_views, library_views, questionnaire_views, template_views, views
+from prescriptions import (
+    autosave_views,
+    draft_views,
+    library_views,
+    questionnaire_views,
+    template_views,
+    views,
+)
 
 app_name = "prescriptions"
 urlpatterns = [
@@ -11,6 +18,7 @@ urlpatterns = [
     ),
     path("<int:pk>/", views.PrescriptionDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.PrescriptionBuilderView.as_view(), name="edit"),
+    path("<int:pk>/autosave/", autosave_views.AutosaveView.as_view(), name="autosave"),
     path("<int:pk>/issue/", views.PrescriptionIssueView.as_view(), name="issue"),
     path("<int:pk>/delete/", draft_views.DraftDeleteView.as_view(), name="delete_draft"),
     path(

@@ -166,7 +166,10 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             if request.htmx:
                 return self._plan(request)
             return redirect(f"{request.path}?{request.GET.urlencode()}#plan")
-        if "issue" in request.POST:
+        if "preview" in request.POST:
+            # "Preview handout" submits the plan (to a new tab), so the preview shows it.
+            response = redirect("prescriptions:handout", pk=self.prescription.pk)
+        elif "issue" in request.POST:
             response = _issue(request, self.prescription)
         else:
             messages.success(request, "Draft saved.")

@@ -39,12 +39,14 @@ def _isolated_files(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache (draft previews, limits, throttles)."""
-    from django.core.cache import cache
+    """Each test starts with empty caches (draft previews, limits, throttles)."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "previews"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "previews"):
+        caches[alias].clear()
 
 
 def reset_task_backends():

@@ -196,6 +196,11 @@ CASES = {
         {"patient": x["patient"].pk},
     ),
     "prescriptions:edit#issue": lambda c, x: builder(c, x, issue="1"),
+    "prescriptions:edit#preview": lambda c, x: builder(c, x, preview="", title="Knees, seen"),
+    "prescriptions:autosave": lambda c, x: as_therapist(c, x).post(
+        reverse("prescriptions:autosave", args=[x["draft"].pk]),
+        builder_data(x["draft"], title="Knees, autosaved"),
+    ),
     "prescriptions:issue": lambda c, x: as_therapist(c, x).post(
         reverse("prescriptions:issue", args=[x["draft"].pk])
     ),
