@@ -115,6 +115,8 @@ def kept(image, source: bytes):
     # A raster reads its bytes back from the cache it was made with (the render's, with
     # its QR codes): give it a dict of its own. WeasyPrint writes the PDF streams it makes
     # from these bytes into that dict, the same bytes on every render.
+    if type(image._cache) is dict:  # already the cache's own, coming back from a render
+        return image
     own: dict = {}
     copied = copy.copy(image)
     copied._cache = own
