@@ -12,7 +12,9 @@ of that render, and borrows from one process-wide ``SharedImages``:
   links are the patient's secret) and everything else stays in its render.
 - An entry is found by its URL *and* a digest of the file's bytes, read again by each
   render (the read WeasyPrint would make; decoding is what is saved): a logo replaced
-  under the same name is never printed from the old picture.
+  under the same name is never printed from the old picture. On a miss WeasyPrint then
+  reads the file once more (a second GET with media on S3, once per picture per worker
+  while it stays cached); a file the fetcher refuses is logged twice.
 - An image is lent to one render at a time and put back when the PDF is written. Drawing
   an SVG changes it (it keeps the page stream it last drew on, with the patient's text,
   and its nodes' state while drawing): on its way back that stream is dropped, and a
