@@ -41,6 +41,7 @@ def summary(wall: list[float], cpu: list[float]) -> dict:
         "max": max(wall),
         "cpu_best": min(cpu),
         "cpu_median": statistics.median(cpu),
+        "cpu_mean": statistics.fmean(cpu),
         "runs": len(wall),
     }
 

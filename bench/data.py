@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from clinic.audit import Actor
@@ -25,6 +27,10 @@ EMAIL = "therapist@bench.example"
 PASSWORD = "bench-only-not-a-secret"
 SEARCH = "stretch"  # in the names of many bundled exercises, so of many variants too
 HANDOUT_SIZES = (1, 8, 20, 50)
+VIDEO_PREFIX = "https://videos.bench.example/watch?v="
+# An issued handout prints the patient's page as a QR code too (prescriptions.links):
+# the bench's renders print this one, of a real token's length.
+PROGRAM_URL = "https://hep.bench.example/p/" + "bEnChToKeN" * 4 + "xyz/"
 FIRST_NAMES = ["Jordan", "Maggie", "Priya", "Tom", "Aiko", "Luca", "Noor", "Sipho", "Ana", "Ben"]
 LAST_NAMES = ["Ellis", "O'Brien", "Raman", "Becker", "Sato", "Rossi", "Haddad", "Dlamini", "Silva"]
 
@@ -40,6 +46,11 @@ class BenchData:
 def build() -> BenchData:
     # The real library (64 exercises with their SVG line drawings, in MEDIA_ROOT).
     call_command("load_library", stdout=io.StringIO())
+    # Every bundled exercise gets a video, as a clinic that films its library would have:
+    # each card of a handout then prints a QR code (issue 19; the library ships none).
+    Exercise.objects.filter(clinic__isnull=True).update(
+        video_url=Concat(Value(VIDEO_PREFIX), F("slug"))
+    )
     bundled = list(Exercise.objects.filter(clinic__isnull=True).order_by("name"))
     with transaction.atomic():
         clinic = Clinic.objects.create(

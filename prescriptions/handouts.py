@@ -28,6 +28,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
 from clinic.storage import public_storage
+from prescriptions.handout_images import RenderImages, shared_images
 
 logger = logging.getLogger(__name__)
 
@@ -245,13 +246,21 @@ def render_html(
 
 
 def pdf_from_html(html: str) -> bytes:
-    """A tagged PDF (PDF/UA-1) from handout HTML, with our fetcher, fonts and stylesheet."""
-    document = HTML(string=html, url_fetcher=HandoutURLFetcher()).render(
-        stylesheets=[stylesheet()], font_config=font_config()
+    """A tagged PDF (PDF/UA-1) from handout HTML, with our fetcher, fonts and stylesheet.
+
+    Public raster pictures (the logo, our static images) come decoded from the process's
+    image cache (``prescriptions.handout_images``); everything else is this render's."""
+    fetcher = HandoutURLFetcher()
+    images = RenderImages(shared_images, fetcher)
+    document = HTML(string=html, url_fetcher=fetcher).render(
+        stylesheets=[stylesheet()], font_config=font_config(), cache=images
     )
     # No embedded files in a handout, whatever the HTML asks for.
     document.metadata.attachments = []
-    return document.write_pdf(pdf_variant="pdf/ua-1", custom_metadata=False)
+    pdf = document.write_pdf(pdf_variant="pdf/ua-1", custom_metadata=False)
+    # Only after a render that went through: a failed one may leave an image half drawn.
+    images.give_back()
+    return pdf
 
 
 def render_pdf(

@@ -49,6 +49,22 @@ def http_listener():
         server.server_close()
 
 
+def printed_pictures(page) -> list:
+    """A PDF page's images that are not QR codes. A QR code is printed as a PNG of one
+    pixel per module: square, 25 to 181 pixels (versions 1 to 40 with a 2-module border),
+    black and white only."""
+
+    def is_qr(picture) -> bool:
+        image = picture.image
+        return (
+            image.width == image.height
+            and 25 <= image.width <= 181
+            and {colour for _, colour in image.convert("L").getcolors(2) or [(0, 127)]} <= {0, 255}
+        )
+
+    return [picture for picture in page.images if not is_qr(picture)]
+
+
 def pdf_page_images(data: bytes, *, dpi: int = 150):
     """The PDF's pages as PIL images, rendered by poppler's pdftoppm."""
     import subprocess

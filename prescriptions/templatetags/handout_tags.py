@@ -37,10 +37,32 @@ def weekday(value: str) -> str:
         return ""
 
 
+def qr_png(url: str) -> str:
+    """A QR code for a link as a PNG data URI of one pixel per module. The stylesheet
+    scales it with ``image-rendering: pixelated`` (no smoothing in the PDF), so its
+    squares print as sharp as an SVG's, for a fraction of the drawing work."""
+    return segno.make(url, error="m").png_data_uri(scale=1, border=2)
+
+
 @register.filter
 @lru_cache(maxsize=256)
 def qr_data_uri(url: str) -> str:
-    """A QR code for a link, as an SVG data URI (vector: sharp at any print size)."""
+    """A video's QR code. Video links are the library's or the clinic's, the same for
+    every patient, so the process keeps the latest ones."""
+    return qr_png(url)
+
+
+@register.filter
+def private_qr_data_uri(url: str) -> str:
+    """The QR code of a patient's program link: a secret, so it is made for each
+    handout and kept nowhere (nor in the renderer's image cache: a data: URL)."""
+    return qr_png(url)
+
+
+@register.filter
+def screen_qr_data_uri(url: str) -> str:
+    """A QR code for a screen (the staff's link panel), as an SVG data URI: a browser
+    would smooth a one-pixel-per-module PNG into a blur. A program link: not kept."""
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
 
@@ -53,9 +75,9 @@ def printable_link(url: str) -> str:
 
 
 @register.filter
-def boxes(times_per_day) -> range:
+def tick_boxes(times_per_day) -> int:
     """How many tick boxes a day's cell needs: one per session, at most three."""
-    return range(min(max(int(times_per_day or 1), 1), 3))
+    return min(max(int(times_per_day or 1), 1), 3)
 
 
 @register.filter

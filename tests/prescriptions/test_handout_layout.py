@@ -11,7 +11,7 @@ from clinic.audit import Actor
 from prescriptions import handouts, services
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
 from tests.clinic.test_images import picture
-from tests.helpers import pdf_page_images, pdf_reader, pdf_text
+from tests.helpers import pdf_page_images, pdf_reader, pdf_text, printed_pictures
 
 
 def render(rx, *, draft=True):
@@ -73,8 +73,11 @@ def test_tick_box_log_has_a_column_per_day_and_a_row_per_exercise(issued, alice)
     assert len(snapshot["log_days"]) == 14
     html = handouts.render_html(snapshot, draft=False)
     assert html.count('class="log-grid"') == 2
-    # Twice a day: two boxes a day; the bridge is once a day.
-    assert html.count('<span class="box"></span>') == 7 * 2 * (2 + 2 + 1)
+    # Twice a day: two boxes a day; the bridge is once a day. Each day's boxes are one
+    # picture; the row's heading says how many, in words for a screen reader.
+    assert html.count('class="ticks ticks-2"') == 7 * 2 * 2
+    assert html.count('class="ticks ticks-1"') == 7 * 2
+    assert html.count(", 2 boxes a day</span>") == 2 * 2
     reader = pdf_reader(handouts.render_pdf(snapshot, draft=False))
     last = " ".join(reader.pages[-1].extract_text().split())
     assert "Your exercise log" in last
@@ -103,7 +106,7 @@ def test_clinic_logo_is_printed_and_later_branding_changes_do_not_touch_issued(d
     clinic.logo.save("logo.png", ContentFile(picture("PNG", size=(300, 100)).read()), save=True)
     handout = services.prescription_issue(prescription=draft, actor=Actor(alice))
     stored = handout.pdf.read()
-    assert len(pdf_reader(stored).pages[0].images) == 1
+    assert len(printed_pictures(pdf_reader(stored).pages[0])) == 1
     clinic.logo.delete(save=True)
     clinic.brand_colour = "#aa0000"
     clinic.save()
