@@ -18,7 +18,7 @@ from django.utils import timezone
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Membership, User
 from clinic.storage import alias_of
-from exercises.models import Exercise, video_signature
+from exercises.models import Category, Exercise, video_signature
 from openhep.backup.archive import (
     MANIFEST,
     MEDIA,
@@ -196,6 +196,7 @@ def _read(clinic: Clinic) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         for obj in objects[table.label]
     }
     bundled = bundled_questionnaires(asked)
+    categories = dict(Category.objects.values_list("pk", "slug"))
     members = set(Membership.objects.filter(clinic=clinic).values_list("user_id", flat=True))
     users = list(User.objects.filter(pk__in=user_ids | members).order_by("pk"))
     emails = {user.pk: user.email for user in users}
@@ -206,7 +207,7 @@ def _read(clinic: Clinic) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         file_fields = [f for f in fields(table.model) if isinstance(f, models.FileField)]
         encoded = []
         for obj in objects[table.label]:
-            row = encode(obj, slugs=slugs, emails=emails, bundled=bundled)
+            row = encode(obj, slugs=slugs, emails=emails, bundled=bundled, categories=categories)
             if table.model is Exercise:
                 for name, links in m2m[obj.pk].items():
                     row[name] = [slug for _, slug in links]

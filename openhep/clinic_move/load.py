@@ -197,8 +197,11 @@ def clinic_import_problems(archive: ClinicArchive, *, using: str = DEFAULT_DB_AL
         problems.append(
             f"shared-library exercises the clinic uses are not in this library: {_some(absent)}"
         )
+    presets = {row["category_id"] for row in data["tables"]["prescriptions.DosePreset"]}
     for name, model in _TAXA.items():
         wanted = {slug for row in exercises for slug in row[name]}
+        if model is Category:
+            wanted |= presets
         found = set(model._default_manager.filter(slug__in=wanted).values_list("slug", flat=True))
         if absent := sorted(wanted - found):
             problems.append(f"{model._meta.verbose_name_plural} not here: {_some(absent)}")
@@ -355,6 +358,7 @@ class _Loader:
         self.users: dict[str, int] = {}
         self.exercises: dict[str, int] = {}
         self.bundled: dict[str, int] = {}
+        self.categories: dict[str, int] = {}
         self.created = self.reused = 0
 
     def load(self) -> ImportResult:
@@ -368,6 +372,7 @@ class _Loader:
             ).values_list("slug", "pk")
         )
         self.bundled = _bundled_here(_bundled_names(self.data))
+        self.categories = dict(Category.objects.values_list("slug", "pk"))
         for table in TABLES:
             self._table(table.model, self.data["tables"][table.label], clinic_id=clinic.pk)
         return ImportResult(
@@ -462,6 +467,8 @@ class _Loader:
                 setattr(obj, f.attname, self.users[value])
             elif how == "exercise":
                 setattr(obj, f.attname, self.exercises[value])
+            elif how == "category":
+                setattr(obj, f.attname, self.categories[value])
             elif how == "questionnaire":
                 mine = not (isinstance(value, str) and value.startswith("bundled:"))
                 found = self._id(Questionnaire._meta.label, value) if mine else self.bundled[value]

@@ -11,6 +11,7 @@ target can resolve them:
   shared library's are found by slug in the target);
 - to a questionnaire: the clinic's own by id (moved with it); a bundled one as
   ``bundled:<slug>:<version>``, found by those in the target;
+- to a category (a dose preset's): its slug, found by slug in the target;
 - to any other moved row: its id in the source, remapped on import.
 
 Files are written by name; the archive holds their bytes (see ``export``).
@@ -27,11 +28,12 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
-from exercises.models import Exercise, ExerciseImage, ExerciseStep
+from exercises.models import Category, Exercise, ExerciseImage, ExerciseStep
 from outcomes.models import Questionnaire, Response, Schedule
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions.models import (
     Delivery,
+    DosePreset,
     Handout,
     Prescription,
     PrescriptionItem,
@@ -68,6 +70,7 @@ TABLES = (
     Table(Exercise, lambda c: Exercise.objects.filter(clinic=c)),
     Table(ExerciseStep, lambda c: ExerciseStep.objects.filter(exercise__clinic=c)),
     Table(ExerciseImage, lambda c: ExerciseImage.objects.filter(exercise__clinic=c)),
+    Table(DosePreset, lambda c: DosePreset.objects.filter(clinic=c)),
     Table(ProgramTemplate, lambda c: ProgramTemplate.objects.filter(clinic=c)),
     Table(TemplateItem, lambda c: TemplateItem.objects.filter(template__clinic=c)),
     Table(Prescription, lambda c: Prescription.objects.filter(clinic=c)),
@@ -102,8 +105,8 @@ def fields(model: type[models.Model]) -> list[models.Field]:
 
 
 def kind(field: models.Field) -> str:
-    """How a field is carried: "value", "file", "clinic", "user", "exercise" or
-    the label of the moved model it refers to."""
+    """How a field is carried: "value", "file", "clinic", "user", "exercise",
+    "questionnaire", "category" or the label of the moved model it refers to."""
     if isinstance(field, models.FileField):
         return "file"
     if not field.is_relation:
@@ -118,6 +121,8 @@ def kind(field: models.Field) -> str:
         return "exercise"
     if related is Questionnaire:
         return "questionnaire"
+    if related is Category:
+        return "category"
     return related._meta.label
 
 
@@ -136,6 +141,7 @@ def encode(
     slugs: dict[int, str],
     emails: dict[int, str],
     bundled: dict[int, str] | None = None,
+    categories: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     """``obj`` as JSON values; ``slugs``, ``emails`` and ``bundled`` name the exercises,
     users and bundled questionnaires it may refer to (id -> slug, email, name)."""
@@ -153,6 +159,8 @@ def encode(
             row[field.attname] = None if value is None else slugs[value]
         elif how == "questionnaire":
             row[field.attname] = (bundled or {}).get(value, value)
+        elif how == "category":
+            row[field.attname] = None if value is None else (categories or {})[value]
         elif how != "value" or value is None or isinstance(value, (bool, int, float, str)):
             row[field.attname] = value
         else:

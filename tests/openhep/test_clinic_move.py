@@ -40,6 +40,7 @@ from patientpage.services import SessionReport, questionnaire_enter_from_paper, 
 from prescriptions import handouts, services
 from prescriptions.models import (
     Delivery,
+    DosePreset,
     Handout,
     Prescription,
     PrescriptionItem,
@@ -60,6 +61,7 @@ SCOPES = {
     Exercise: "clinic",
     ExerciseStep: "exercise__clinic",
     ExerciseImage: "exercise__clinic",
+    DosePreset: "clinic",
     ProgramTemplate: "clinic",
     TemplateItem: "template__clinic",
     Prescription: "clinic",
@@ -86,7 +88,9 @@ def moved(clinic, other_clinic, alice, bob, charlie, patient, issued, exercises)
     with records and files of its own."""
     clinic.logo.save("logo.png", ContentFile(PNG))
     hip = Region.objects.create(slug="hip", name="Hip")
-    Category.objects.create(slug="mobility", name="Mobility")
+    mobility = Category.objects.create(slug="mobility", name="Mobility")
+    DosePreset.objects.create(clinic=clinic, category=mobility, reps=12, sets=2)
+    DosePreset.objects.create(clinic=other_clinic, category=mobility, reps=5)
     band = Equipment.objects.create(slug="band", name="Band")
     own = ExerciseFactory(name="Our wall slide", clinic=clinic, updated_by=alice)
     own.regions.add(hip)
@@ -225,6 +229,8 @@ def snapshot(clinic: Clinic) -> dict:
                     row[field.name] = value and User.objects.get(pk=value).email
                 elif field.related_model is Exercise:
                     row[field.name] = value and Exercise.objects.get(pk=value).slug
+                elif field.related_model is Category:
+                    row[field.name] = value and Category.objects.get(pk=value).slug
                 elif field.related_model is Questionnaire and value not in places[Questionnaire]:
                     row[field.name] = Questionnaire.objects.get(pk=value).slug  # bundled
                 elif field.is_relation:
