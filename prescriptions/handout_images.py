@@ -27,6 +27,7 @@ of that render, and borrows from one process-wide ``SharedImages``:
 
 import copy
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 
@@ -82,6 +83,8 @@ class SharedImages:
         if size > self.max_bytes:
             return
         image = kept(image, source)
+        if image is None:
+            return
         with self._lock:
             if key in self._entries:  # another render parsed its own meanwhile
                 return
@@ -106,11 +109,21 @@ class SharedImages:
         return self._bytes
 
 
+# What makes an SVG need its render: text is laid out, and images are fetched, through
+# the render's own layout context (its image cache holds the patient's QR codes).
+RENDER_BOUND_SVG = re.compile(rb"<(?:[\w-]+:)?(?:text|image|foreignObject)\b", re.IGNORECASE)
+
+
 def kept(image, source: bytes):
-    """``image`` as the cache keeps it: nothing left of the render that used it."""
+    """``image`` as the cache keeps it: nothing left of the render that used it; or
+    None when it cannot be kept so (an SVG with text or images of its own)."""
     if isinstance(image, SVGImage):
-        # SVG.draw() leaves the page stream (with the patient's text) and its context on
-        # the object; the next draw sets them again.
+        if RENDER_BOUND_SVG.search(source):
+            return None
+        # The image holds the render's layout context (with its image cache, styles and
+        # pages) and SVG.draw() leaves the page stream and that context on the drawing.
+        # Shapes alone never read it: drop all three.
+        image._context = None
         svg = image._svg
         svg.stream = svg.context = None
         return image

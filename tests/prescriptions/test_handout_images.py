@@ -2,6 +2,7 @@
 
 import re
 import threading
+from xml.etree import ElementTree
 
 import pytest
 from django.core.files.base import ContentFile
@@ -77,9 +78,24 @@ def test_kept_images_hold_nothing_of_the_render(pictured, shared):
     for image, _ in shared._entries.values():
         if isinstance(image, handout_images.SVGImage):
             assert image._svg.stream is None and image._svg.context is None
+            assert image._context is None  # the render's layout, its image cache with it
         else:  # a raster reads its bytes from a dict of its own, not the render's cache
             assert not isinstance(image._cache, RenderImages)
             assert all(key.startswith(image.id) for key in image._cache)
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg"><text x="1" y="9">Jordan</text></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><image href="data:,x"/></svg>',
+    ],
+)
+def test_an_svg_that_needs_its_render_is_never_kept(svg):
+    shared = SharedImages()
+    image = handout_images.SVGImage(ElementTree.fromstring(svg), None, None, None)
+    shared.give_back(("static:x.svg", "d"), image, svg)
+    assert len(shared) == 0
 
 
 def raster(name: str, size: int):
