@@ -18,6 +18,10 @@
   let timer = null;
   let inflight = null;
   let submitting = null; // The edits a full post of the plan (htmx) carries.
+  // Fields changed while a full post is on its way (name -> value): the plan is redrawn
+  // from its answer, so they are put back into the new plan and saved from there. A save
+  // sent meanwhile would carry the old plan (an order, an advice) back over the post's.
+  let during = null;
 
   function form() {
     return document.getElementById("plan-form");
@@ -56,6 +60,7 @@
   function save() {
     clearTimeout(timer);
     timer = null;
+    if (during) return Promise.resolve(); // Saved once the redrawn plan is in.
     if (inflight) {
       return inflight.then(function () {
         return edits > sent ? save() : null;
@@ -106,8 +111,35 @@
     if (edits === saved) say("All changes saved");
   }
 
+  // An exercise's field is found again by the exercise (its item id), not its place:
+  // the post may have moved it ("items-1-side" before, "items-0-side" after).
+  const ITEM_FIELD = /^items-(\d+)-(.+)$/;
+
+  function where(el) {
+    const item = ITEM_FIELD.exec(el.name);
+    const id = item && el.form.elements.namedItem("items-" + item[1] + "-id");
+    return id ? "item:" + id.value + ":" + item[2] : el.name;
+  }
+
+  function found(plan, key) {
+    if (key.indexOf("item:") !== 0) return plan.elements.namedItem(key);
+    const parts = key.split(":");
+    const id = Array.from(plan.querySelectorAll('input[name$="-id"]')).find(function (el) {
+      return ITEM_FIELD.test(el.name) && el.value === parts[1];
+    });
+    return id && plan.elements.namedItem(id.name.replace(/-id$/, "-" + parts.slice(2).join(":")));
+  }
+
+  function valueOf(el) {
+    return el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+  }
+
   function edited(event, now) {
     if (!tracked(event.target)) return;
+    if (during) {
+      during.set(where(event.target), valueOf(event.target));
+      return;
+    }
     edits += 1;
     clearTimeout(timer);
     timer = setTimeout(save, now ? 0 : DELAY);
@@ -140,12 +172,18 @@
     clearTimeout(timer);
     timer = null;
     submitting = edits;
+    during = new Map();
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.elt !== form() || submitting === null) return;
     const carried = submitting;
     submitting = null;
-    if (!event.detail.successful) return;
+    if (!event.detail.successful) {
+      restore(); // Nothing is redrawn: the fields still show what was typed.
+      return;
+    }
+    // Should no plan be drawn from this answer after all, the typing is not held back.
+    setTimeout(restore, 2000);
     const leaving = event.detail.xhr && event.detail.xhr.getResponseHeader("HX-Redirect");
     const plan = document.getElementById("plan");
     if (!leaving && plan && plan.querySelector(".is-invalid, .plan-item.border-danger")) {
@@ -156,6 +194,27 @@
     saved = Math.max(saved, carried);
     report();
   });
+
+  // The redrawn plan is in: what was typed during the post goes back into it, and is saved.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "plan") return;
+    restore();
+  });
+
+  function restore() {
+    const typed = during;
+    during = null;
+    const plan = form();
+    if (!typed || !typed.size || !plan) return;
+    typed.forEach(function (value, key) {
+      const el = found(plan, key);
+      if (!el || el instanceof RadioNodeList) return;
+      if (el.type === "checkbox") el.checked = value;
+      else el.value = value;
+    });
+    edits += 1;
+    save();
+  }
 
   // "Preview handout": the tab opens now (a tab opened later would be a blocked
   // pop-up), and is sent to the handout once everything typed is saved.
