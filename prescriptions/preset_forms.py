@@ -47,7 +47,22 @@ class DosePresetForm(forms.Form):
         return data
 
 
-DosePresetFormSet = forms.formset_factory(DosePresetForm, extra=0, max_num=200, validate_max=True)
+class BaseDosePresetFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            category = form.cleaned_data.get("category") if form.is_valid() else None
+            if category is None:
+                continue
+            if category.pk in seen:
+                raise forms.ValidationError(f"{category.name} is listed twice: reload the page.")
+            seen.add(category.pk)
+
+
+DosePresetFormSet = forms.formset_factory(
+    DosePresetForm, formset=BaseDosePresetFormSet, extra=0, max_num=200, validate_max=True
+)
 
 
 def preset_formset(rows, data=None) -> forms.BaseFormSet:

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from clinic.audit import Actor, audit_record
-from clinic.models import AuditEntry
+from clinic.models import AuditEntry, Clinic
 from exercises.dose import Dose
 from prescriptions.models import DosePreset
 
@@ -13,6 +13,9 @@ def dose_presets_save(*, clinic, forms, actor: Actor) -> int:
     """Save valid ``DosePresetForm``s: a filled row sets its category's preset, an empty
     row removes it. Returns how many presets changed; a change is audited as a clinic
     settings change naming the categories (never anything about a patient)."""
+    # The clinic's row is the lock: two admins saving a first preset for one category
+    # at once would otherwise both insert it.
+    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
     current = {
         p.category_id: p for p in DosePreset.objects.select_for_update().filter(clinic=clinic)
     }

@@ -40,10 +40,11 @@ def template_apply_undoable(
     *, prescription: Prescription, template: ProgramTemplate, actor: Actor
 ) -> AppliedTemplate:
     """``template_apply``, and a record of what it added for ``template_apply_undo``."""
+    # Locked before the plan is read: an exercise another tab adds meanwhile must not be
+    # taken for one of the template's (undo would remove it).
+    locked = Prescription.objects.select_for_update().get(pk=prescription.pk)
     before = set(prescription.items.values_list("pk", flat=True))
-    had_advice = bool(
-        Prescription.objects.filter(pk=prescription.pk).values_list("advice", flat=True).get()
-    )
+    had_advice = bool(locked.advice)
     appended = template_apply(prescription=prescription, template=template, actor=actor)
     added = prescription.items.exclude(pk__in=before)
     record = {

@@ -69,6 +69,19 @@ def test_a_preset_without_an_amount_is_refused(clinic_admin_client, categories):
     assert not DosePreset.objects.exists()
 
 
+def test_a_category_twice_or_gone_is_a_clear_refusal(clinic_admin_client, categories):
+    stretch, _ = categories
+    data = post_data([stretch, stretch], stretch={"reps": 5})
+    response = clinic_admin_client.post(reverse("dose_presets"), data)
+    assert response.status_code == 400
+    assert "Stretch is listed twice: reload the page." in response.content.decode()
+    gone = post_data(categories, stretch={"reps": 5}) | {"preset-1-category": 999999}
+    response = clinic_admin_client.post(reverse("dose_presets"), gone)
+    assert response.status_code == 400
+    assert "no longer in the library" in response.content.decode()
+    assert not DosePreset.objects.exists()
+
+
 def test_therapists_cannot_edit_presets(alice_client, categories):
     assert alice_client.get(reverse("dose_presets")).status_code == 403
     data = post_data(categories, stretch={"reps": 5})
