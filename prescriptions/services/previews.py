@@ -81,19 +81,30 @@ HANDOUT_TEMPLATES = settings.BASE_DIR / "templates" / "handouts"
 HANDOUT_STATIC = settings.BASE_DIR / "static" / "handouts"
 
 
+# The code that turns a snapshot into the handout's HTML and PDF: a deploy that changes
+# only it must not serve previews drawn by the old code from a shared cache either.
+HANDOUT_CODE = [
+    settings.BASE_DIR / "prescriptions" / name
+    for name in ("handouts.py", "handout_images.py", "templatetags/handout_tags.py")
+]
+
+
 def version_sources() -> list[Path]:
     """The files a draft preview is drawn with besides its snapshot."""
     return sorted(
-        path
-        for folder in (HANDOUT_TEMPLATES, HANDOUT_STATIC)
-        for path in folder.rglob("*")
-        if path.is_file()
+        [
+            path
+            for folder in (HANDOUT_TEMPLATES, HANDOUT_STATIC)
+            for path in folder.rglob("*")
+            if path.is_file()
+        ]
+        + [path for path in HANDOUT_CODE if path.is_file()]
     )
 
 
 @cache
 def handout_version() -> str:
-    """A hash of the handout templates and stylesheet, read once per process (a deploy
+    """A hash of the handout templates, stylesheet and drawing code, read once per process (a deploy
     that changes them restarts the processes): a cached preview drawn with the old
     ones is never served after a change."""
     digest = hashlib.sha256()

@@ -63,7 +63,7 @@ def test_a_changed_template_or_stylesheet_misses(draft, alice, renders, look, ch
 
 def test_the_version_is_read_from_the_real_handout_files():
     names = {path.name for path in previews.version_sources()}
-    assert {"prescription.html", "handout.css"} <= names
+    assert {"prescription.html", "handout.css", "handouts.py", "handout_tags.py"} <= names
 
 
 def test_the_cache_holds_a_bounded_number_of_previews(settings):
