@@ -192,7 +192,9 @@
     }
     sent = Math.max(sent, carried);
     saved = Math.max(saved, carried);
-    report();
+    // What was typed meanwhile is saved once the plan is redrawn: not "all saved" yet.
+    if (during && during.size) say("Saving…");
+    else report();
   });
 
   // The redrawn plan is in: what was typed during the post goes back into it, and is saved.
