@@ -134,7 +134,9 @@ def test_the_admin_refuses_a_dose_in_the_set_up_and_in_a_step(curator_client):
 
 def test_the_library_file_names_the_row_the_step_and_the_phrase(db):
     entry = json.loads(LIBRARY.read_text())[0]
-    entry.update(related=[], easier="", steps=[*entry["steps"], "Repeat on the left for 30 seconds."])
+    entry.update(
+        related=[], easier="", steps=[*entry["steps"], "Repeat on the left for 30 seconds."]
+    )
     assert library_problems([entry]) == [
         f"Row 1 ({entry['slug']}): steps: Step {len(entry['steps'])} states a dose or a side "
         "(“left”, “30 seconds”).",
