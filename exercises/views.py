@@ -94,6 +94,9 @@ class ClinicExerciseCreateView(ClinicStaffMixin, FormView):
     template_name = "exercises/form.html"
     form_class = ExerciseForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "clinic": self.clinic}
+
     def form_valid(self, form):
         exercise = clinic_exercise_save(form=form, clinic=self.clinic, by=self.request.user)
         messages.success(self.request, f"{exercise.name} added to your clinic's exercises.")
@@ -110,7 +113,7 @@ class ClinicExerciseUpdateView(ClinicStaffMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.exercise}
+        return {**super().get_form_kwargs(), "instance": self.exercise, "clinic": self.clinic}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(exercise=self.exercise, **kwargs)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from exercises.models import Exercise
 from exercises.selectors import progression, versions_for
 from exercises.services import LibraryError, library_export, library_load
+from tests.exercises.test_clinic_exercises import exercise_data
 from tests.exercises.test_library import LIBRARY, load
 from tests.factories import ExerciseFactory
 
@@ -130,3 +131,22 @@ def test_export_writes_the_link_back(db):
     exported = {e["slug"]: e for e in library_export(Exercise.objects.all())}
     assert exported["chin-tuck"]["easier"] == "chin-nod-lying"
     assert exported["chin-nod-lying"]["easier"] == ""
+
+
+def test_a_clinics_own_exercise_names_its_easier_version(alice_client, clinic, other_clinic):
+    shared = ExerciseFactory(name="Shared calf stretch")
+    theirs = ExerciseFactory(name="Their calf stretch", clinic=other_clinic)
+    page = alice_client.get(reverse("exercises:create")).content.decode()
+    assert "Shared calf stretch" in page and "Their calf stretch" not in page
+    response = alice_client.post(reverse("exercises:create"), exercise_data(easier=theirs.pk))
+    assert "Select a valid choice" in response.content.decode()
+    alice_client.post(reverse("exercises:create"), exercise_data(easier=shared.pk))
+    own = Exercise.objects.get(name="Towel calf stretch")
+    assert (own.clinic, own.easier) == (clinic, shared)
+    # Its own as the easier one of a second: fine; then the first pointing back: a loop.
+    harder = ExerciseFactory(name="Our harder stretch", clinic=clinic, easier=own)
+    url = reverse("exercises:edit", args=[own.slug])
+    response = alice_client.post(url, exercise_data(easier=harder.pk))
+    assert "a loop" in response.content.decode()
+    own.refresh_from_db()
+    assert own.easier == shared
