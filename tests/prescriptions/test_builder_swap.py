@@ -111,3 +111,15 @@ def test_the_plan_lists_versions_in_a_fixed_number_of_queries(
         ExerciseFactory(easier_id=exercise)
     with django_assert_max_num_queries(len(few.captured_queries)):
         alice_client.get(url)
+
+
+def test_make_it_harder_on_an_issued_program_takes_the_linked_version_first(issued, bridges):
+    tilt, bridge, single = bridges
+    # Same difficulty as the bridge: the older guess (a step up in difficulty) would skip it.
+    assert single.difficulty == bridge.difficulty
+    item = issued.items.get(exercise=bridge)
+    adjusted = services.prescription_adjust_item(
+        item=item, easier=False, actor=Actor(issued.therapist)
+    )
+    assert adjusted.item.exercise == single
+    assert adjusted.draft.items.get(pk=adjusted.item.pk).exercise == single
