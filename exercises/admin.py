@@ -140,6 +140,7 @@ class ExerciseAdmin(SimpleHistoryAdmin):
                     "categories",
                     "equipment",
                     "related",
+                    "easier",
                     "video_url",
                 ]
             },

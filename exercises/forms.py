@@ -92,6 +92,7 @@ class ExerciseForm(forms.ModelForm):
             "regions",
             "categories",
             "equipment",
+            "easier",
             "video_url",
         ]
         widgets = {
@@ -101,10 +102,23 @@ class ExerciseForm(forms.ModelForm):
             "cautions": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, clinic=None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["steps"] = "\n".join(s.text for s in self.instance.steps.all())
+        if clinic is not None and self.instance.pk is None:
+            # The model's check of the easier version needs to know whose exercise it is.
+            self.instance.clinic = clinic
+        easier = self.fields["easier"]
+        assert isinstance(easier, forms.ModelChoiceField)
+        easier.queryset = (
+            Exercise.objects.published()
+            .visible_to(clinic or self.instance.clinic)
+            .exclude(pk=self.instance.pk)
+            .order_by("name")
+        )
+        easier.empty_label = "None"
+        easier.help_text = "The same movement, one step easier (shown on the exercise page)."
         dose_inputs(self)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -127,6 +141,7 @@ class ExerciseForm(forms.ModelForm):
                 Column("categories", css_class="col-md-4"),
                 Column("equipment", css_class="col-md-4"),
             ),
+            Field("easier"),
             Field("video_url"),
             Row(Column("image", css_class="col-md-6"), Column("image_alt", css_class="col-md-6")),
             Submit("save", "Save exercise"),

@@ -145,6 +145,17 @@ class Exercise(DoseFields):
         related_name="related_from",
         verbose_name="pairs well with",
     )
+    # One step down the same movement (knee push-up for a push-up); the harder versions
+    # are the exercises naming this one as their easier version.
+    easier = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="harder_versions",
+        verbose_name="easier version",
+        help_text="The same movement, one step easier (a shared exercise: shared ones only).",
+    )
     video_url = models.URLField("video link", blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     clinic = models.ForeignKey(
@@ -206,8 +217,36 @@ class Exercise(DoseFields):
         ):
             if messages := refusals(texts, label=label):
                 errors.setdefault(field, []).extend(messages)
+        if message := self._easier_problem():
+            errors.setdefault("easier", []).append(message)
         if errors:
             raise ValidationError(errors)
+
+    def _easier_problem(self) -> str:
+        """Why the easier version cannot be this one, or "": it must be in scope (a shared
+        exercise links to shared ones, a clinic's own to shared ones or its own) and the
+        chain must not come back to this exercise."""
+        easier = self.easier
+        if easier is None:
+            return ""
+        if easier.pk is not None and easier.pk == self.pk:
+            return "An exercise cannot be its own easier version."
+        if easier.clinic_id is not None and easier.clinic_id != self.clinic_id:
+            return (
+                "A shared exercise's easier version must be a shared exercise."
+                if self.clinic_id is None
+                else "The easier version must be a shared exercise or one of this clinic's own."
+            )
+        seen = {easier.pk}
+        pk = easier.easier_id
+        while pk is not None and self.pk is not None:
+            if pk == self.pk:
+                return f"{easier.name} is already harder than this exercise (a loop)."
+            if pk in seen:
+                break  # A loop elsewhere (not through this exercise): not this form's problem.
+            seen.add(pk)
+            pk = Exercise.objects.filter(pk=pk).values_list("easier_id", flat=True).first()
+        return ""
 
     @property
     def cue_list(self) -> list[str]:

@@ -156,3 +156,46 @@ def get_clinic_exercise_for(user, slug: str) -> Exercise:
     return get_object_or_404(
         Exercise.objects.filter(clinic=clinic_of(user)).prefetch_related("steps"), slug=slug
     )
+
+
+# Chains of easier and harder versions are short (a few steps); the walk stops at this
+# many steps all the same, whatever the data.
+CHAIN_STEPS = 10
+
+
+def progression(exercise: Exercise, clinic) -> list[list[Exercise]]:
+    """The exercise's chain of versions, easiest first, one list per step: the easier
+    versions one below the other, the exercise itself, then its harder versions step by
+    step (a step may have more than one: two ways to make the same exercise harder).
+    Only published exercises the clinic can see; ``[[exercise]]`` when there is no chain."""
+    visible = Exercise.objects.published().visible_to(clinic)
+    seen = {exercise.pk}
+    below: list[list[Exercise]] = []
+    pk = exercise.easier_id
+    while pk is not None and pk not in seen and len(below) < CHAIN_STEPS:
+        easier = visible.filter(pk=pk).first()
+        if easier is None:
+            break
+        seen.add(pk)
+        below.insert(0, [easier])
+        pk = easier.easier_id
+    above: list[list[Exercise]] = []
+    step = [exercise]
+    while step and len(above) < CHAIN_STEPS:
+        step = list(visible.filter(easier__in=step).exclude(pk__in=seen).order_by("name", "pk"))
+        if step:
+            seen.update(e.pk for e in step)
+            above.append(step)
+    return [*below, [exercise], *above]
+
+
+def versions_for(exercises, clinic) -> dict[int, tuple[Exercise | None, Exercise | None]]:
+    """For each exercise's pk: its easier and its harder version (the first by name when
+    there are several), published and visible to the clinic, or ``None``. Two queries."""
+    exercises = list(exercises)
+    visible = Exercise.objects.published().visible_to(clinic)
+    easier = {e.pk: e for e in visible.filter(pk__in={e.easier_id for e in exercises})}
+    harder: dict[int, Exercise] = {}
+    for found in visible.filter(easier__in=exercises).order_by("name", "pk"):
+        harder.setdefault(found.easier_id, found)
+    return {e.pk: (easier.get(e.easier_id), harder.get(e.pk)) for e in exercises}

@@ -165,6 +165,13 @@ def library_problems(entries) -> list[str]:
                 problems.append(
                     f"{where}: related exercise(s) not in the file: {', '.join(missing)}."
                 )
+        easier = entry.get("easier", "")
+        if not isinstance(easier, str):
+            problems.append(f"{where}: easier must be one exercise's slug.")
+        elif easier == slug and easier:
+            problems.append(f"{where}: an exercise cannot be its own easier version.")
+        elif easier and easier not in slugs:
+            problems.append(f"{where}: easier version not in the file: {easier}.")
         dose = entry.get("dose", {})
         if not isinstance(dose, dict) or set(dose) - set(DOSE_KEYS):
             problems.append(f"{where}: dose may only have {', '.join(DOSE_KEYS)}.")
@@ -189,6 +196,25 @@ def library_problems(entries) -> list[str]:
         )
     if any("states a dose or a side" in problem for problem in problems):
         problems.append(GUIDANCE)
+    problems.extend(_loops(entries))
+    return problems
+
+
+def _loops(entries: list) -> list[str]:
+    """Chains of easier versions that come back to where they started."""
+    easier = {
+        e.get("slug"): e.get("easier")
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("easier"), str) and e.get("easier")
+    }
+    problems = []
+    for start in easier:
+        seen, slug = {start}, easier[start]
+        while slug in easier and slug not in seen:
+            seen.add(slug)
+            slug = easier[slug]
+        if slug == start:
+            problems.append(f"{start}: its easier versions come back to it (a loop).")
     return problems
 
 
@@ -270,13 +296,23 @@ def library_load(*, entries: list) -> LoadReport:
             exercise.related.set(related)
             if entry["slug"] not in report.created:
                 report.updated.add(entry["slug"])
+        easier = loaded[entry["easier"]].pk if entry.get("easier") else None
+        if exercise.easier_id != easier:
+            exercise.easier_id = easier
+            # The file was checked whole (no loops), so no model validation here: it
+            # would see the old links of exercises later in the file.
+            exercise.save(update_fields=["easier", "updated_at"])
+            if entry["slug"] not in report.created:
+                report.updated.add(entry["slug"])
     return report
 
 
 def library_export(exercises) -> list[dict]:
     """Exercises in the library file format: what ``library_load`` reads back unchanged."""
     exported = []
-    for e in exercises.prefetch_related("steps", "regions", "categories", "equipment", "related"):
+    for e in exercises.select_related("easier").prefetch_related(
+        "steps", "regions", "categories", "equipment", "related"
+    ):
         exported.append(
             {
                 "slug": e.slug,
@@ -296,6 +332,7 @@ def library_export(exercises) -> list[dict]:
                 "categories": [c.slug for c in e.categories.all()],
                 "equipment": [q.slug for q in e.equipment.all()],
                 "related": [r.slug for r in e.related.all()],
+                "easier": e.easier.slug if e.easier else "",
                 "video_url": e.video_url,
             }
         )

@@ -12,7 +12,12 @@ from clinic.access import ClinicStaffMixin
 from exercises.favourites import favourite_ids, favourite_set, is_favourite
 from exercises.forms import ExerciseForm, LibrarySearchForm
 from exercises.models import Exercise, is_known_video_host, video_signature_accepted
-from exercises.selectors import exercise_search_page, get_clinic_exercise_for, get_exercise_for
+from exercises.selectors import (
+    exercise_search_page,
+    get_clinic_exercise_for,
+    get_exercise_for,
+    progression,
+)
 from exercises.services import clinic_exercise_save, exercise_copy_to_clinic
 
 
@@ -51,7 +56,13 @@ class ExerciseDetailView(ClinicStaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         exercise = get_exercise_for(self.request.user, kwargs["slug"])
         favourite = {exercise.pk} if is_favourite(self.request.user, exercise) else set()
-        return super().get_context_data(exercise=exercise, favourite_ids=favourite, **kwargs)
+        chain = progression(exercise, self.clinic)
+        return super().get_context_data(
+            exercise=exercise,
+            favourite_ids=favourite,
+            progression=chain if len(chain) > 1 else [],
+            **kwargs,
+        )
 
 
 class FavouriteView(ClinicStaffMixin, View):
@@ -83,6 +94,9 @@ class ClinicExerciseCreateView(ClinicStaffMixin, FormView):
     template_name = "exercises/form.html"
     form_class = ExerciseForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "clinic": self.clinic}
+
     def form_valid(self, form):
         exercise = clinic_exercise_save(form=form, clinic=self.clinic, by=self.request.user)
         messages.success(self.request, f"{exercise.name} added to your clinic's exercises.")
@@ -99,7 +113,7 @@ class ClinicExerciseUpdateView(ClinicStaffMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "instance": self.exercise}
+        return {**super().get_form_kwargs(), "instance": self.exercise, "clinic": self.clinic}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(exercise=self.exercise, **kwargs)

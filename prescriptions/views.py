@@ -19,7 +19,7 @@ from clinic.selectors import get_patient_for
 from clinic.storage import private_file_response
 from exercises.dose import plural
 from exercises.favourites import favourite_ids
-from exercises.selectors import get_prescribable_exercise_for
+from exercises.selectors import get_prescribable_exercise_for, versions_for
 from exercises.views import search_page
 from prescriptions import services, template_views
 from prescriptions.forms import (
@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 BUILDER_ACTIONS = (
     "add_exercise",
     "move",
+    "swap",
     "apply_template",
     "save_template",
     "copy_previous",
@@ -219,6 +220,17 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             )
             messages.success(request, f"Saved as your clinic's template “{template.name}”.")
             return
+        if "swap" in request.POST:
+            # "<item>:<easier|harder>:<exercise>": the direction is for the focus (builder.js).
+            item_pk, _, rest = request.POST["swap"].partition(":")
+            exercise = get_prescribable_exercise_for(
+                request.user, object_id(rest.rpartition(":")[2])
+            )
+            item = services.prescription_item_swap(
+                prescription=rx, item_pk=item_pk, exercise=exercise, actor=actor
+            )
+            messages.success(request, f"Swapped for {item.exercise.name}.")
+            return
         item_pk, _, direction = request.POST["move"].partition(":")
         services.prescription_move_item(
             prescription=self.prescription,
@@ -230,6 +242,12 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         search_form, page = search_page(self.request, self.clinic, per_page=12)
         in_plan = {item.exercise_id for item in self.prescription.items.all()}
+        if formset := kwargs.get("formset"):
+            # Each item's "Easier version" / "Harder version" buttons (two queries in all).
+            items = [f.instance for f in formset.forms if f.instance.pk]
+            versions = versions_for([item.exercise for item in items], self.clinic)
+            for item in items:
+                item.easier_version, item.harder_version = versions[item.exercise_id]
         return super().get_context_data(
             prescription=self.prescription,
             search_form=search_form,

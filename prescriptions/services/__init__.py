@@ -22,7 +22,7 @@ from prescriptions.services.programs import (
     prescription_new_version,
     prescription_save,
 )
-from prescriptions.services.progressions import prescription_adjust_item
+from prescriptions.services.progressions import prescription_adjust_item, prescription_item_swap
 
 __all__ = [
     "RenderBusy",
@@ -38,6 +38,7 @@ __all__ = [
     "prescription_copy_previous",
     "prescription_create",
     "prescription_issue",
+    "prescription_item_swap",
     "prescription_move_item",
     "prescription_new_version",
     "prescription_save",

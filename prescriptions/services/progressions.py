@@ -6,13 +6,18 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry
 from exercises.dose import MOST, Dose
 from exercises.models import Exercise
 from prescriptions.models import Prescription, PrescriptionItem
-from prescriptions.services.programs import prescription_new_version
+from prescriptions.services.programs import (
+    _audit,
+    _require_draft,
+    prescription_new_version,
+)
 
 LEVELS: list[str] = [
     Exercise.Difficulty.EASY,
@@ -37,9 +42,20 @@ def _level(exercise: Exercise) -> int:
 
 
 def swap_for(exercise: Exercise, *, easier: bool, clinic, exclude: set[int]) -> Exercise | None:
-    """The nearest step down (or up) in difficulty among the exercise's related exercises,
+    """The exercise's own easier (or harder) version when the library links one, else
+    the nearest step down (or up) in difficulty among the exercise's related exercises,
     else among published exercises that share a body region and a category with it (a
     stretch is not swapped for a strengthening exercise). ``None`` when there is none."""
+    visible = (
+        Exercise.objects.published().visible_to(clinic).exclude(pk__in={exercise.pk, *exclude})
+    )
+    linked = (
+        visible.filter(pk=exercise.easier_id)
+        if easier
+        else visible.filter(easier=exercise).order_by("name", "pk")
+    ).first()
+    if linked is not None:
+        return linked
     level = _level(exercise)
     wanted = LEVELS[:level] if easier else LEVELS[level + 1 :]
     if not wanted:
@@ -146,3 +162,51 @@ def prescription_adjust_item(*, item: PrescriptionItem, easier: bool, actor: Act
         detail=detail,
     )
     return Adjustment(draft=draft, item=target, summary=summary)
+
+
+@transaction.atomic
+def prescription_item_swap(
+    *, prescription: Prescription, item_pk, exercise: Exercise, actor: Actor
+) -> PrescriptionItem:
+    """The builder's "Easier version" / "Harder version": the draft's item takes
+    ``exercise``, the easier or harder version linked to its own exercise, and keeps its
+    dose, side, note and place. ``exercise`` comes from a clinic-scoped lookup (another
+    clinic's is a 404 before this); one that is no longer linked is refused."""
+    _require_draft(Prescription.objects.select_for_update().get(pk=prescription.pk))
+    item = prescription.items.select_related("exercise").filter(pk=object_pk(item_pk) or 0).first()
+    if item is None:
+        raise ValidationError("That exercise is not in this plan.")
+    before = item.exercise
+    if exercise.pk == before.easier_id:
+        word = "easier"
+    elif exercise.easier_id == before.pk:
+        word = "harder"
+    else:
+        raise ValidationError(
+            f"{exercise.name} is no longer a version of {before.name}: reload the page."
+        )
+    if exercise.status != Exercise.Status.PUBLISHED or exercise.clinic_id not in (
+        None,
+        prescription.clinic_id,
+    ):
+        raise ValidationError(f"{exercise.name} cannot be prescribed.")
+    item.exercise = exercise
+    item.full_clean()
+    item.save(update_fields=["exercise"])
+    Prescription.objects.filter(pk=prescription.pk).update(updated_at=timezone.now())
+    _audit(
+        actor,
+        prescription,
+        AuditEntry.Action.CHANGE,
+        f"Draft: exercise {before.pk} made {word}, swapped for exercise {exercise.pk}",
+    )
+    return item
+
+
+def object_pk(value) -> int | None:
+    """A posted id, or ``None`` when it is not a number (then nothing matches: ids start
+    at 1)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -74,6 +74,15 @@
         const pk = focused.value.split(":")[0];
         next = plan.querySelector('[name="move"][value^="' + pk + ':"]:not([disabled])');
       }
+      if (!next && focused.name === "swap") {
+        // The item now holds the other exercise: its button the same way (one more step
+        // harder), else the way back, else its first Move button.
+        const parts = focused.value.split(":");
+        next =
+          plan.querySelector('[name="swap"][value^="' + parts[0] + ":" + parts[1] + ':"]') ||
+          plan.querySelector('[name="swap"][value^="' + parts[0] + ':"]') ||
+          plan.querySelector('[name="move"][value^="' + parts[0] + ':"]:not([disabled])');
+      }
     }
     if (!next && focused && focused.name !== "add_exercise") {
       next = document.getElementById("plan-heading");

@@ -98,7 +98,7 @@ def test_the_staff_form_the_builder_the_admin_and_the_library_share_the_rule(
     assert response.context["formset"].forms[0].errors["hold_seconds"] == [NO_AMOUNT]
     # The library file (it used to load an exercise with no amount).
     entry = json.loads(LIBRARY.read_text())[0]
-    entry.update(related=[], dose=NO_AMOUNT_DOSE)
+    entry.update(related=[], easier="", dose=NO_AMOUNT_DOSE)
     assert library_problems([entry]) == [f"Row 1 ({entry['slug']}): hold_seconds: {NO_AMOUNT}"]
     # The Django admin (it used to save one).
     exercise = ExerciseFactory(name="Calf raise")

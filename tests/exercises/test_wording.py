@@ -134,7 +134,9 @@ def test_the_admin_refuses_a_dose_in_the_set_up_and_in_a_step(curator_client):
 
 def test_the_library_file_names_the_row_the_step_and_the_phrase(db):
     entry = json.loads(LIBRARY.read_text())[0]
-    entry.update(related=[], steps=[*entry["steps"], "Repeat on the left for 30 seconds."])
+    entry.update(
+        related=[], easier="", steps=[*entry["steps"], "Repeat on the left for 30 seconds."]
+    )
     assert library_problems([entry]) == [
         f"Row 1 ({entry['slug']}): steps: Step {len(entry['steps'])} states a dose or a side "
         "(“left”, “30 seconds”).",
@@ -145,7 +147,7 @@ def test_the_library_file_names_the_row_the_step_and_the_phrase(db):
 
 def test_the_admin_import_refuses_a_dose_in_a_cue(curator_client):
     entry = json.loads(LIBRARY.read_text())[0]
-    entry.update(related=[], cues=["Do ten sets a day."])
+    entry.update(related=[], easier="", cues=["Do ten sets a day."])
     upload = SimpleUploadedFile("lib.json", json.dumps([entry]).encode())
     page = curator_client.post(reverse("admin:exercises_exercise_import"), {"file": upload})
     assert "“ten sets”, “a day”" in page.content.decode()
