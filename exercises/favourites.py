@@ -40,6 +40,9 @@ def with_favourites(exercises: QuerySet[Exercise], user, *, only: bool, first: b
     starred = Favourite.objects.filter(user=user, exercise=OuterRef("pk"))
     if only:
         exercises = exercises.filter(Exists(starred))
-    if first:
+    elif first and Favourite.objects.filter(user=user).exists():
+        # Only with favourites to put first: ordering by them sorts every exercise the
+        # clinic may see, where browsing by name reads one page from the name index
+        # (47 ms against 17 at 10,000 exercises in the bench).
         exercises = exercises.alias(starred=Exists(starred)).order_by("-starred", "name", "pk")
     return exercises
