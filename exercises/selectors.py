@@ -3,7 +3,7 @@ from django.db.models import Count, Prefetch, QuerySet, Window
 from django.shortcuts import get_object_or_404
 
 from clinic.access import clinic_of
-from exercises.favourites import with_favourites
+from exercises.favourites import favourite_ids, with_favourites
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 from exercises.search import corrected_query, matching
 
@@ -24,12 +24,14 @@ def exercise_search(
     equipment: str = "",
     position: str = "",
     user=None,
+    favourites: set[int] | None = None,
     favourites_only: bool = False,
 ) -> QuerySet[Exercise]:
     """Published exercises a clinic may prescribe, best matches first.
 
-    Given a ``user``, their favourites come first while no words are searched for
-    (a search keeps its relevance order), and ``favourites_only`` shows only those.
+    Given a ``user`` (or their ``favourites``, the ids when the caller has them), their
+    favourites come first while no words are searched for (a search keeps its
+    relevance order), and ``favourites_only`` shows only those.
 
     Every word must start a word of the name, aliases, summary or indications
     (so a partial word like "psoa" still finds, and "hip" does not find
@@ -48,8 +50,10 @@ def exercise_search(
         exercises = exercises.filter(equipment__slug=equipment)
     if position:
         exercises = exercises.filter(position=position)
-    if user is not None:
-        exercises = with_favourites(exercises, user, only=favourites_only, first=not query)
+    if favourites is None and user is not None:
+        favourites = favourite_ids(user)
+    if favourites is not None:
+        exercises = with_favourites(exercises, favourites, only=favourites_only, first=not query)
     # No distinct(): each filter matches one region, category or piece of equipment,
     # so the joins never repeat an exercise (and DISTINCT doubled the query's cost).
     return exercises.prefetch_related("regions", "categories", _main_images())

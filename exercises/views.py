@@ -25,15 +25,18 @@ def search_page(request, clinic, per_page: int = 24):
     """The library's search form, read from the query string, and the page of results."""
     form = LibrarySearchForm(request.GET)
     terms = form.terms()
+    starred = favourite_ids(request.user)
     page = exercise_search_page(
         clinic=clinic,
         number=form.page_number,
         per_page=per_page,
         query=terms.pop("q"),
-        user=request.user,
+        favourites=starred,
         favourites_only=form.favourites_only,
         **terms,
     )
+    # The cards' stars read the same ids the order was made from.
+    vars(page).update(favourite_ids=starred)
     return form, page
 
 
@@ -45,7 +48,7 @@ class ExerciseListView(ClinicStaffMixin, TemplateView):
         return super().get_context_data(
             search_form=search_form,
             page=page,
-            favourite_ids=favourite_ids(self.request.user),
+            favourite_ids=page.favourite_ids,
             **kwargs,
         )
 

@@ -18,7 +18,6 @@ from clinic.models import AuditEntry
 from clinic.selectors import get_patient_for
 from clinic.storage import private_file_response
 from exercises.dose import plural
-from exercises.favourites import favourite_ids
 from exercises.selectors import get_prescribable_exercise_for, versions_for
 from exercises.views import search_page
 from prescriptions import services, template_views
@@ -254,7 +253,7 @@ class PrescriptionBuilderView(PrescriptionMixin, TemplateView):
             page=page,
             in_plan=in_plan,
             templates=templates_for(self.request.user),
-            favourite_ids=favourite_ids(self.request.user),
+            favourite_ids=page.favourite_ids,
             # Read only when the template shows the row (no search typed).
             recent=partial(recently_used, user=self.request.user),
             **template_views.builder_context(self.request, self.prescription),
