@@ -2,7 +2,8 @@
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 def interleaved(variants: dict[str, Callable], *, runs: int, warmup: int = 1) -> dict[str, dict]:
@@ -113,3 +114,26 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@contextmanager
+def tasks_only_taken(**settings) -> Iterator:
+    """Tasks are taken and kept, not run (Django's dummy backend: what a web process
+    does when a worker elsewhere draws the handout), with ``settings`` overridden too.
+    The task backends are read once per process: read again on the way in and out."""
+    from asgiref.local import Local
+    from django.tasks import task_backends
+    from django.test.utils import override_settings
+
+    def reset():
+        task_backends._settings = None
+        task_backends.__dict__.pop("settings", None)
+        task_backends._connections = Local(False)
+
+    dummy = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    with override_settings(TASKS=dummy, **settings):
+        reset()
+        try:
+            yield task_backends["default"]
+        finally:
+            reset()

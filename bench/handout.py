@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 
-from bench.common import Results, interleaved, summary
+from bench.common import Results, interleaved, summary, tasks_only_taken
 from bench.data import PROGRAM_URL
 from bench.pages import get, logged_in
 from prescriptions import handouts
@@ -99,21 +99,11 @@ def issue_times(data) -> dict[int, dict]:
     """What "Save and issue" costs the therapist now that the handout is drawn by a task
     (issue 19): ``prescription_issue`` on fresh drafts like ``data.drafts[n]``, with a
     task backend that only takes the task (the worker draws it elsewhere), in ms."""
-    from asgiref.local import Local
-    from django.tasks import task_backends
-    from django.test.utils import override_settings
-
     from bench.data import prescription
     from clinic.audit import Actor
     from prescriptions import services
 
-    def reset():  # The task backends are read once per process; read them again.
-        task_backends._settings = None
-        task_backends.__dict__.pop("settings", None)
-        task_backends._connections = Local(False)
-
     times = {}
-    dummy = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     for n, draft in data.drafts.items():
         exercises = [item.exercise for item in draft.items.order_by("order")]
         fresh = [
@@ -121,18 +111,14 @@ def issue_times(data) -> dict[int, dict]:
             for k in range(RUNS[n])
         ]
         walls, cpus = [], []
-        with override_settings(TASKS=dummy):
-            reset()
-            try:
-                for rx in fresh:
-                    start, start_cpu = time.perf_counter(), time.process_time()
-                    handout = services.prescription_issue(prescription=rx, actor=Actor(data.user))
-                    walls.append((time.perf_counter() - start) * 1000)
-                    cpus.append((time.process_time() - start_cpu) * 1000)
-                    if handout.is_ready:
-                        raise RuntimeError("the issue drew its handout: the task was not deferred")
-            finally:
-                reset()
+        with tasks_only_taken():
+            for rx in fresh:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                handout = services.prescription_issue(prescription=rx, actor=Actor(data.user))
+                walls.append((time.perf_counter() - start) * 1000)
+                cpus.append((time.process_time() - start_cpu) * 1000)
+                if handout.is_ready:
+                    raise RuntimeError("the issue drew its handout: the task was not deferred")
         times[n] = summary(walls, cpus)
     return times
 

@@ -15,27 +15,15 @@ drawing: without the task, every preview would be a cold render.
 import time
 from pathlib import Path
 
-from asgiref.local import Local
 from django.contrib.staticfiles import finders
-from django.tasks import task_backends
-from django.test.utils import override_settings
 
-from bench.common import Results, summary
+from bench.common import Results, summary, tasks_only_taken
 from bench.data import prescription
 from bench.handout import CHROMIUM, CHROMIUM_ARGS, RUNS, file_urls
 from bench.pages import logged_in
 from prescriptions import handouts, links
 from prescriptions.preview_tasks import prerender_preview
 from prescriptions.selectors import handout_snapshot, prescription_for_handout
-
-DUMMY = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-
-
-def _reset_task_backends() -> None:
-    """The task backends are read once per process: read them again."""
-    task_backends._settings = None
-    task_backends.__dict__.pop("settings", None)
-    task_backends._connections = Local(False)
 
 
 def autosave_form(rx, reps: int) -> dict:
@@ -66,37 +54,32 @@ def preview_after_a_pause(data) -> dict[int, dict]:
     """Per size: the preview request's time (ms) after an autosave and its task."""
     client = logged_in(data)
     times = {}
-    with override_settings(TASKS=DUMMY, OPENHEP_PREVIEW_PRERENDER=True):
-        _reset_task_backends()
-        try:
-            backend = task_backends["default"]
-            for n, draft in data.drafts.items():
-                exercises = [item.exercise for item in draft.items.order_by("order")]
-                rx = prescription(draft.patient, data.user, exercises, title=f"Previewed {n}")
-                url = f"/prescriptions/{rx.pk}/handout.pdf"
-                walls, cpus = [], []
-                for run in range(RUNS[n] + 1):  # The first is a warm-up.
-                    backend.clear()
-                    saved = client.post(
-                        f"/prescriptions/{rx.pk}/autosave/", autosave_form(rx, reps=2 + run)
-                    )
-                    if saved.json()["saved"] is not True:
-                        raise RuntimeError(f"the autosave was refused: {saved.content!r}")
-                    [queued] = backend.results  # The pause: the worker draws it.
-                    if prerender_preview.call(*queued.args) != "drawn":
-                        raise RuntimeError("the task did not draw the saved preview")
-                    start, start_cpu = time.perf_counter(), time.process_time()
-                    response = client.get(url)
-                    cpu = (time.process_time() - start_cpu) * 1000
-                    wall = (time.perf_counter() - start) * 1000
-                    if response.status_code != 200 or not response.content.startswith(b"%PDF"):
-                        raise RuntimeError(f"GET {url}: {response.status_code}")
-                    if run:
-                        walls.append(wall)
-                        cpus.append(cpu)
-                times[n] = summary(walls, cpus)
-        finally:
-            _reset_task_backends()
+    with tasks_only_taken(OPENHEP_PREVIEW_PRERENDER=True) as backend:
+        for n, draft in data.drafts.items():
+            exercises = [item.exercise for item in draft.items.order_by("order")]
+            rx = prescription(draft.patient, data.user, exercises, title=f"Previewed {n}")
+            url = f"/prescriptions/{rx.pk}/handout.pdf"
+            walls, cpus = [], []
+            for run in range(RUNS[n] + 1):  # The first is a warm-up.
+                backend.clear()
+                saved = client.post(
+                    f"/prescriptions/{rx.pk}/autosave/", autosave_form(rx, reps=2 + run)
+                )
+                if saved.json()["saved"] is not True:
+                    raise RuntimeError(f"the autosave was refused: {saved.content!r}")
+                [queued] = backend.results  # The pause: the worker draws it.
+                if prerender_preview.call(*queued.args) != "drawn":
+                    raise RuntimeError("the task did not draw the saved preview")
+                start, start_cpu = time.perf_counter(), time.process_time()
+                response = client.get(url)
+                cpu = (time.process_time() - start_cpu) * 1000
+                wall = (time.perf_counter() - start) * 1000
+                if response.status_code != 200 or not response.content.startswith(b"%PDF"):
+                    raise RuntimeError(f"GET {url}: {response.status_code}")
+                if run:
+                    walls.append(wall)
+                    cpus.append(cpu)
+            times[n] = summary(walls, cpus)
     return times
 
 

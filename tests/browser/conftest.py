@@ -2,6 +2,7 @@
 download does not work offline). Without Chromium they are skipped with a
 reason, except in CI (CI=true), where a missing browser is a failure."""
 
+import functools
 import os
 import re
 import shutil
@@ -53,6 +54,12 @@ def axe_source() -> str:
         if in_ci():
             pytest.fail(f"{AXE} is missing: CI must install it (make test runs npm ci).")
         pytest.skip("axe-core is not installed (npm ci)")
+    return axe_text()
+
+
+@functools.cache
+def axe_text() -> str:
+    """axe-core's script, read once per worker (the watch checks pages after every test)."""
     return AXE.read_text()
 
 
@@ -139,10 +146,10 @@ class Watch:
         if self.checked or not AXE.exists():
             return
         self.checked = True
-        source = AXE.read_text()
         todo = [(s, url) for s, url in self.pages.items() if s not in _scanned_shapes]
         if not todo:
             return
+        source = axe_text()
         context = self.context
         if self.fresh_context is not None:
             context = self.fresh_context(storage_state=self.context.storage_state())
