@@ -51,7 +51,14 @@ LIMB_W, TORSO_W, HEAD_R = 10, 13, 15
 CORE_JOINTS = ("head", "neck", "hip")
 SIDE_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle", "toe")
 SIDE_OPTIONAL = ("hand", "hip")
-TOP_KEYS = {"alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "props", "arrows"}
+TOP_KEYS = {
+    "alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "props", "arrows", "side",
+    "hands",
+}  # fmt: skip
+VIEWS = ("side", "front", "top")
+# How a hand is drawn (docs/library.md): fingers straight in line with the hand, a fist,
+# the three tendon-glide shapes, or an open hand seen palm-on or back-on.
+HAND_SHAPES = ("flat", "fist", "hook", "tabletop", "straight-fist", "palm", "back", "grip")
 
 # Prop type -> (required fields, optional fields); each field names its kind.
 # Types match the equipment slugs in exercises.json so tests can cross-check them.
@@ -67,11 +74,12 @@ PROPS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "massage-ball": ({"at": "point"}, {"r": "len"}),
     "foam-roller": ({"at": "point"}, {"r": "len"}),
     "pillow": ({"at": "point"}, {"w": "len", "h": "len"}),
+    "peanut-ball": ({"at": "point"}, {"r": "len", "angle": "number"}),
     "dumbbell": ({"at": "point"}, {"angle": "number"}),
 }
 # Things the body rests on or stands beside go behind the figure; things held
 # or wrapped around it go in front. A prop's "layer" key overrides this.
-FRONT_PROPS = {"resistance-band", "towel", "massage-ball", "dumbbell"}
+FRONT_PROPS = {"resistance-band", "towel", "massage-ball", "peanut-ball", "dumbbell"}
 
 
 _ASPECTS: dict[tuple[str, str], float | None] = {}
@@ -166,7 +174,7 @@ def _check_joints(joints, where: str, problems: list[str], *, partial: bool) -> 
             problems.append(f"unknown joint {where}.{side}.{key}")
     if partial and not _is_num(joints.get("spine_bend", 0)):
         problems.append(f"{where}.spine_bend must be a number")
-    allowed = {*CORE_JOINTS, "near", "far", *(["spine_bend"] if partial else [])}
+    allowed = {*CORE_JOINTS, "near", "far", *(["spine_bend", "hands"] if partial else [])}
     extra = set(joints) - allowed
     for key in sorted(extra):
         problems.append(f"unknown joint {where}.{key}")
@@ -181,8 +189,22 @@ def validate_pose(pose) -> list[str]:
         problems.append(f"unknown pose key {key!r}")
     if not isinstance(pose.get("alt"), str) or not pose["alt"].strip():
         problems.append("alt text is missing")
-    if pose.get("view", "side") not in ("side", "front"):
-        problems.append("view must be 'side' or 'front'")
+    if pose.get("view", "side") not in VIEWS:
+        problems.append("view must be one of " + ", ".join(VIEWS))
+    if pose.get("side", "left") not in ("left", "right"):
+        problems.append("side (the working side the drawing shows) must be 'left' or 'right'")
+    for where, hands in (("hands", pose.get("hands", {})), ("ghost.hands", None)):
+        if where == "ghost.hands":
+            ghost = pose.get("ghost")
+            hands = ghost.get("hands", {}) if isinstance(ghost, dict) else {}
+        if not isinstance(hands, dict):
+            problems.append(f"{where} must be an object")
+            continue
+        for side, shape in hands.items():
+            if side not in ("near", "far"):
+                problems.append(f"{where} has unknown side {side!r}")
+            elif shape not in HAND_SHAPES:
+                problems.append(f"{where}.{side} must be one of {', '.join(HAND_SHAPES)}")
     if "floor" in pose:
         _check_field(pose["floor"], "y", "floor", problems)
     for key in ("face", "spine_bend"):
@@ -337,6 +359,13 @@ def _prop(prop: dict, floor: float) -> list[str]:
         (x, y), r = prop["at"], prop.get("r", 9)
         out.append(_circle(x, y, r, **thin))
         out.append(_circle(x - r / 3, y - r / 3, max(1.5, r / 5), fill=INK))
+    elif kind == "peanut-ball":  # two balls joined side by side, along "angle"
+        (x, y), r = prop["at"], prop.get("r", 9)
+        a = math.radians(prop.get("angle", 0))
+        dx, dy = r * 0.9 * math.cos(a), r * 0.9 * math.sin(a)
+        for cx, cy in ((x - dx, y - dy), (x + dx, y + dy)):
+            out.append(_circle(cx, cy, r, **thin))
+        out.append(_circle(x, y, r * 0.55, fill=PROP_FILL))
     elif kind == "foam-roller":
         (x, y), r = prop["at"], prop.get("r", 16)
         out.append(_circle(x, y, r, **thin))

@@ -17,12 +17,14 @@ from exercises.models import Category, Equipment, Exercise, ExerciseImage, Exerc
 from exercises.wording import GUIDANCE, refusals
 
 REGIONS = [
+    ("jaw", "Jaw"),
     ("neck", "Neck"),
     ("shoulders", "Shoulders"),
     ("upper-back", "Upper back"),
     ("chest", "Chest"),
     ("lower-back", "Lower back"),
     ("core", "Core"),
+    ("pelvic-floor", "Pelvic floor"),
     ("elbows", "Elbows"),
     ("wrists-hands", "Wrists and hands"),
     ("hips-glutes", "Hips and glutes"),
@@ -48,6 +50,7 @@ EQUIPMENT = [
     ("towel", "Towel"),
     ("massage-ball", "Massage ball"),
     ("foam-roller", "Foam roller"),
+    ("peanut-ball", "Peanut ball"),
     ("table", "Table"),
     ("dumbbell", "Dumbbell"),
     ("pillow", "Pillow"),
