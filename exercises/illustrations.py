@@ -53,7 +53,7 @@ SIDE_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle", "toe")
 SIDE_OPTIONAL = ("hand", "hip")
 TOP_KEYS = {
     "alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "props", "arrows", "side",
-    "hands",
+    "hands", "still",
 }  # fmt: skip
 VIEWS = ("side", "front", "top")
 # How a hand is drawn (docs/library.md): fingers straight in line with the hand, a fist,
@@ -191,6 +191,10 @@ def validate_pose(pose) -> list[str]:
         problems.append("alt text is missing")
     if pose.get("view", "side") not in VIEWS:
         problems.append("view must be one of " + ", ".join(VIEWS))
+    if not isinstance(pose.get("still", False), bool):
+        problems.append("still must be true or false")
+    if pose.get("still") and "ghost" in pose:
+        problems.append("a still pose (nothing moves) has no ghost (start position)")
     if pose.get("side", "left") not in ("left", "right"):
         problems.append("side (the working side the drawing shows) must be 'left' or 'right'")
     for where, hands in (("hands", pose.get("hands", {})), ("ghost.hands", None)):
