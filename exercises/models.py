@@ -288,6 +288,11 @@ def exercise_image_path(instance, filename):
 class ExerciseImage(models.Model):
     exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(upload_to=exercise_image_path, storage=public_storage)
+    # A bundled drawing's moving version (SVG with CSS keyframes between its start and
+    # end poses), shown on screen; the still ``image`` is what prints.
+    animation = models.FileField(
+        upload_to=exercise_image_path, storage=public_storage, blank=True, editable=False
+    )
     alt_text = models.CharField(
         max_length=250, help_text="Describes the picture for screen readers."
     )
