@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from exercises.figure import extent, figure, skeleton
+
 POSES_PATH = Path(__file__).resolve().parent / "library" / "poses.json"
 
 WIDTH, HEIGHT = 400, 300
@@ -392,82 +394,7 @@ def _w(width: float) -> dict:
     return dict(stroke_width=width, stroke_linecap="round", stroke_linejoin="round", fill="none")
 
 
-# --- figure ---------------------------------------------------------------
-
-
-ARM, LEG = ("neck", "shoulder", "elbow", "wrist", "hand"), ("hip", "knee", "ankle", "toe")
-
-
-def _limbs(joints: dict, side: str) -> list[tuple[tuple, list]]:
-    """(joint names, points) of one side's arm and leg.
-
-    The short neck->shoulder link reads as a collarbone; a per-side hip adds a pelvis.
-    """
-    j = joints[side]
-    arm = [joints["neck"]] + [j[k] for k in ("shoulder", "elbow", "wrist", "hand") if k in j]
-    leg = [joints["hip"]] + ([j["hip"]] if "hip" in j else []) + [j["knee"], j["ankle"], j["toe"]]
-    return [(ARM, arm), (LEG, leg)]
-
-
-def _merged(base: dict, over: dict) -> dict:
-    out = {k: over.get(k, v) for k, v in base.items() if k in CORE_JOINTS}
-    for side in ("near", "far"):
-        out[side] = {**base[side], **over.get(side, {})}
-    return out
-
-
-def _ghost(pose: dict) -> list[str]:
-    """The other end of the movement, faint and dashed, only for the parts that move."""
-    over, base = pose["ghost"], pose["joints"]
-    joints, out = _merged(base, over), []
-    style = {**_w(8), "stroke": GHOST_INK, "stroke_dasharray": "10 9"}
-    if {"neck", "hip", "spine_bend"} & set(over):
-        bend = over.get("spine_bend", pose.get("spine_bend", 0))
-        out.append(_curve(joints["neck"], joints["hip"], bend, **style))
-    for side in ("far", "near"):  # a limb is redrawn only if one of its own joints moved
-        moved = set(over.get(side, {}))
-        for names, line in _limbs(joints, side):
-            if moved & set(names):
-                out.append(_polyline(line, **style))
-    if "head" in over:
-        out.append(_polyline([joints["neck"], joints["head"]], **style))
-        hx, hy = joints["head"]
-        out.append(_circle(hx, hy, HEAD_R, **{**style, "stroke_width": 4}))
-    return out
-
-
-def _limb(line: list, colour: str) -> list[str]:
-    """One limb, with a thin white halo so it stays readable where it crosses the body."""
-    halo = _polyline(line[1:], stroke="#ffffff", **_w(LIMB_W + 5))
-    return [halo, _polyline(line, stroke=colour, **_w(LIMB_W))]
-
-
-def _figure(pose: dict) -> list[str]:
-    j, trunk = pose["joints"], []
-    trunk.append(_polyline([j["neck"], j["head"]], stroke=INK, **_w(LIMB_W)))
-    trunk.append(_curve(j["neck"], j["hip"], pose.get("spine_bend", 0), stroke=INK, **_w(TORSO_W)))
-    hx, hy = j["head"]
-    if "face" in pose:  # a small nose bump shows which way the head is turned
-        a = math.radians(pose["face"])
-        trunk.append(_circle(hx + HEAD_R * math.cos(a), hy + HEAD_R * math.sin(a), 4.5, fill=INK))
-    trunk.append(_circle(hx, hy, HEAD_R, fill=INK))
-    near = [part for _n, line in _limbs(j, "near") for part in _limb(line, INK)]
-    if pose.get("view") == "front":
-        # Seen from the front, both sides are equally close and arms cross in front of the
-        # body, so the trunk goes first and both sides share the ink.
-        far = [part for _n, line in _limbs(j, "far") for part in _limb(line, INK)]
-        return trunk + far + near
-    # Side view: far limbs behind the body, outlined in ink around a lighter core; near
-    # limbs in front in solid ink.
-    far = [
-        part
-        for _n, line in _limbs(j, "far")
-        for part in (
-            _polyline(line, stroke=INK, **_w(LIMB_W)),
-            _polyline(line, stroke=FAR_INK, **_w(LIMB_W - 4)),
-        )
-    ]
-    return far + trunk + near
+# --- arrows and the whole picture ---------------------------------------
 
 
 def _arrow(arrow: dict) -> list[str]:
@@ -488,7 +415,26 @@ def _arrow(arrow: dict) -> list[str]:
 
 
 def render_svg(pose: dict, *, title: str) -> str:
-    """Draw ``pose`` as a standalone SVG document; raises ValueError if the pose is invalid."""
+    """The still picture of ``pose`` as a standalone SVG document: the figure at the end of
+    the movement over its start as a dashed outline, the movement as an arrow. It is what
+    handouts print. Raises ValueError if the pose is invalid."""
+    return _picture(pose, title, move=False)
+
+
+def render_animation(pose: dict, *, title: str) -> str:
+    """The moving picture of ``pose``: the same drawing, its figure going from the start to
+    the end of the movement and back with CSS keyframes (a few seconds a cycle). A reader
+    who asked for less motion, and anything that ignores CSS animation, sees the still."""
+    return _picture(pose, title, move=True)
+
+
+def render_frame(pose: dict, *, title: str, progress: float) -> str:
+    """The figure at ``progress`` (0 the start, 1 the end) of its movement, as the moving
+    picture shows it at that moment: the contact sheet's frame strip."""
+    return _picture(pose, title, move=False, progress=progress)
+
+
+def _picture(pose: dict, title: str, *, move: bool, progress: float = 1.0) -> str:
     problems = validate_pose(pose)
     if problems:
         raise ValueError("Invalid pose: " + "; ".join(problems))
@@ -497,47 +443,57 @@ def render_svg(pose: dict, *, title: str) -> str:
     uid = "hep-" + digest.hexdigest()[:10]
     floor = pose.get("floor", HEIGHT - 38)
     props = pose.get("props", [])
+    skel = skeleton(pose)
+    body, css = figure(skel, uid, move=move, progress=progress)
+    # The box holds every moment of the movement, so the still and the moving picture
+    # are the same size and a frame never leaves its box.
+    reach = extent(skel, [i / 8 for i in range(9)])
+    arrows = [part for arrow in pose.get("arrows", []) for part in _arrow(arrow)]
+    if progress != 1.0:
+        arrows = []
 
     def layer(p):
         return p.get("layer", "front" if p["type"] in FRONT_PROPS else "back")
 
-    def drawing(props: list[dict]) -> list[str]:
-        body: list[str] = []
-        for prop in props:
-            if layer(prop) == "back":
-                body += _prop(prop, floor)
-        if "ghost" in pose:
-            body += _ghost(pose)
-        body += _figure(pose)
-        for prop in props:
-            if layer(prop) == "front":
-                body += _prop(prop, floor)
-        for arrow in pose.get("arrows", []):
-            body += _arrow(arrow)
-        return body
+    def drawn(props: list[dict]) -> tuple[list[str], list[str]]:
+        back = [e for p in props if layer(p) == "back" for e in _prop(p, floor)]
+        front = [e for p in props if layer(p) == "front" for e in _prop(p, floor)]
+        return back, front
 
     # The picture is cropped to what is drawn, so a handout can print a lying figure
     # wide and a standing one tall instead of a small figure in an empty 4:3 box. Mats
     # and the floor only run a little past the rest of the drawing on either side.
-    x0, _y0, x1, _y1 = _extent(drawing([p for p in props if p["type"] != "mat"]))
+    back, front = drawn([p for p in props if p["type"] != "mat"])
+    x0, _y0, x1, _y1 = _union(_extent(back + front + arrows), reach)
     x0, x1 = max(x0 - FLOOR_RUN, 0), min(x1 + FLOOR_RUN, WIDTH)
-    body = drawing([_trimmed(p, x0, x1) if p["type"] == "mat" else p for p in props])
-    x0, y0, x1, y1 = _extent(body)
+    back, front = drawn([_trimmed(p, x0, x1) if p["type"] == "mat" else p for p in props])
+    x0, y0, x1, y1 = _union(_extent(back + front + arrows), reach)
     if "floor" in pose:
         x0, x1 = min(x0, max(x0 - FLOOR_RUN, 0)), max(x1, min(x1 + FLOOR_RUN, WIDTH))
-        body.insert(0, _polyline([(x0 + 2, floor), (x1 - 2, floor)], stroke=INK, **_w(3)))
+        back.insert(0, _polyline([(x0 + 2, floor), (x1 - 2, floor)], stroke=INK, **_w(3)))
         y1 = max(y1, floor + 1.5)
     x0, y0 = max(x0 - MARGIN, 0), max(y0 - MARGIN, 0)
     x1, y1 = min(x1 + MARGIN, WIDTH), min(y1 + MARGIN, HEIGHT)
-    body.insert(0, _rect(x0, y0, x1 - x0, y1 - y0, 0, fill="#ffffff"))
+    background = _rect(x0, y0, x1 - x0, y1 - y0, 0, fill="#ffffff")
     box = " ".join(_n(v) for v in (x0, y0, x1 - x0, y1 - y0))
     safe_title = escape(title, {'"': "&quot;"})
+    style = f"<style>{css}</style>\n" if move and css else ""
+    parts = [background, *back, body, *front, *arrows]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box}" '
         f'role="img" aria-labelledby="{uid}-title {uid}-desc">'
         f'<title id="{uid}-title">{safe_title}</title>'
-        f'<desc id="{uid}-desc">{escape(pose["alt"])}</desc>\n' + "\n".join(body) + "\n</svg>\n"
+        f'<desc id="{uid}-desc">{escape(pose["alt"])}</desc>\n'
+        + style
+        + "\n".join(parts)
+        + "\n</svg>\n"
     )
+
+
+def _union(a, b):
+    if a is None:
+        return b
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 MARGIN, FLOOR_RUN = 6, 24  # viewBox units around the drawing; floor beyond it
@@ -552,8 +508,11 @@ def _trimmed(mat: dict, x0: float, x1: float) -> dict:
     return {**mat, "x": left, "width": right - left}
 
 
-def _extent(elements: list[str]) -> tuple[float, float, float, float]:
-    """The bounding box (x0, y0, x1, y1) of our own drawing elements, strokes included."""
+def _extent(elements: list[str]) -> tuple[float, float, float, float] | None:
+    """The bounding box (x0, y0, x1, y1) of our own drawing elements, strokes included;
+    None if there are none."""
+    if not elements:
+        return None
     xs: list[float] = []
     ys: list[float] = []
     for element in elements:

@@ -293,6 +293,10 @@ class ExerciseImage(models.Model):
     animation = models.FileField(
         upload_to=exercise_image_path, storage=public_storage, blank=True, editable=False
     )
+    # The side a bundled drawing shows working ("left", "right", or "" for both or
+    # neither): a program for the other side shows it mirrored, so the picture matches
+    # the side the patient works.
+    side = models.CharField(max_length=5, blank=True, editable=False)
     alt_text = models.CharField(
         max_length=250, help_text="Describes the picture for screen readers."
     )

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from clinic.slugs import unique_slug
 from exercises.dose import Dose
-from exercises.illustrations import render_svg
+from exercises.illustrations import render_animation, render_svg
 from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
 from exercises.wording import GUIDANCE, refusals
 
@@ -441,11 +441,12 @@ def exercises_set_status(*, exercises, status: str, by) -> int:
 
 
 def illustrations_load(*, poses: dict) -> int:
-    """Give each bundled exercise its generated line drawing. Returns how many changed.
+    """Give each bundled exercise its generated drawing: the still picture that prints and
+    its moving version for the screen. Returns how many changed.
 
     The drawing becomes the main picture unless a curator chose another one.
-    A drawing is replaced only when it changes (its file name carries a hash of
-    the SVG), so loading twice changes nothing. Replaced files are deleted only
+    A drawing is replaced only when it changes (its file names carry a hash of
+    both SVGs), so loading twice changes nothing. Replaced files are deleted only
     once the database change is committed; if it is not, the new files go instead.
     """
     written: list[str | None] = []
@@ -472,17 +473,21 @@ def _illustrations_load(poses: dict, written: list[str | None]) -> int:
     for exercise in exercises:
         pose = poses[exercise.slug]
         svg = render_svg(pose, title=exercise.name).encode("utf-8")
-        name = f"illustration-{hashlib.sha256(svg).hexdigest()[:12]}.svg"
+        moving = render_animation(pose, title=exercise.name).encode("utf-8")
+        digest = hashlib.sha256(svg + b"\0" + moving).hexdigest()[:12]
+        name, moving_name = f"illustration-{digest}.svg", f"illustration-{digest}-moving.svg"
+        side = pose.get("side", "")
         images = list(exercise.images.all())
         ours = [i for i in images if i.credit == ILLUSTRATION_CREDIT]
         if (
             len(ours) == 1
             and (ours[0].image.name or "").endswith(name)
-            and ours[0].alt_text == pose["alt"]
+            and (ours[0].animation.name or "").endswith(moving_name)
+            and (ours[0].alt_text, ours[0].side) == (pose["alt"], side)
         ):
             continue
         for old in ours:
-            stale.append(old.image.name)
+            stale += [old.image.name, old.animation.name]
             old.delete()
         curator_main = any(i.is_main for i in images if i not in ours)
         drawing = ExerciseImage(
@@ -491,9 +496,12 @@ def _illustrations_load(poses: dict, written: list[str | None]) -> int:
             is_main=not curator_main,
             credit=ILLUSTRATION_CREDIT,
             order=99,
+            side=side,
         )
         drawing.image.save(name, ContentFile(svg), save=False)
         written.append(drawing.image.name)
+        drawing.animation.save(moving_name, ContentFile(moving), save=False)
+        written.append(drawing.animation.name)
         drawing.save()
         changed += 1
     storage = ExerciseImage._meta.get_field("image").storage

@@ -183,7 +183,15 @@ def item_snapshot(exercise, *, dose, note: str = "") -> dict:
         "video_url": exercise.video_url,
         "video_link": video_link(exercise),
         "image": (
-            {"name": main.image.name, "alt": main.alt_text, "aspect": picture_aspect(main.image)}
+            {
+                "name": main.image.name,
+                "alt": main.alt_text,
+                "aspect": picture_aspect(main.image),
+                "animation": main.animation.name or "",
+                # A drawing of one side, for a program of the other side, is mirrored.
+                "mirror": bool(main.side) and dose.side in ("left", "right")
+                and dose.side != main.side,
+            }
             if main
             else None
         ),

@@ -1,0 +1,495 @@
+"""The body-shaped figure of the bundled illustrations, still or moving.
+
+A pose (``exercises.illustrations``) gives where the joints are at the end of the
+movement (``joints``) and, for the joints that differ, at its start (``ghost``). This
+module turns the two into a skeleton: bones in a tree rooted at the hip, each a length
+and an angle relative to its parent, per frame. Drawing the tree as nested SVG groups,
+each group turned about its joint, keeps the joints together at every moment, so the
+moving version only has to animate each group's ``transform`` between its start and
+end value with CSS keyframes. The still picture and every frame of the contact sheet
+come from the same tree, at a chosen moment of the movement.
+
+The drawing convention (docs/library.md): bodies are filled shapes with a dark
+outline; the far-side limbs are a darker tone of the same colour; the start position
+is a dashed outline; the movement is an arrow along the moving part's path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+INK = "#1f3b4d"  # outlines, floor and props
+NEAR_FILL = "#cfe3ea"  # the body and the near-side limbs
+FAR_FILL = "#6f93a3"  # the far-side limbs: a darker tone of the same colour
+GHOST_INK = "#5f7684"  # the start position: a dashed outline, no fill
+OUTLINE = 2.2  # outline thickness on each side of a shape
+
+# One cycle of the moving picture: hold the start, move, hold the end, move back.
+CYCLE_SECONDS = 4.0
+KEYS = ((0, 15, 0.0), (50, 70, 1.0), (100, 100, 0.0))  # (from %, to %, progress)
+
+# Widths (viewBox units) at the start and end of each kind of bone.
+WIDTHS = {
+    "trunk-low": (31, 28),
+    "trunk-up": (28, 32),
+    "neck": (11, 11),
+    "collar": (12, 12),
+    "upper-arm": (14, 11.5),
+    "forearm": (11.5, 9),
+    "pelvis": (14, 14),
+    "thigh": (20, 15),
+    "shin": (15, 10),
+}
+FRONT_TRUNK = {"trunk-low": (30, 28), "trunk-up": (28, 30)}
+HEAD_R = 15
+HAND_LENGTH = 15  # a hand without a "hand" joint: this long along the forearm
+
+
+@dataclass
+class Bone:
+    name: str
+    kind: str
+    parent: Bone | None
+    layer: str  # "far", "trunk" or "near": the order of drawing
+    ends: list[tuple[tuple[float, float], tuple[float, float]]]  # (start, end) per frame
+    hand: tuple[str, str] = ("flat", "flat")  # a hand's shape at the start and the end
+    children: list[Bone] = field(default_factory=list)
+
+    def angle(self, frame: int) -> float:
+        (x0, y0), (x1, y1) = self.ends[frame]
+        if math.hypot(x1 - x0, y1 - y0) < 1e-6:
+            return self.parent.angle(frame) if self.parent else 0.0
+        return math.degrees(math.atan2(y1 - y0, x1 - x0))
+
+    def length(self, frame: int) -> float:
+        (x0, y0), (x1, y1) = self.ends[frame]
+        return math.hypot(x1 - x0, y1 - y0)
+
+    def relative(self, frame: int) -> float:
+        """This bone's angle relative to its parent's (the root's is absolute)."""
+        base = self.parent.angle(frame) if self.parent else 0.0
+        return self.angle(frame) - base
+
+    def turn(self) -> tuple[float, float]:
+        """Relative angle at the start and the end, unwound so it turns the short way."""
+        start, end = self.relative(0), self.relative(1)
+        delta = (end - start + 180) % 360 - 180
+        return end - delta, end
+
+    def moved(self) -> bool:
+        return any(math.dist(a, b) > 1.5 for a, b in zip(self.ends[0], self.ends[1], strict=True))
+
+
+@dataclass
+class Skeleton:
+    root: tuple[tuple[float, float], tuple[float, float]]  # the hip, start and end
+    bones: list[Bone]
+    view: str
+    face: tuple[float | None, float | None]
+    head: Bone
+
+    def at(self, progress: float) -> dict[str, tuple[tuple[float, float], float, float]]:
+        """Each bone's (start point, absolute angle, length) at ``progress`` (0 start, 1 end)
+        of the movement, exactly as the nested groups place it."""
+        (sx, sy), (ex, ey) = self.root
+        placed: dict[str, tuple[tuple[float, float], float, float]] = {}
+        for bone in self.bones:  # parents come before their children
+            a0, a1 = bone.turn()
+            rel = a0 + (a1 - a0) * progress
+            length = bone.length(0) + (bone.length(1) - bone.length(0)) * progress
+            if bone.parent is None:
+                start, angle = (sx + (ex - sx) * progress, sy + (ey - sy) * progress), rel
+            else:
+                (px, py), pa, pl = placed[bone.parent.name]
+                start = (px + pl * math.cos(math.radians(pa)), py + pl * math.sin(math.radians(pa)))
+                angle = pa + rel
+            placed[bone.name] = (start, angle, length)
+        return placed
+
+
+def _merged(joints: dict, over: dict) -> dict:
+    out = {k: over.get(k, joints[k]) for k in ("head", "neck", "hip")}
+    for side in ("near", "far"):
+        out[side] = {**joints[side], **over.get(side, {})}
+    return out
+
+
+def _mid(neck, hip, bend: float) -> tuple[float, float]:
+    """The middle of the spine: the bowed torso line halfway between hip and neck."""
+    (x1, y1), (x2, y2) = hip, neck
+    # The same bow as the pose's spine_bend (which bows the neck->hip line).
+    cx = (x1 + x2) / 2 + bend * (y1 - y2)
+    cy = (y1 + y2) / 2 - bend * (x1 - x2)
+    return (0.25 * x1 + 0.5 * cx + 0.25 * x2, 0.25 * y1 + 0.5 * cy + 0.25 * y2)
+
+
+def skeleton(pose: dict) -> Skeleton:
+    """The bone tree of a valid pose, with its start frame (0) and end frame (1)."""
+    end = pose["joints"]
+    ghost = pose.get("ghost", {})
+    frames = [_merged(end, ghost), end]
+    bends = [ghost.get("spine_bend", pose.get("spine_bend", 0)), pose.get("spine_bend", 0)]
+    hands = [{**pose.get("hands", {}), **ghost.get("hands", {})}, pose.get("hands", {})]
+    bones: list[Bone] = []
+
+    def add(name, kind, parent, layer, points, hand=("flat", "flat")) -> Bone:
+        bone = Bone(name, kind, parent, layer, points, hand)
+        bones.append(bone)
+        if parent:
+            parent.children.append(bone)
+        return bone
+
+    def pair(fn):
+        return [fn(f, i) for i, f in enumerate(frames)]
+
+    mids = pair(lambda f, i: _mid(f["neck"], f["hip"], bends[i]))
+    low = add("lt", "trunk-low", None, "trunk", pair(lambda f, i: (f["hip"], mids[i])))
+    up = add("ut", "trunk-up", low, "trunk", pair(lambda f, i: (mids[i], f["neck"])))
+    head = add("nk", "neck", up, "trunk", pair(lambda f, i: (f["neck"], f["head"])))
+    for side in ("far", "near"):
+        collar = add(
+            side + "cl", "collar", up, side, pair(lambda f, i: (f["neck"], f[side]["shoulder"]))
+        )
+        upper = add(
+            side + "ua",
+            "upper-arm",
+            collar,
+            side,
+            pair(lambda f, i: (f[side]["shoulder"], f[side]["elbow"])),
+        )
+        fore = add(
+            side + "fa",
+            "forearm",
+            upper,
+            side,
+            pair(lambda f, i: (f[side]["elbow"], f[side]["wrist"])),
+        )
+        add(
+            side + "hd",
+            "hand",
+            fore,
+            side,
+            pair(lambda f, i: (f[side]["wrist"], _hand_tip(f[side]))),
+            hand=(hands[0].get(side, "flat"), hands[1].get(side, "flat")),
+        )
+        parent, top = low, "hip"
+        if "hip" in end[side]:
+            parent = add(
+                side + "ph", "pelvis", None, side, pair(lambda f, i: (f["hip"], f[side]["hip"]))
+            )
+            top = side
+        thigh = add(
+            side + "th",
+            "thigh",
+            parent if top == side else None,
+            side,
+            pair(lambda f, i: (f[side]["hip"] if top == side else f["hip"], f[side]["knee"])),
+        )
+        shin = add(
+            side + "sh", "shin", thigh, side, pair(lambda f, i: (f[side]["knee"], f[side]["ankle"]))
+        )
+        add(side + "ft", "foot", shin, side, pair(lambda f, i: (f[side]["ankle"], f[side]["toe"])))
+    faces = (ghost.get("face", pose.get("face")), pose.get("face"))
+    root = (frames[0]["hip"], frames[1]["hip"])
+    return Skeleton(root, bones, pose.get("view", "side"), faces, head)
+
+
+def _hand_tip(side: dict) -> tuple[float, float]:
+    if "hand" in side:
+        return tuple(side["hand"])
+    (ex, ey), (wx, wy) = side["elbow"], side["wrist"]
+    size = math.hypot(wx - ex, wy - ey) or 1
+    return (wx + HAND_LENGTH * (wx - ex) / size, wy + HAND_LENGTH * (wy - ey) / size)
+
+
+# --- shapes, in a bone's own frame: x runs along the bone from 0 to its length ---------
+
+
+def _n(value: float) -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def capsule(length: float, w0: float, w1: float) -> str:
+    """Path data of a limb: a tapered band with round ends, w0 wide at 0, w1 at ``length``."""
+    r0, r1 = w0 / 2, w1 / 2
+    return (
+        f"M0,{_n(-r0)}L{_n(length)},{_n(-r1)}A{_n(r1)},{_n(r1)} 0 0 1 {_n(length)},{_n(r1)}"
+        f"L0,{_n(r0)}A{_n(r0)},{_n(r0)} 0 0 1 0,{_n(-r0)}Z"
+    )
+
+
+def _foot(length: float, sole: int) -> str:
+    """A foot from the ankle (0) to the toes: the heel behind the ankle, the sole on the
+    ``sole`` side (+1 or -1) of the bone."""
+    size = max(length, 8)
+    points = [(-5, -5.5), (size * 0.6, -4), (size + 2.5, 0.5), (size + 1.5, 5.5), (-5, 6.5),
+              (-9.5, 3), (-9, -2)]  # fmt: skip
+    return "M" + "L".join(f"{_n(x)},{_n(y * sole)}" for x, y in points) + "Z"
+
+
+# A hand's fingers after the knuckles: (bend at the joint in degrees, share of the hand's
+# length) per finger segment. The bend curls towards the palm.
+FINGERS = {
+    "flat": [(0, 0.5)],
+    "hook": [(0, 0.22), (150, 0.3)],
+    "tabletop": [(90, 0.46)],
+    "straight-fist": [(0, 0.24), (160, 0.22)],
+}
+
+
+@dataclass
+class Part:
+    """One filled, outlined shape: path data (or a circle) placed in its bone's frame."""
+
+    d: str = ""
+    circle: tuple[float, float, float] | None = None
+    at: tuple[float, float, float] = (0.0, 0.0, 0.0)  # x, y, turn (degrees)
+
+    def markup(self, attrs: str) -> str:
+        x, y, turn = self.at
+        moved = (
+            f' transform="translate({_n(x)} {_n(y)}) rotate({_n(turn)})"'
+            if self.at
+            != (
+                0.0,
+                0.0,
+                0.0,
+            )
+            else ""
+        )
+        if self.circle:
+            cx, cy, r = self.circle
+            return f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r)}"{moved}{attrs}/>'
+        return f'<path d="{self.d}"{moved}{attrs}/>'
+
+
+def _hand(length: float, shape: str, palm: int) -> list[Part]:
+    """A hand from the wrist (0) towards the fingertips, ``palm`` the side (+1 or -1) its
+    fingers curl to. Seen face-on ("palm", "back") the four fingers spread and the thumb
+    stands off the side it is on."""
+    size = max(length, 12)
+    knuckle = size * 0.48
+    if shape in ("fist", "grip"):
+        return [
+            Part(_rounded(-1, -6.5, knuckle + 7, 13, 6)),
+            Part(capsule(size * 0.3, 5, 4.5), at=(knuckle * 0.2, palm * 4, 35 * palm)),
+        ]
+    if shape in ("palm", "back"):
+        parts = [Part(_rounded(0, -7, knuckle + 1, 14, 4.5))]
+        for i, (spread, share) in enumerate(((-14, 0.44), (-5, 0.52), (5, 0.5), (14, 0.4))):
+            parts.append(
+                Part(capsule(size * share, 3.8, 3.3), at=(knuckle - 1, -5.2 + i * 3.5, spread))
+            )
+        thumb = palm if shape == "palm" else -palm
+        parts.append(
+            Part(capsule(size * 0.36, 4.4, 3.8), at=(knuckle * 0.3, 6 * thumb, 50 * thumb))
+        )
+        return parts
+    parts = [
+        Part(capsule(size * 0.3, 5, 4.5), at=(knuckle * 0.25, palm * 3.5, 38 * palm)),  # thumb
+        Part(_rounded(0, -5.5, knuckle + 3, 11, 4.5)),  # the palm
+    ]
+    x, y, angle = knuckle, 0.0, 0.0
+    for bend, share in FINGERS.get(shape, FINGERS["flat"]):
+        angle += bend * palm
+        piece = size * share
+        parts.append(Part(capsule(piece, 8, 7), at=(x, y, angle)))
+        x += piece * math.cos(math.radians(angle))
+        y += piece * math.sin(math.radians(angle))
+    return parts
+
+
+def _rounded(x: float, y: float, w: float, h: float, r: float) -> str:
+    r = min(r, w / 2, h / 2)
+    return (
+        f"M{_n(x + r)},{_n(y)}H{_n(x + w - r)}A{_n(r)},{_n(r)} 0 0 1 {_n(x + w)},{_n(y + r)}"
+        f"V{_n(y + h - r)}A{_n(r)},{_n(r)} 0 0 1 {_n(x + w - r)},{_n(y + h)}H{_n(x + r)}"
+        f"A{_n(r)},{_n(r)} 0 0 1 {_n(x)},{_n(y + h - r)}V{_n(y + r)}"
+        f"A{_n(r)},{_n(r)} 0 0 1 {_n(x + r)},{_n(y)}Z"
+    )
+
+
+def _side_of(bone: Bone, point, frame: int = 1) -> int:
+    """+1 or -1: which side of the bone (its own y) ``point`` lies on; 0 if on the line."""
+    (x0, y0), (x1, y1) = bone.ends[frame]
+    cross = (x1 - x0) * (point[1] - y0) - (y1 - y0) * (point[0] - x0)
+    return 0 if abs(cross) < 1e-6 * max(bone.length(frame), 1) ** 2 else (1 if cross > 0 else -1)
+
+
+def parts(skel: Skeleton, bone: Bone, frame: int) -> list[Part]:
+    """The shapes of one bone, at the length it has in ``frame``."""
+    length = bone.length(frame)
+    if bone.kind == "hand":
+        shoulder = bone.parent.parent.ends[frame][0]  # the forearm's parent starts there
+        palm = _side_of(bone.parent, shoulder, frame) or (
+            1 if bone.ends[frame][1][0] >= bone.ends[frame][0][0] else -1
+        )
+        return _hand(length, bone.hand[frame], palm)
+    if bone.kind == "foot":
+        knee = bone.parent.ends[frame][0]
+        return [Part(_foot(length, -(_side_of(bone, knee, frame) or -1)))]
+    widths = (FRONT_TRUNK if skel.view != "side" else {}).get(bone.kind, WIDTHS[bone.kind])
+    shapes = [Part(capsule(length, *widths))]
+    if bone is skel.head:
+        shapes.append(Part(circle=(length, 0, HEAD_R)))
+        face = skel.face[frame]
+        if face is not None:  # a small nose shows where the head is turned
+            turn = math.radians(face - bone.angle(frame))
+            nose = (length + HEAD_R * math.cos(turn), HEAD_R * math.sin(turn))
+            shapes.append(Part(circle=(*nose, 4.5)))
+    return shapes
+
+
+# --- drawing the tree -----------------------------------------------------------------
+
+
+def _place(bone: Bone, skel: Skeleton, progress: float) -> tuple[float, float, float]:
+    """(x, y, turn) of a bone's group in its parent's frame at ``progress``."""
+    a0, a1 = bone.turn()
+    turn = a0 + (a1 - a0) * progress
+    if bone.parent is None:
+        (sx, sy), (ex, ey) = skel.root
+        return (sx + (ex - sx) * progress, sy + (ey - sy) * progress, turn)
+    p = bone.parent
+    return (p.length(0) + (p.length(1) - p.length(0)) * progress, 0.0, turn)
+
+
+def _css(place: tuple[float, float, float]) -> str:
+    x, y, turn = place
+    return f"translate({_n(x)}px,{_n(y)}px) rotate({_n(turn)}deg)"
+
+
+def _transform(x: float, y: float, turn: float) -> str:
+    return f"translate({_n(x)} {_n(y)}) rotate({_n(turn)})"
+
+
+class Drawing:
+    """Writes the figure's markup; collects the keyframes its moving groups need."""
+
+    def __init__(self, skel: Skeleton, uid: str):
+        self.skel, self.uid = skel, uid
+        self.keyframes: dict[str, str] = {}
+
+    def tree(self, draw: set[str], attrs: str, *, progress: float = 1.0, move: bool = False,
+             frame: int = 1) -> str:  # fmt: skip
+        """Nested groups down to every bone in ``draw``, each of those drawn with ``attrs``.
+        With ``move`` the groups that change carry the animation; otherwise each sits
+        where it is at ``progress``."""
+        wanted = self._with_ancestors(draw)
+        return "".join(
+            self._group(b, draw, wanted, attrs, progress, move, frame)
+            for b in self.skel.bones
+            if b.parent is None and b.name in wanted
+        )
+
+    def _with_ancestors(self, draw: set[str]) -> set[str]:
+        out: set[str] = set()
+        for bone in self.skel.bones:
+            if bone.name in draw:
+                node: Bone | None = bone
+                while node is not None:
+                    out.add(node.name)
+                    node = node.parent
+        return out
+
+    def _group(self, bone, draw, wanted, attrs, progress, move, frame) -> str:
+        still = _place(bone, self.skel, progress)
+        css = ""
+        if move:
+            start, end = _place(bone, self.skel, 0.0), _place(bone, self.skel, 1.0)
+            if any(abs(a - b) > 0.05 for a, b in zip(start, end, strict=True)):
+                name = f"{self.uid}-{bone.name}"
+                self.keyframes[name] = "".join(
+                    f"{_percent(a, b)}{{transform:{_css(_place(bone, self.skel, p))}}}"
+                    for a, b, p in KEYS
+                )
+                css = f' class="{name}"'
+            still = end
+        out = [f'<g transform="{_transform(*still)}"{css}>']
+        if bone.name in draw:
+            shape_frame = 1 if move else frame
+            out += [part.markup(attrs) for part in parts(self.skel, bone, shape_frame)]
+        for child in bone.children:
+            if child.name in wanted:
+                out.append(self._group(child, draw, wanted, attrs, progress, move, frame))
+        out.append("</g>")
+        return "".join(out)
+
+    def style(self) -> str:
+        """The CSS of the moving picture: one cycle of keyframes per moving group, none at
+        all for a reader who asked for less motion (who sees the still picture instead)."""
+        if not self.keyframes:
+            return ""
+        rules = "".join(
+            f"@keyframes {name}{{{frames}}}"
+            f".{name}{{animation:{name} {_n(CYCLE_SECONDS)}s ease-in-out infinite both}}"
+            for name, frames in self.keyframes.items()
+        )
+        return (
+            f"@media (prefers-reduced-motion:no-preference){{{rules}"
+            f".{self.uid}-ghost{{display:none}}}}"
+        )
+
+
+def _percent(start: float, end: float) -> str:
+    return f"{start}%" if start == end else f"{start}%,{end}%"
+
+
+def layers(skel: Skeleton) -> list[set[str]]:
+    """The bones in drawing order: far limbs behind the body and near limbs in front in a
+    side view; seen from the front or above, the body first and every limb over it."""
+    by_layer: dict[str, set[str]] = {"far": set(), "trunk": set(), "near": set()}
+    for bone in skel.bones:
+        by_layer[bone.layer].add(bone.name)
+    if skel.view == "side":
+        return [by_layer["far"], by_layer["trunk"], by_layer["near"]]
+    legs = {n for n in by_layer["far"] | by_layer["near"] if n[-2:] in ("ph", "th", "sh", "ft")}
+    arms = (by_layer["far"] | by_layer["near"]) - legs
+    return [by_layer["trunk"], legs, arms]
+
+
+def figure(skel: Skeleton, uid: str, *, move: bool, progress: float = 1.0) -> tuple[str, str]:
+    """(markup, css) of the whole figure: the dashed start position under it (hidden while
+    it moves), then each layer's outlines and, over them, its fills, so the limbs of a
+    layer join without lines across their joints."""
+    drawing = Drawing(skel, uid)
+    out: list[str] = []
+    moved = {b.name for b in skel.bones if b.moved()}
+    if moved and progress == 1.0:
+        dashed = f' fill="none" stroke="{GHOST_INK}" stroke-width="4" stroke-dasharray="9 7"'
+        blank = ' fill="#ffffff" stroke="none"'
+        ghost = drawing.tree(moved, dashed, progress=0.0, frame=0)
+        ghost += drawing.tree(moved, blank, progress=0.0, frame=0)
+        out.append(f'<g class="{uid}-ghost">{ghost}</g>')
+    side = skel.view == "side"
+    for index, names in enumerate(layers(skel)):
+        far = side and index == 0
+        fill = FAR_FILL if far else NEAR_FILL
+        outline = (
+            f' fill="{INK}" stroke="{INK}" stroke-width="{_n(OUTLINE * 2)}" stroke-linejoin="round"'
+        )
+        out.append(drawing.tree(names, outline, progress=progress, move=move))
+        out.append(drawing.tree(names, f' fill="{fill}"', progress=progress, move=move))
+    return "".join(out), drawing.style()
+
+
+def extent(skel: Skeleton, progresses) -> tuple[float, float, float, float]:
+    """A box holding the figure at each of ``progresses``: bones with their widths."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for progress in progresses:
+        for bone_name, ((x, y), angle, length) in skel.at(progress).items():
+            a = math.radians(angle)
+            end = (x + length * math.cos(a), y + length * math.sin(a))
+            bone = next(b for b in skel.bones if b.name == bone_name)
+            pad = {"hand": 16, "foot": 12}.get(
+                bone.kind, 17 if bone.kind.startswith("trunk") else 10
+            )
+            if bone is skel.head:
+                pad = HEAD_R + 6
+            for px, py in ((x, y), end):
+                xs += [px - pad, px + pad]
+                ys += [py - pad, py + pad]
+    return min(xs), min(ys), max(xs), max(ys)
