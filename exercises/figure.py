@@ -128,71 +128,46 @@ def skeleton(pose: dict) -> Skeleton:
     """The bone tree of a valid pose, with its start frame (0) and end frame (1)."""
     end = pose["joints"]
     ghost = pose.get("ghost", {})
-    frames = [_merged(end, ghost), end]
+    frames = [_merged(end, ghost), _merged(end, {})]  # copies: the pose stays as it is
     bends = [ghost.get("spine_bend", pose.get("spine_bend", 0)), pose.get("spine_bend", 0)]
+    for frame, bend in zip(frames, bends, strict=True):
+        frame["mid"] = _mid(frame["neck"], frame["hip"], bend)
+        for side in ("near", "far"):
+            frame[side]["tip"] = _hand_tip(frame[side])
     hands = [{**pose.get("hands", {}), **ghost.get("hands", {})}, pose.get("hands", {})]
     bones: list[Bone] = []
 
-    def add(name, kind, parent, layer, points, hand=("flat", "flat")) -> Bone:
-        bone = Bone(name, kind, parent, layer, points, hand)
+    def point(frame: dict, name: str):
+        side, _, joint = name.partition(".")
+        return frame[side][joint] if joint else frame[side]
+
+    def add(name, kind, parent, layer, start, stop, hand=("flat", "flat")) -> Bone:
+        ends = [(point(f, start), point(f, stop)) for f in frames]
+        bone = Bone(name, kind, parent, layer, ends, hand)
         bones.append(bone)
         if parent:
             parent.children.append(bone)
         return bone
 
-    def pair(fn):
-        return [fn(f, i) for i, f in enumerate(frames)]
-
-    mids = pair(lambda f, i: _mid(f["neck"], f["hip"], bends[i]))
-    low = add("lt", "trunk-low", None, "trunk", pair(lambda f, i: (f["hip"], mids[i])))
-    up = add("ut", "trunk-up", low, "trunk", pair(lambda f, i: (mids[i], f["neck"])))
-    head = add("nk", "neck", up, "trunk", pair(lambda f, i: (f["neck"], f["head"])))
-    for side in ("far", "near"):
-        collar = add(
-            side + "cl", "collar", up, side, pair(lambda f, i: (f["neck"], f[side]["shoulder"]))
-        )
-        upper = add(
-            side + "ua",
-            "upper-arm",
-            collar,
-            side,
-            pair(lambda f, i: (f[side]["shoulder"], f[side]["elbow"])),
-        )
-        fore = add(
-            side + "fa",
-            "forearm",
-            upper,
-            side,
-            pair(lambda f, i: (f[side]["elbow"], f[side]["wrist"])),
-        )
-        add(
-            side + "hd",
-            "hand",
-            fore,
-            side,
-            pair(lambda f, i: (f[side]["wrist"], _hand_tip(f[side]))),
-            hand=(hands[0].get(side, "flat"), hands[1].get(side, "flat")),
-        )
-        parent, top = low, "hip"
-        if "hip" in end[side]:
-            parent = add(
-                side + "ph", "pelvis", None, side, pair(lambda f, i: (f["hip"], f[side]["hip"]))
-            )
-            top = side
-        thigh = add(
-            side + "th",
-            "thigh",
-            parent if top == side else None,
-            side,
-            pair(lambda f, i: (f[side]["hip"] if top == side else f["hip"], f[side]["knee"])),
-        )
-        shin = add(
-            side + "sh", "shin", thigh, side, pair(lambda f, i: (f[side]["knee"], f[side]["ankle"]))
-        )
-        add(side + "ft", "foot", shin, side, pair(lambda f, i: (f[side]["ankle"], f[side]["toe"])))
-    faces = (ghost.get("face", pose.get("face")), pose.get("face"))
-    root = (frames[0]["hip"], frames[1]["hip"])
-    return Skeleton(root, bones, pose.get("view", "side"), faces, head)
+    low = add("lt", "trunk-low", None, "trunk", "hip", "mid")
+    up = add("ut", "trunk-up", low, "trunk", "mid", "neck")
+    head = add("nk", "neck", up, "trunk", "neck", "head")
+    for s in ("far", "near"):
+        collar = add(s + "cl", "collar", up, s, "neck", f"{s}.shoulder")
+        upper = add(s + "ua", "upper-arm", collar, s, f"{s}.shoulder", f"{s}.elbow")
+        fore = add(s + "fa", "forearm", upper, s, f"{s}.elbow", f"{s}.wrist")
+        shapes = (hands[0].get(s, "flat"), hands[1].get(s, "flat"))
+        add(s + "hd", "hand", fore, s, f"{s}.wrist", f"{s}.tip", shapes)
+        pelvis, top = None, "hip"
+        if "hip" in end[s]:  # a per-side hip: the pelvis, then the thigh from there
+            pelvis, top = add(s + "ph", "pelvis", None, s, "hip", f"{s}.hip"), f"{s}.hip"
+        thigh = add(s + "th", "thigh", pelvis, s, top, f"{s}.knee")
+        shin = add(s + "sh", "shin", thigh, s, f"{s}.knee", f"{s}.ankle")
+        add(s + "ft", "foot", shin, s, f"{s}.ankle", f"{s}.toe")
+    faces = (pose.get("face"), pose.get("face"))
+    return Skeleton(
+        (frames[0]["hip"], frames[1]["hip"]), bones, pose.get("view", "side"), faces, head
+    )
 
 
 def _hand_tip(side: dict) -> tuple[float, float]:

@@ -189,7 +189,8 @@ def item_snapshot(exercise, *, dose, note: str = "") -> dict:
                 "aspect": picture_aspect(main.image),
                 "animation": main.animation.name or "",
                 # A drawing of one side, for a program of the other side, is mirrored.
-                "mirror": bool(main.side) and dose.side in ("left", "right")
+                "mirror": bool(main.side)
+                and dose.side in ("left", "right")
                 and dose.side != main.side,
             }
             if main

@@ -15,3 +15,39 @@ def test_the_picture_credit_is_in_words(page, live_server, demo):  # noqa: F811
     credit = page.locator("figure figcaption").first
     expect(credit).to_have_text("Illustration: OpenHEP's own line drawing")
     assert ".json" not in page.content() and "exercises/library" not in page.content()
+
+
+def _picture_state(page):
+    """The drawing's current source and a fingerprint of its pixels now."""
+    picture = page.locator("figure picture img").first
+    expect(picture).to_be_visible()
+    source = picture.evaluate("img => img.currentSrc")
+    return source, picture.screenshot()
+
+
+def test_the_drawing_moves_on_screen_unless_less_motion_is_asked_for(
+    page,
+    browser,
+    live_server,
+    demo,  # noqa: F811
+):
+    """The exercise page shows the moving drawing (the still one prints); a reader who
+    asked for less motion gets the still drawing, and the page's CSP lets the drawing's
+    own keyframes run (the watch fails the test on any CSP report)."""
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/exercises/glute-bridge/")
+    source, first = _picture_state(page)
+    assert source.endswith("-moving.svg")
+    frames = {first}
+    for _ in range(6):  # a four-second cycle: within three seconds the picture changes
+        page.wait_for_timeout(500)
+        frames.add(_picture_state(page)[1])
+    assert len(frames) > 1, "the drawing did not move"
+
+    still = browser.new_context(reduced_motion="reduce", viewport={"width": 1280, "height": 900})
+    calm = still.new_page()
+    log_in(calm, live_server)
+    calm.goto(f"{live_server.url}/exercises/glute-bridge/")
+    source, _pixels = _picture_state(calm)
+    assert source.endswith(".svg") and not source.endswith("-moving.svg")
+    still.close()

@@ -59,4 +59,3 @@ FRAMES = (0.0, 0.25, 0.5, 0.75, 1.0)
 def _img(svg: str, css_class: str) -> str:
     src = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     return f'<img class="{css_class}" src="{src}" alt="">'
-
