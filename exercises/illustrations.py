@@ -449,8 +449,6 @@ def _picture(pose: dict, title: str, *, move: bool, progress: float = 1.0) -> st
     # are the same size and a frame never leaves its box.
     reach = extent(skel, [i / 8 for i in range(9)])
     arrows = [part for arrow in pose.get("arrows", []) for part in _arrow(arrow)]
-    if progress != 1.0:
-        arrows = []
 
     def layer(p):
         return p.get("layer", "front" if p["type"] in FRONT_PROPS else "back")
@@ -478,7 +476,8 @@ def _picture(pose: dict, title: str, *, move: bool, progress: float = 1.0) -> st
     box = " ".join(_n(v) for v in (x0, y0, x1 - x0, y1 - y0))
     safe_title = escape(title, {'"': "&quot;"})
     style = f"<style>{css}</style>\n" if move and css else ""
-    parts = [background, *back, body, *front, *arrows]
+    # A frame of the movement shows the figure at that moment, without the arrow.
+    parts = [background, *back, body, *front, *(arrows if progress == 1.0 else [])]
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{box}" '
         f'role="img" aria-labelledby="{uid}-title {uid}-desc">'

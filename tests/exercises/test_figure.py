@@ -1,0 +1,161 @@
+"""Illustrations v2: the body-shaped figure, its start and end, the moving picture, hands
+and the mirrored drawing of the other side."""
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from exercises.figure import KEYS, skeleton
+from exercises.illustrations import (
+    HAND_SHAPES,
+    load_poses,
+    render_animation,
+    render_frame,
+    render_svg,
+    validate_pose,
+)
+
+LIBRARY = Path(__file__).resolve().parents[2] / "exercises" / "library" / "exercises.json"
+EXERCISES = {e["slug"]: e for e in json.loads(LIBRARY.read_text(encoding="utf-8"))}
+POSES = load_poses()
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _box(svg: str) -> list[float]:
+    return [float(v) for v in ET.fromstring(svg).get("viewBox").split()]
+
+
+def _joint(pose: dict, frame: int, side: str, name: str):
+    joints = pose["joints"]
+    if frame == 0:
+        ghost = pose.get("ghost", {})
+        if side:
+            return ghost.get(side, {}).get(name, joints[side][name])
+        return ghost.get(name, joints[name])
+    return joints[side][name] if side else joints[name]
+
+
+@pytest.mark.parametrize("slug", sorted(POSES))
+def test_the_bone_tree_puts_every_joint_where_the_pose_says(slug):
+    """The nested groups the moving picture turns reproduce the pose's joints at its start
+    and its end (a joint drifts only where the pose itself changes a limb's length)."""
+    pose = POSES[slug]
+    skel = skeleton(pose)
+    bones = {b.name: b for b in skel.bones}
+    for frame in (0, 1):
+        placed = skel.at(float(frame))
+        for name, (side, joint) in {
+            "nearsh": ("near", "knee"),
+            "nearft": ("near", "ankle"),
+            "farfa": ("far", "elbow"),
+            "nearhd": ("near", "wrist"),
+        }.items():
+            (x, y), _angle, _length = placed[name]
+            drift = sum(
+                abs(b.length(0) - b.length(1)) for b in _chain(bones[name]) if b is not bones[name]
+            )
+            assert math.dist((x, y), _joint(pose, frame, side, joint)) <= drift + 0.5, (
+                slug,
+                frame,
+                name,
+            )
+
+
+def _chain(bone):
+    while bone is not None:
+        yield bone
+        bone = bone.parent
+
+
+@pytest.mark.parametrize("slug", sorted(POSES))
+def test_every_exercise_that_moves_shows_its_start_and_end(slug):
+    """A start position (drawn dashed, and the moving picture's first frame) and an arrow,
+    unless the pose says nothing moves."""
+    pose = POSES[slug]
+    if pose.get("still"):
+        assert "ghost" not in pose
+        return
+    assert pose.get("ghost"), f"{slug}: no start position"
+    assert pose.get("arrows"), f"{slug}: no arrow along the movement"
+    assert any(b.moved() for b in skeleton(pose).bones), f"{slug}: the start equals the end"
+
+
+def test_few_exercises_are_drawn_still():
+    still = [slug for slug, pose in POSES.items() if pose.get("still")]
+    assert len(still) <= len(POSES) // 8, still
+
+
+@pytest.mark.parametrize("slug", sorted(POSES))
+def test_a_one_sided_exercise_names_the_side_it_draws(slug):
+    """So a program for the other side can show the drawing mirrored."""
+    if EXERCISES[slug]["dose"].get("side", "none") in ("each", "left", "right"):
+        assert POSES[slug].get("side") in ("left", "right"), slug
+
+
+def test_the_moving_picture_is_the_still_one_with_keyframes():
+    pose = POSES["glute-bridge"]
+    still, moving = (
+        render_svg(pose, title="Glute bridge"),
+        render_animation(pose, title="Glute bridge"),
+    )
+    assert _box(still) == _box(moving)  # swapping one for the other never jumps
+    assert "<style>" not in still and "@keyframes" not in still
+    style = ET.fromstring(moving).find(f"{SVG}style").text
+    assert style.startswith("@media (prefers-reduced-motion:no-preference){")
+    names = re.findall(r"@keyframes ([\w-]+)\{", style)
+    assert names and all(f".{name}{{animation:{name} 4s ease-in-out" in style for name in names)
+    # Each moving group runs between its start and end: start, hold, end, hold, start.
+    for name in names:
+        frames = re.search(rf"@keyframes {name}\{{(.*?)\}}\}}", style).group(1)
+        assert [f"{a}%" if a == b else f"{a}%,{b}%" for a, b, _p in KEYS] == re.findall(
+            r"(\d+%(?:,\d+%)?)\{", frames
+        )
+    # The dashed start is hidden while the figure moves, and shown when it does not.
+    assert re.search(r"\.hep-\w+-ghost\{display:none\}", style)
+    body = moving.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for forbidden in ("href", "<image", "url(", "<script", "http", "@import", "<text"):
+        assert forbidden not in body, forbidden
+
+
+def test_a_still_pose_does_not_move():
+    pose = {**POSES["glute-bridge"], "still": True}
+    del pose["ghost"]
+    assert "<style>" not in render_animation(pose, title="Still")
+
+
+def test_the_frame_strip_runs_from_start_to_end():
+    pose = POSES["glute-bridge"]
+    frames = [render_frame(pose, title="Bridge", progress=p) for p in (0, 0.5, 1)]
+    assert len(set(frames)) == 3
+    assert all(_box(frame) == _box(frames[0]) for frame in frames)
+    hip = skeleton(pose).at(0.5)["lt"][0]
+    start, end = pose["ghost"]["hip"], pose["joints"]["hip"]
+    assert min(start[1], end[1]) < hip[1] < max(start[1], end[1])  # halfway up
+
+
+@pytest.mark.parametrize("shape", HAND_SHAPES)
+def test_each_hand_shape_draws_its_own_fingers(shape):
+    def drawn(shape):
+        pose = {**POSES["band-row"], "hands": {"near": shape}}
+        assert validate_pose(pose) == []
+        return render_svg(pose, title="Hands")
+
+    others = {drawn(other) for other in HAND_SHAPES if other != shape and other != "grip"}
+    if shape != "grip":  # a grip is drawn as a fist round what it holds
+        assert drawn(shape) not in others
+
+
+def test_unknown_hand_shape_and_side_are_named():
+    pose = {**POSES["band-row"], "hands": {"near": "claw", "middle": "fist"}, "side": "up"}
+    problems = validate_pose(pose)
+    assert "hands.near must be one of " + ", ".join(HAND_SHAPES) in problems
+    assert "hands has unknown side 'middle'" in problems
+    assert any(p.startswith("side (the working side") for p in problems)
+    still_with_start = {**POSES["glute-bridge"], "still": True}
+    assert "a still pose (nothing moves) has no ghost (start position)" in validate_pose(
+        still_with_start
+    )
