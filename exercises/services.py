@@ -457,6 +457,18 @@ def illustrations_load(*, poses: dict) -> int:
         raise
 
 
+def _stored_as(stored: str | None, name: str) -> bool:
+    """Whether a stored file is the one saved as ``name``: storage may have added a suffix
+    ("illustration-0a1b_Xy7kP2q.svg") when a file of that name was already there."""
+    stem, suffix = name.rsplit(".", 1)
+    base = (stored or "").rsplit("/", 1)[-1]
+    return base == name or (
+        base.startswith(stem + "_")
+        and base.endswith("." + suffix)
+        and "-moving" not in base[len(stem) :]
+    )
+
+
 def _delete_files(storage: Storage, names: list[str | None]) -> None:
     for name in names:
         if name:
@@ -481,8 +493,8 @@ def _illustrations_load(poses: dict, written: list[str | None]) -> int:
         ours = [i for i in images if i.credit == ILLUSTRATION_CREDIT]
         if (
             len(ours) == 1
-            and (ours[0].image.name or "").endswith(name)
-            and (ours[0].animation.name or "").endswith(moving_name)
+            and _stored_as(ours[0].image.name, name)
+            and _stored_as(ours[0].animation.name, moving_name)
             and (ours[0].alt_text, ours[0].side) == (pose["alt"], side)
         ):
             continue
