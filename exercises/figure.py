@@ -86,7 +86,6 @@ class Skeleton:
     root: tuple[tuple[float, float], tuple[float, float]]  # the hip, start and end
     bones: list[Bone]
     view: str
-    face: tuple[float | None, float | None]
     head: Bone
 
     def at(self, progress: float) -> dict[str, tuple[tuple[float, float], float, float]]:
@@ -164,10 +163,15 @@ def skeleton(pose: dict) -> Skeleton:
         thigh = add(s + "th", "thigh", pelvis, s, top, f"{s}.knee")
         shin = add(s + "sh", "shin", thigh, s, f"{s}.knee", f"{s}.ankle")
         add(s + "ft", "foot", shin, s, f"{s}.ankle", f"{s}.toe")
-    faces = (pose.get("face"), pose.get("face"))
-    return Skeleton(
-        (frames[0]["hip"], frames[1]["hip"]), bones, pose.get("view", "side"), faces, head
-    )
+    faces = (ghost.get("face", pose.get("face")), pose.get("face"))
+    if faces != (None, None):  # a small nose shows where the head is turned, and turns
+        for frame, face in zip(frames, faces, strict=True):
+            known = face if face is not None else next(f for f in faces if f is not None)
+            angle = math.radians(known)
+            hx, hy = frame["head"]
+            frame["nose"] = (hx + HEAD_R * math.cos(angle), hy + HEAD_R * math.sin(angle))
+        add("ns", "nose", head, "trunk", "head", "nose")
+    return Skeleton((frames[0]["hip"], frames[1]["hip"]), bones, pose.get("view", "side"), head)
 
 
 def _hand_tip(side: dict) -> tuple[float, float]:
@@ -302,6 +306,8 @@ def parts(skel: Skeleton, bone: Bone, frame: int) -> list[Part]:
             1 if bone.ends[frame][1][0] >= bone.ends[frame][0][0] else -1
         )
         return _hand(length, bone.hand[frame], palm)
+    if bone.kind == "nose":
+        return [Part(circle=(length, 0, 4.5))]
     if bone.kind == "foot":
         knee = bone.parent.ends[frame][0]
         return [Part(_foot(length, -(_side_of(bone, knee, frame) or -1)))]
@@ -309,11 +315,6 @@ def parts(skel: Skeleton, bone: Bone, frame: int) -> list[Part]:
     shapes = [Part(capsule(length, *widths))]
     if bone is skel.head:
         shapes.append(Part(circle=(length, 0, HEAD_R)))
-        face = skel.face[frame]
-        if face is not None:  # a small nose shows where the head is turned
-            turn = math.radians(face - bone.angle(frame))
-            nose = (length + HEAD_R * math.cos(turn), HEAD_R * math.sin(turn))
-            shapes.append(Part(circle=(*nose, 4.5)))
     return shapes
 
 

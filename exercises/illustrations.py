@@ -176,7 +176,9 @@ def _check_joints(joints, where: str, problems: list[str], *, partial: bool) -> 
             problems.append(f"unknown joint {where}.{side}.{key}")
     if partial and not _is_num(joints.get("spine_bend", 0)):
         problems.append(f"{where}.spine_bend must be a number")
-    allowed = {*CORE_JOINTS, "near", "far", *(["spine_bend", "hands"] if partial else [])}
+    allowed = {*CORE_JOINTS, "near", "far", *(["spine_bend", "hands", "face"] if partial else [])}
+    if partial and not _is_num(joints.get("face", 0)):
+        problems.append(f"{where}.face must be a number")
     extra = set(joints) - allowed
     for key in sorted(extra):
         problems.append(f"unknown joint {where}.{key}")
