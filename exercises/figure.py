@@ -301,14 +301,17 @@ def parts(skel: Skeleton, bone: Bone, frame: int) -> list[Part]:
     """The shapes of one bone, at the length it has in ``frame``."""
     length = bone.length(frame)
     if bone.kind == "hand":
-        shoulder = bone.parent.parent.ends[frame][0]  # the forearm's parent starts there
-        palm = _side_of(bone.parent, shoulder, frame) or (
+        forearm = bone.parent
+        assert forearm is not None and forearm.parent is not None  # a hand hangs from an arm
+        shoulder = forearm.parent.ends[frame][0]  # the upper arm starts there
+        palm = _side_of(forearm, shoulder, frame) or (
             1 if bone.ends[frame][1][0] >= bone.ends[frame][0][0] else -1
         )
         return _hand(length, bone.hand[frame], palm)
     if bone.kind == "nose":
         return [Part(circle=(length, 0, 4.5))]
     if bone.kind == "foot":
+        assert bone.parent is not None  # a foot hangs from a shin
         knee = bone.parent.ends[frame][0]
         return [Part(_foot(length, -(_side_of(bone, knee, frame) or -1)))]
     widths = (FRONT_TRUNK if skel.view != "side" else {}).get(bone.kind, WIDTHS[bone.kind])
