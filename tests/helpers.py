@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 
 def pdf_text(data: bytes) -> str:
@@ -98,3 +99,36 @@ def admin_change_data(client, url: str) -> dict:
         for name, value in form.initial.items()
         if not isinstance(value, list | tuple)
     }
+
+
+def drawings_flipped(pdf: bytes) -> list[bool]:
+    """For each drawing on the first page (WeasyPrint draws an SVG inline, starting with
+    its white background, a filled rectangle of the whole viewBox): is it drawn flipped
+    left to right?"""
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    operations = ContentStream(page.get_contents(), page.pdf).operations
+    flips, stack, matrix, fill = [], [], [1.0, 0.0, 0.0, 1.0, 0.0, 0.0], None
+
+    def times(m, n):
+        a, b, c, d, e, f = m
+        p, q, r, s, t, u = n
+        return [a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
+                e * p + f * r + t, e * q + f * s + u]  # fmt: skip
+
+    for index, (operands, operator) in enumerate(operations):
+        if operator == b"q":
+            stack.append(matrix)
+        elif operator == b"Q":
+            matrix = stack.pop()
+        elif operator == b"cm":
+            matrix = times([float(v) for v in operands], matrix)
+        elif operator == b"rg":
+            fill = [float(v) for v in operands]
+        elif (
+            operator == b"re"
+            and operations[index + 1][1] == b"f"
+            and fill == [1, 1, 1]
+            and float(operands[2]) > 100  # a drawing's background, not a tick box
+        ):
+            flips.append(matrix[0] < 0)
+    return flips

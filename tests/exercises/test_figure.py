@@ -159,3 +159,20 @@ def test_unknown_hand_shape_and_side_are_named():
     assert "a still pose (nothing moves) has no ghost (start position)" in validate_pose(
         still_with_start
     )
+
+
+def test_the_contact_sheet_draws_each_still_and_its_frame_strip(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from tests.helpers import drawings_flipped, pdf_text
+
+    out = tmp_path / "sheet.pdf"
+    call_command("illustration_sheet", out=out, slugs="glute-bridge,plank", verbosity=0)
+    pdf = out.read_bytes()
+    text = pdf_text(pdf)
+    assert "Glute bridge" in text and "glute-bridge" in text
+    assert "Still: nothing moves." in text  # the plank holds still: no frame strip
+    # Seven drawings, in vector: the bridge's still and five frames, the plank's still.
+    assert len(drawings_flipped(pdf)) == 7
+    with pytest.raises(CommandError, match="No pose for: no-such-exercise"):
+        call_command("illustration_sheet", out=out, slugs="no-such-exercise")

@@ -35,8 +35,11 @@ class Command(BaseCommand):
         rows = []
         for slug in wanted:
             pose, title = poses[slug], names.get(slug, slug)
-            frames = [render_frame(pose, title=title, progress=p) for p in FRAMES]
-            strip = "".join(_img(svg, "frame") for svg in frames)
+            if pose.get("still"):
+                strip = '<span class="note">Still: nothing moves.</span>'
+            else:
+                frames = [render_frame(pose, title=title, progress=p) for p in FRAMES]
+                strip = "".join(_img(svg, "frame") for svg in frames)
             rows.append(
                 f"<section><h2>{escape(title)} <small>{escape(slug)}</small></h2>"
                 f"{_img(render_svg(pose, title=title), 'still')}{strip}</section>"
@@ -46,7 +49,8 @@ class Command(BaseCommand):
             "section{break-inside:avoid;margin:0 0 3mm}h2{font-size:8pt;margin:0 0 1mm}"
             "img{vertical-align:top;object-fit:contain;border:0.3pt solid #ccc;margin-right:1mm}"
             ".still{width:40mm;height:30mm}.frame{width:27mm;height:20mm;margin-top:10mm}"
-            "small{color:#666;font-weight:normal}</style>" + "".join(rows)
+            "small,.note{color:#666;font-weight:normal}.note{display:inline-block;margin-top:14mm}"
+            "</style>" + "".join(rows)
         )
         HTML(string=html).write_pdf(out)
         self.stdout.write(f"{len(rows)} illustration(s) drawn on {out}")
