@@ -19,6 +19,7 @@ from exercises.selectors import (
     progression,
 )
 from exercises.services import clinic_exercise_save, exercise_copy_to_clinic
+from exercises.wording import fill
 
 
 def search_page(request, clinic, per_page: int = 24):
@@ -60,8 +61,17 @@ class ExerciseDetailView(ClinicStaffMixin, TemplateView):
         exercise = get_exercise_for(self.request.user, kwargs["slug"])
         favourite = {exercise.pk} if is_favourite(self.request.user, exercise) else set()
         chain = progression(exercise, self.clinic)
+        hold = exercise.hold_seconds
+        # The texts as they print with the default dose: "{hold}" becomes its hold time.
+        texts = {
+            "setup": fill(exercise.setup, hold_seconds=hold),
+            "steps": [fill(step.text, hold_seconds=hold) for step in exercise.steps.all()],
+            "cues": [fill(cue, hold_seconds=hold) for cue in exercise.cue_list],
+            "cautions": [fill(text, hold_seconds=hold) for text in exercise.caution_list],
+        }
         return super().get_context_data(
             exercise=exercise,
+            texts=texts,
             favourite_ids=favourite,
             progression=chain if len(chain) > 1 else [],
             **kwargs,

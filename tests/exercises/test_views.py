@@ -43,6 +43,21 @@ def test_exercise_page_shows_steps_and_dose(alice_client, psoas):
     assert "Hold 30 seconds · 3 repetitions · each side · twice a day" in page
 
 
+def test_exercise_page_prints_the_hold_of_the_default_dose(alice_client, db):
+    """A step that says "{hold}" reads as the handout would print it with the default dose,
+    never as the placeholder."""
+    bridge = ExerciseFactory(
+        name="Glute bridge",
+        steps=["Lift your hips.", "Stay at the top for {hold}."],
+        cues="Breathe out as you hold for {hold}.",
+        hold_seconds=45,
+    )
+    page = alice_client.get(reverse("exercises:detail", args=[bridge.slug])).content.decode()
+    assert "Stay at the top for 45 seconds." in page
+    assert "Breathe out as you hold for 45 seconds." in page
+    assert "{hold}" not in page
+
+
 def test_other_clinics_private_exercise_is_404(client, charlie, clinic):
     private = ExerciseFactory(name="Private", clinic=clinic)
     client.force_login(charlie)
