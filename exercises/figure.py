@@ -78,7 +78,10 @@ class Bone:
         return end - delta, end
 
     def moved(self) -> bool:
-        return any(math.dist(a, b) > 1.5 for a, b in zip(self.ends[0], self.ends[1], strict=True))
+        """Whether this bone moves between the start and the end (or, a hand, changes shape)."""
+        return self.hand[0] != self.hand[1] or any(
+            math.dist(a, b) > 1.5 for a, b in zip(self.ends[0], self.ends[1], strict=True)
+        )
 
 
 @dataclass
@@ -387,7 +390,17 @@ class Drawing:
                 css = f' class="{name}"'
             still = end
         out = [f'<g transform="{_transform(*still)}"{css}>']
-        if bone.name in draw:
+        if bone.name in draw and move and bone.hand[0] != bone.hand[1]:
+            # A hand that changes shape (a tendon glide, a turn from palm down to palm up)
+            # shows its start shape until halfway through each move, then its end shape.
+            for frame_shown, shown in ((0, SHAPE_START), (1, SHAPE_END)):
+                name = f"{self.uid}-{bone.name}-{frame_shown}"
+                self.keyframes[name] = shown
+                hidden = ' visibility="hidden"' if frame_shown == 0 else ""
+                out.append(f'<g class="{name}"{hidden}>')
+                out += [part.markup(attrs) for part in parts(self.skel, bone, frame_shown)]
+                out.append("</g>")
+        elif bone.name in draw:
             shape_frame = 1 if move else frame
             out += [part.markup(attrs) for part in parts(self.skel, bone, shape_frame)]
         for child in bone.children:
@@ -410,6 +423,12 @@ class Drawing:
             f"@media (prefers-reduced-motion:no-preference){{{rules}"
             f".{self.uid}-ghost{{display:none}}}}"
         )
+
+
+# Halfway through the move to the end (15-50 %) and back (70-100 %) a hand's shape
+# switches; the still picture shows the end shape, so the start shape is hidden there.
+SHAPE_END = "0%,32%{visibility:hidden}33%,84%{visibility:visible}85%,100%{visibility:hidden}"
+SHAPE_START = "0%,32%{visibility:visible}33%,84%{visibility:hidden}85%,100%{visibility:visible}"
 
 
 def _percent(start: float, end: float) -> str:
@@ -449,8 +468,12 @@ def figure(skel: Skeleton, uid: str, *, move: bool, progress: float = 1.0) -> tu
         outline = (
             f' fill="{INK}" stroke="{INK}" stroke-width="{_n(OUTLINE * 2)}" stroke-linejoin="round"'
         )
-        out.append(drawing.tree(names, outline, progress=progress, move=move))
-        out.append(drawing.tree(names, f' fill="{fill}"', progress=progress, move=move))
+        # A frame of the movement shows the hands' start shapes until halfway.
+        frame = 0 if progress < 0.5 else 1
+        out.append(drawing.tree(names, outline, progress=progress, move=move, frame=frame))
+        out.append(
+            drawing.tree(names, f' fill="{fill}"', progress=progress, move=move, frame=frame)
+        )
     return "".join(out), drawing.style()
 
 

@@ -176,3 +176,27 @@ def test_the_contact_sheet_draws_each_still_and_its_frame_strip(tmp_path):
     assert len(drawings_flipped(pdf)) == 7
     with pytest.raises(CommandError, match="No pose for: no-such-exercise"):
         call_command("illustration_sheet", out=out, slugs="no-such-exercise")
+
+
+def test_a_hand_that_changes_shape_switches_halfway_and_the_still_shows_the_end():
+    """Tendon glides, a forearm turning palm down to palm up: the moving picture shows the
+    start shape, then the end shape; still and reduced-motion show the end shape only
+    (the start shape is hidden unless its animation runs) over the dashed start."""
+    pose = {**POSES["band-row"], "hands": {"near": "fist"}}
+    pose["ghost"] = {**pose["ghost"], "hands": {"near": "flat"}}
+    moving = ET.fromstring(render_animation(pose, title="Glide"))
+    groups = {g.get("class"): g for g in moving.iter(f"{SVG}g") if g.get("class")}
+    start = [g for name, g in groups.items() if name.endswith("nearhd-0")]
+    end = [g for name, g in groups.items() if name.endswith("nearhd-1")]
+    assert start and end and all(g.get("visibility") == "hidden" for g in start)
+    assert all(g.get("visibility") is None for g in end)
+    style = moving.find(f"{SVG}style").text
+    assert "33%,84%{visibility:visible}" in style
+    # Only a hand shape changes: that alone is a movement with a dashed start.
+    only_hands = {
+        **POSES["band-row"],
+        "hands": {"near": "fist"},
+        "ghost": {"hands": {"near": "palm"}},
+    }
+    assert any(b.moved() for b in skeleton(only_hands).bones)
+    assert "stroke-dasharray" in render_svg(only_hands, title="Turn")
