@@ -228,19 +228,15 @@ class Part:
     d: str = ""
     circle: tuple[float, float, float] | None = None
     at: tuple[float, float, float] = (0.0, 0.0, 0.0)  # x, y, turn (degrees)
+    detail: bool = False  # drawn only over the fill of the figure itself
 
     def markup(self, attrs: str) -> str:
         x, y, turn = self.at
-        moved = (
-            f' transform="translate({_n(x)} {_n(y)}) rotate({_n(turn)})"'
-            if self.at
-            != (
-                0.0,
-                0.0,
-                0.0,
-            )
-            else ""
-        )
+        moved = ""
+        if self.at != (0.0, 0.0, 0.0):
+            moved = f' transform="translate({_n(x)} {_n(y)}) rotate({_n(turn)})"'
+        if self.detail:  # a line drawn on the shape (a palm's crease), in its own ink
+            attrs = f' fill="none" stroke="{INK}" stroke-width="1.6" stroke-linecap="round"'
         if self.circle:
             cx, cy, r = self.circle
             return f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="{_n(r)}"{moved}{attrs}/>'
@@ -268,6 +264,17 @@ def _hand(length: float, shape: str, palm: int) -> list[Part]:
         parts.append(
             Part(capsule(size * 0.36, 4.4, 3.8), at=(knuckle * 0.3, 6 * thumb, 50 * thumb))
         )
+        k = knuckle
+        if shape == "palm":  # the palm's creases
+            head = f"M{_n(k * 0.85)},-4.5Q{_n(k * 0.55)},-1 {_n(k * 0.75)},4"
+            life = (
+                f"M{_n(k * 0.2)},{_n(3 * thumb)}Q{_n(k * 0.45)},0 {_n(k * 0.4)},{_n(-4.5 * thumb)}"
+            )
+            parts += [Part(head, detail=True), Part(life, detail=True)]
+        else:  # the back of the hand: a knuckle at the base of each finger
+            parts += [
+                Part(f"M{_n(k - 2.5)},{_n(-5.2 + i * 3.5)}h0.1", detail=True) for i in range(4)
+            ]
         return parts
     parts = [
         Part(capsule(size * 0.3, 5, 4.5), at=(knuckle * 0.25, palm * 3.5, 38 * palm)),  # thumb
@@ -353,13 +360,15 @@ class Drawing:
     def __init__(self, skel: Skeleton, uid: str):
         self.skel, self.uid = skel, uid
         self.keyframes: dict[str, str] = {}
+        self.details = False  # lines drawn over the fills (a palm's creases): fill pass only
 
     def tree(self, draw: set[str], attrs: str, *, progress: float = 1.0, move: bool = False,
-             frame: int = 1) -> str:  # fmt: skip
+             frame: int = 1, details: bool = False) -> str:  # fmt: skip
         """Nested groups down to every bone in ``draw``, each of those drawn with ``attrs``.
         With ``move`` the groups that change carry the animation; otherwise each sits
         where it is at ``progress``."""
         wanted = self._with_ancestors(draw)
+        self.details = details
         return "".join(
             self._group(b, draw, wanted, attrs, progress, move, frame)
             for b in self.skel.bones
@@ -398,16 +407,19 @@ class Drawing:
                 self.keyframes[name] = shown
                 hidden = ' visibility="hidden"' if frame_shown == 0 else ""
                 out.append(f'<g class="{name}"{hidden}>')
-                out += [part.markup(attrs) for part in parts(self.skel, bone, frame_shown)]
+                out += [p.markup(attrs) for p in self._parts(bone, frame_shown)]
                 out.append("</g>")
         elif bone.name in draw:
             shape_frame = 1 if move else frame
-            out += [part.markup(attrs) for part in parts(self.skel, bone, shape_frame)]
+            out += [p.markup(attrs) for p in self._parts(bone, shape_frame)]
         for child in bone.children:
             if child.name in wanted:
                 out.append(self._group(child, draw, wanted, attrs, progress, move, frame))
         out.append("</g>")
         return "".join(out)
+
+    def _parts(self, bone: Bone, frame: int) -> list[Part]:
+        return [p for p in parts(self.skel, bone, frame) if self.details or not p.detail]
 
     def style(self) -> str:
         """The CSS of the moving picture: one cycle of keyframes per moving group, none at

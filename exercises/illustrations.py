@@ -55,7 +55,7 @@ SIDE_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle", "toe")
 SIDE_OPTIONAL = ("hand", "hip")
 TOP_KEYS = {
     "alt", "view", "floor", "face", "spine_bend", "joints", "ghost", "props", "arrows", "side",
-    "hands", "still",
+    "hands", "still", "crop",
 }  # fmt: skip
 VIEWS = ("side", "front", "top")
 # How a hand is drawn (docs/library.md): fingers straight in line with the hand, a fist,
@@ -195,6 +195,13 @@ def validate_pose(pose) -> list[str]:
         problems.append("alt text is missing")
     if pose.get("view", "side") not in VIEWS:
         problems.append("view must be one of " + ", ".join(VIEWS))
+    crop = pose.get("crop", [0, 0, WIDTH, HEIGHT])
+    if not (isinstance(crop, list) and len(crop) == 4 and all(map(_is_num, crop))):
+        problems.append("crop must be [x0, y0, x1, y1]: the part of the box a close-up shows")
+    elif not (
+        0 <= crop[0] < crop[2] - 40 <= WIDTH - 40 and 0 <= crop[1] < crop[3] - 30 <= HEIGHT - 30
+    ):
+        problems.append(f"crop {crop} must lie in the {WIDTH}x{HEIGHT} box, at least 40 by 30")
     if not isinstance(pose.get("still", False), bool):
         problems.append("still must be true or false")
     if pose.get("still") and "ghost" in pose:
@@ -474,6 +481,8 @@ def _picture(pose: dict, title: str, *, move: bool, progress: float = 1.0) -> st
         y1 = max(y1, floor + 1.5)
     x0, y0 = max(x0 - MARGIN, 0), max(y0 - MARGIN, 0)
     x1, y1 = min(x1 + MARGIN, WIDTH), min(y1 + MARGIN, HEIGHT)
+    if "crop" in pose:  # a close-up: only this part of the box, so a hand prints large
+        x0, y0, x1, y1 = pose["crop"]
     background = _rect(x0, y0, x1 - x0, y1 - y0, 0, fill="#ffffff")
     box = " ".join(_n(v) for v in (x0, y0, x1 - x0, y1 - y0))
     safe_title = escape(title, {'"': "&quot;"})

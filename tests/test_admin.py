@@ -106,8 +106,10 @@ def test_import_a_good_file_then_a_bad_one(curator_client, tmp_path):
     from exercises.models import Exercise
 
     entries = json.loads((settings.OPENHEP_LIBRARY_DIR / "exercises.json").read_text())[:5]
-    for entry in entries:
-        entry["related"] = [r for r in entry["related"] if r in {e["slug"] for e in entries}]
+    slugs = {e["slug"] for e in entries}
+    for entry in entries:  # links only within the five
+        entry["related"] = [r for r in entry["related"] if r in slugs]
+        entry["easier"] = entry.get("easier") if entry.get("easier") in slugs else ""
     url = reverse("admin:exercises_exercise_import")
     good = SimpleUploadedFile("lib.json", json.dumps(entries).encode())
     response = curator_client.post(url, {"file": good}, follow=True)
