@@ -74,7 +74,8 @@ def new_patient(t, first, last):
 
 
 def wait_for_results(page, name):
-    expect(page.locator("#library-results").get_by_role("link", name=name)).to_be_visible()
+    results = page.locator("#library-results")
+    expect(results.get_by_role("link", name=name, exact=True)).to_be_visible()
 
 
 def build_four(t, *, drag: bool):
@@ -82,7 +83,7 @@ def build_four(t, *, drag: bool):
     t.search("psoas")
     wait_for_results(page, "Standing psoas stretch")
     t.add("Standing psoas stretch")
-    t.search("")
+    t.search("wall")
     t.select(page.get_by_label("Body region"), "knees")
     wait_for_results(page, "Wall sit")
     t.add("Wall sit")

@@ -51,3 +51,25 @@ def test_the_drawing_moves_on_screen_unless_less_motion_is_asked_for(
     source, _pixels = _picture_state(calm)
     assert source.endswith(".svg") and not source.endswith("-moving.svg")
     still.close()
+
+
+def test_a_library_card_moves_while_pointed_at(page, browser, live_server, demo):  # noqa: F811
+    """The library (and the builder's library) shows still drawings; the one under the
+    pointer moves. A reader who asked for less motion keeps the still one."""
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/exercises/?q=bridge")
+    card = page.locator(".exercise-card").filter(has_text="Glute bridge").first
+    moving = card.locator("img.moving")
+    expect(moving).to_be_hidden()
+    card.hover()
+    expect(moving).to_be_visible()
+    assert moving.evaluate("img => img.currentSrc").endswith("-moving.svg")
+
+    calm_context = browser.new_context(reduced_motion="reduce")
+    calm = calm_context.new_page()
+    log_in(calm, live_server)
+    calm.goto(f"{live_server.url}/exercises/?q=bridge")
+    card = calm.locator(".exercise-card").filter(has_text="Glute bridge").first
+    card.hover()
+    expect(card.locator("img.moving")).to_be_hidden()
+    calm_context.close()

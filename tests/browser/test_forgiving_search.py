@@ -85,13 +85,14 @@ def test_the_library_page_forgives(screen, live_server, axe):
     expect(status).to_contain_text("Did you mean hamstring stretch?")
     names = result_names(page)
     assert "Seated hamstring stretch" in names and "Lying hamstring stretch with towel" in names
-    assert all("amstring" in name for name in names)
+    # Hamstring stretches first; then whatever else works the hamstrings (a foam roll).
+    assert all("amstring" in name for name in names[:4]), names
     fits(page, width)
     assert axe(page) == []
     # The suggestion puts the corrected words in the box.
     page.get_by_role("link", name="hamstring stretch", exact=True).click()
     expect(page.get_by_label("Search exercises")).to_have_value("hamstring stretch")
-    expect(page.get_by_role("status")).to_contain_text("2 exercises matching “hamstring stretch”")
+    expect(page.get_by_role("status")).to_contain_text("5 exercises matching “hamstring stretch”")
 
     page.goto(f"{live_server.url}/exercises/?q=hip+flexor")
     names = result_names(page)
@@ -102,11 +103,12 @@ def test_the_library_page_forgives(screen, live_server, axe):
     expect(page.get_by_role("status")).to_contain_text("matching “stretches”")
     assert len(result_names(page)) >= 10
 
+    # "hammy" is a synonym: it finds what "hamstring" finds, all of it.
     page.goto(f"{live_server.url}/exercises/?q=hammy")
-    assert set(result_names(page)) == {
-        "Seated hamstring stretch",
-        "Lying hamstring stretch with towel",
-    }
+    hammy = set(result_names(page))
+    page.goto(f"{live_server.url}/exercises/?q=hamstring")
+    assert hammy == set(result_names(page))
+    assert {"Seated hamstring stretch", "Lying hamstring stretch with towel"} <= hammy
 
 
 def test_the_builders_live_search_forgives(screen, live_server, axe_in):
