@@ -31,9 +31,13 @@ class _MediaFormView(ExerciseDetailView):
     """Posts one of the section's forms: a change, then back to the section; a refusal
     shows the exercise page again with the form's messages."""
 
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
     form_class: type = ClinicPhotoForm
     context_name = ""
+
+    def get(self, request, slug):
+        """The forms live on the exercise page (a reload after a refusal lands here)."""
+        return redirect(get_exercise_for(request.user, slug).get_absolute_url() + SECTION)
 
     def post(self, request, slug):
         exercise = get_exercise_for(request.user, slug)
