@@ -17,13 +17,13 @@ from outcomes.models import Questionnaire
 from outcomes.services import response_record, schedule_add
 from prescriptions import services
 from prescriptions.models import Delivery
+from tests.exercises.video_files import mp4
 from tests.factories import (
     ExerciseFactory,
     MembershipFactory,
     PatientFactory,
     PrescriptionFactory,
 )
-from tests.exercises.video_files import mp4
 from tests.openhep.test_backup import PNG
 from tests.outcomes.staff import import_pain_copy
 

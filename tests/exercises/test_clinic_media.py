@@ -423,3 +423,32 @@ def test_a_video_upload_goes_to_a_temporary_file_and_stops_at_its_limit(shared, 
     assert hasattr(handler.file, "temporary_file_path")  # on disk, not in memory
     with pytest.raises(StopUpload):
         handler.receive_data_chunk(b"0" * 3000, 3000)
+
+
+# Back-ups carry them.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restores_the_clinics_video_and_photo(alice_client, shared, tmp_path):
+    import shutil
+
+    from django.conf import settings as django_settings
+    from django.core.management import call_command
+
+    upload_video(alice_client, shared, webm(33))
+    alice_client.post(
+        reverse("exercises:media_photo", args=[shared.slug]),
+        {"photo-photo": SimpleUploadedFile("a.png", png()), "photo-caption": "Arms up"},
+    )
+    before = {m.key: (m.kind, m.file.name, m.file.read()) for m in ClinicMedia.objects.all()}
+    assert len(before) == 2
+    path, out = tmp_path / "b.tar", io.StringIO()
+    call_command("backup", output=path, stdout=out)
+    assert "2 media files" in out.getvalue()
+    ClinicMedia.objects.all().delete()
+    shutil.rmtree(django_settings.MEDIA_ROOT)
+
+    call_command("restore", str(path), yes=True, stdout=io.StringIO())
+
+    after = {m.key: (m.kind, m.file.name, m.file.read()) for m in ClinicMedia.objects.all()}
+    assert after == before
