@@ -138,7 +138,11 @@ def _file_response(request, media: ClinicMedia):
         )
     except FileNotFoundError:
         raise Http404("The file is missing.") from None
-    patch_cache_control(response, private=True, max_age=600)
+    if response.status_code in (301, 302):
+        # A bucket's signed address lasts a minute: never kept longer than that.
+        patch_cache_control(response, private=True, no_store=True)
+    else:
+        patch_cache_control(response, private=True, max_age=600)
     return response
 
 
