@@ -15,6 +15,7 @@ field keeps this callable (migrations name it), and the storage it returns is
 looked up on use, so tests that change ``STORAGES`` reach it too.
 """
 
+import re
 import secrets
 from typing import Any, cast
 from urllib.parse import quote
@@ -24,7 +25,13 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
-from django.http import FileResponse, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.utils.functional import LazyObject, empty
 from django.utils.http import content_disposition_header
 
@@ -97,3 +104,65 @@ def private_file_response(file: FieldFile, *, filename: str, content_type: str) 
         expire=SIGNED_URL_SECONDS,
     )
     return HttpResponseRedirect(url)
+
+
+# One "bytes=first-last" range (or "first-", or "-suffix"): what a browser's video
+# player asks for. Several ranges in one request are answered with the whole file.
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CHUNK = 64 * 1024
+
+
+def private_media_response(
+    request, file: FieldFile, *, filename: str, content_type: str
+) -> HttpResponseBase:
+    """``private_file_response`` for a file a browser plays (a video): streamed from a
+    local folder by the app, it answers range requests too (``206 Partial Content``),
+    which players use to seek and Safari needs to play at all. The proxy
+    (``X-Accel-Redirect``) and a bucket's signed address answer ranges themselves."""
+    storage, name = file.storage, file.name or ""
+    if not isinstance(storage, FileSystemStorage) or settings.OPENHEP_MEDIA_ACCEL_REDIRECT:
+        return private_file_response(file, filename=filename, content_type=content_type)
+    size = storage.size(name)
+    asked = _RANGE.match(request.headers.get("Range", "").replace(" ", ""))
+    span = _span(asked, size) if asked else None
+    if asked and span is None:
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
+    if span is None:
+        response = private_file_response(file, filename=filename, content_type=content_type)
+        response["Accept-Ranges"] = "bytes"
+        return response
+    first, last = span
+    handle = storage.open(name, "rb")
+    handle.seek(first)
+
+    def chunks(left: int = last - first + 1):
+        with handle:
+            while left > 0:
+                data = handle.read(min(_CHUNK, left))
+                if not data:
+                    return
+                left -= len(data)
+                yield data
+
+    partial = StreamingHttpResponse(chunks(), status=206, content_type=content_type)
+    partial["Content-Range"] = f"bytes {first}-{last}/{size}"
+    partial["Content-Length"] = str(last - first + 1)
+    partial["Accept-Ranges"] = "bytes"
+    partial["Content-Disposition"] = (
+        content_disposition_header(as_attachment=False, filename=filename) or ""
+    )
+    return partial
+
+
+def _span(asked: re.Match, size: int) -> tuple[int, int] | None:
+    """The first and last byte of a range within ``size`` bytes, or ``None``."""
+    first, last = asked.group(1), asked.group(2)
+    if not first and not last or not size:
+        return None
+    if not first:  # The last n bytes.
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    return (start, end) if start <= end and start < size else None

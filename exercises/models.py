@@ -1,4 +1,6 @@
 import base64
+import secrets
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -361,3 +363,87 @@ class Favourite(models.Model):
 
     def __str__(self):
         return f"{self.exercise} ★ {self.user}"
+
+
+def clinic_media_key() -> str:
+    """The key in a clinic medium's printed link (``/m/<key>``): 48 random bits, eight
+    characters, short enough to type from paper and far too many to guess. Random
+    rather than derived from the row's id, so it moves with the clinic (clinic_import)
+    and a replaced video keeps the links already printed."""
+    return secrets.token_urlsafe(6)
+
+
+def clinic_media_path(instance, filename):
+    """Private (the default storage), under a name no one can guess."""
+    extension = PurePosixPath(filename).suffix.lower()[:6]
+    return f"clinic-media/{instance.clinic_id}/{secrets.token_urlsafe(16)}{extension}"
+
+
+class ClinicMedia(models.Model):
+    """A clinic's own photo, video file or video link for an exercise it uses: the
+    shared library's or its own. Only that clinic's staff and the patients it gives
+    the printed link to ever see it; the exercise itself is not changed."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "Photo"
+        VIDEO = "video", "Video file"
+        LINK = "link", "Video link"
+
+    VIDEO_KINDS = (Kind.VIDEO, Kind.LINK)
+
+    clinic = models.ForeignKey(
+        "clinic.Clinic", on_delete=models.CASCADE, related_name="exercise_media"
+    )
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="clinic_media")
+    kind = models.CharField(max_length=5, choices=Kind)
+    key = models.CharField(max_length=16, unique=True, default=clinic_media_key, editable=False)
+    file = models.FileField(upload_to=clinic_media_path, blank=True, editable=False)
+    content_type = models.CharField(max_length=40, blank=True, editable=False)
+    size = models.PositiveBigIntegerField("size (bytes)", default=0, editable=False)
+    seconds = models.PositiveIntegerField("length (seconds)", null=True, blank=True)
+    url = models.URLField("video link", max_length=500, blank=True)
+    caption = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text="A photo: what it shows, for screen readers. A video: its title.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["exercise", "kind", "created_at", "pk"]
+        verbose_name = "clinic media"
+        verbose_name_plural = "clinic media"
+        indexes = [models.Index(fields=["clinic", "exercise"], name="clinic_media_exercise_idx")]
+        constraints = [
+            # One video per clinic and exercise: a file or a link. Replacing it keeps
+            # the row (and the key its printed links carry).
+            models.UniqueConstraint(
+                fields=["clinic", "exercise"],
+                condition=models.Q(kind__in=["video", "link"]),
+                name="clinic_media_one_video",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="link") & ~models.Q(url="") & models.Q(file=""))
+                | (models.Q(kind__in=["photo", "video"]) & ~models.Q(file="") & models.Q(url="")),
+                name="clinic_media_file_or_link",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.exercise} ({self.clinic})"
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind in self.VIDEO_KINDS
+
+    @property
+    def length_label(self) -> str:
+        """ "1 min 05 s", "45 s" or "" when unknown."""
+        if self.seconds is None:
+            return ""
+        minutes, seconds = divmod(self.seconds, 60)
+        return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"

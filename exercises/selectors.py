@@ -4,7 +4,15 @@ from django.shortcuts import get_object_or_404
 
 from clinic.access import clinic_of
 from exercises.favourites import favourite_ids, with_favourites
-from exercises.models import Category, Equipment, Exercise, ExerciseImage, ExerciseStep, Region
+from exercises.models import (
+    Category,
+    ClinicMedia,
+    Equipment,
+    Exercise,
+    ExerciseImage,
+    ExerciseStep,
+    Region,
+)
 from exercises.search import corrected_query, matching
 
 # The largest OFFSET our databases take (a signed 64-bit integer).
@@ -203,3 +211,23 @@ def versions_for(exercises, clinic) -> dict[int, tuple[Exercise | None, Exercise
     for found in visible.filter(easier__in=exercises).order_by("name", "pk"):
         harder.setdefault(found.easier_id, found)
     return {e.pk: (easier.get(e.easier_id), harder.get(e.pk)) for e in exercises}
+
+
+def clinic_media_of(clinic, exercise: Exercise) -> list[ClinicMedia]:
+    """The clinic's own photos and video for ``exercise``: never another clinic's."""
+    return list(ClinicMedia.objects.filter(clinic=clinic, exercise=exercise))
+
+
+def get_clinic_media_for(user, exercise: Exercise, pk) -> ClinicMedia:
+    """One of the user's clinic's media for ``exercise``; another clinic's is a 404."""
+    return get_object_or_404(
+        ClinicMedia.objects.select_related("exercise", "clinic"),
+        clinic=clinic_of(user),
+        exercise=exercise,
+        pk=pk,
+    )
+
+
+def get_public_clinic_media(key: str) -> ClinicMedia:
+    """A clinic's video (file or link) or photo by the key its printed link carries."""
+    return get_object_or_404(ClinicMedia.objects.select_related("exercise"), key=key)

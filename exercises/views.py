@@ -1,5 +1,6 @@
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,8 +12,15 @@ from django.views.generic import FormView, TemplateView
 from clinic.access import ClinicStaffMixin
 from exercises.favourites import favourite_ids, favourite_set, is_favourite
 from exercises.forms import ExerciseForm, LibrarySearchForm
-from exercises.models import Exercise, is_known_video_host, video_signature_accepted
+from exercises.media_forms import ClinicPhotoForm, ClinicVideoForm, ClinicVideoLinkForm
+from exercises.models import (
+    ClinicMedia,
+    Exercise,
+    is_known_video_host,
+    video_signature_accepted,
+)
 from exercises.selectors import (
+    clinic_media_of,
     exercise_search_page,
     get_clinic_exercise_for,
     get_exercise_for,
@@ -69,9 +77,17 @@ class ExerciseDetailView(ClinicStaffMixin, TemplateView):
             "cues": [fill(cue, hold_seconds=hold) for cue in exercise.cue_list],
             "cautions": [fill(text, hold_seconds=hold) for text in exercise.caution_list],
         }
+        media = clinic_media_of(self.clinic, exercise)
+        photos = [m for m in media if m.kind == ClinicMedia.Kind.PHOTO]
+        kwargs.setdefault("photo_form", ClinicPhotoForm())
+        kwargs.setdefault("video_form", ClinicVideoForm())
+        kwargs.setdefault("link_form", ClinicVideoLinkForm())
         return super().get_context_data(
             exercise=exercise,
             texts=texts,
+            clinic_photos=photos,
+            clinic_video=next((m for m in media if m.is_video), None),
+            photos_left=max(0, settings.OPENHEP_CLINIC_PHOTOS_PER_EXERCISE - len(photos)),
             favourite_ids=favourite,
             progression=chain if len(chain) > 1 else [],
             **kwargs,

@@ -413,6 +413,9 @@ SECURE_CSP = {
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:", *([MEDIA_PUBLIC_ORIGIN] if MEDIA_PUBLIC_ORIGIN else [])],
+    # A clinic's own videos (exercises.ClinicMedia): from the app, or a bucket's
+    # signed address when MEDIA_STORAGE=s3.
+    "media-src": [CSP.SELF, *([MEDIA_PUBLIC_ORIGIN] if MEDIA_PUBLIC_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
@@ -489,6 +492,13 @@ OPENHEP_VIDEO_HOSTS = env.list(
     "VIDEO_HOSTS",
     default=["youtube.com", "youtu.be", "youtube-nocookie.com", "vimeo.com"],
 )
+# A clinic's own video file for an exercise (exercises.ClinicMedia): MP4 or WebM, at
+# most this large and this long. Its upload is the one request allowed past
+# MAX_REQUEST_MB (by this much); it is written to a temporary file as it arrives.
+OPENHEP_CLINIC_VIDEO_MAX_BYTES = env.int("CLINIC_VIDEO_MAX_MB", default=50) * 1024 * 1024
+OPENHEP_CLINIC_VIDEO_MAX_SECONDS = env.int("CLINIC_VIDEO_MAX_SECONDS", default=180)
+# Photos one clinic may add to one exercise.
+OPENHEP_CLINIC_PHOTOS_PER_EXERCISE = 6
 # Draft previews drawn at once in one process (threads); each user draws one at a
 # time. Over either limit the preview says "busy, try again" instead of queueing.
 OPENHEP_PREVIEWS_PER_PROCESS = env.int("PREVIEWS_PER_PROCESS", default=2)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from exercises.media_views import clinic_media_link
 from exercises.views import video_redirect
 from openhep import health
 from openhep.views import public_media
@@ -23,6 +24,8 @@ urlpatterns = [
     path("", include("patientpage.staff_urls")),
     path("v/<slug:slug>", video_redirect, name="video"),
     path("v/<slug:slug>/<str:signature>", video_redirect, name="video_signed"),
+    # A clinic's own video for an exercise (exercises.ClinicMedia), under its key.
+    path("m/<str:key>", clinic_media_link, name="clinic_media"),
     # Monitoring (openhep/health.py): answered before host checks by its middleware.
     path("healthz", health.healthz, name="healthz"),
     path("healthz/queue", health.queue, name="health_queue"),

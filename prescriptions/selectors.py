@@ -9,7 +9,14 @@ from clinic.access import clinic_of
 from clinic.models import Patient
 from exercises.dose import Dose
 from exercises.illustrations import picture_aspect
-from exercises.models import Category, Exercise, ExerciseImage, ExerciseStep, video_signature
+from exercises.models import (
+    Category,
+    ClinicMedia,
+    Exercise,
+    ExerciseImage,
+    ExerciseStep,
+    video_signature,
+)
 from exercises.wording import fill
 from outcomes.models import Schedule
 from outcomes.selectors import measures_for
@@ -136,8 +143,19 @@ def patient_prescriptions(*, patient) -> QuerySet[Prescription]:
     )
 
 
-def video_link(exercise) -> str:
-    """The link printed under a video's QR code: our short link when SITE_URL is set."""
+def video_link(exercise, clinic_video: ClinicMedia | None = None) -> str:
+    """The link printed under a video's QR code: our short link when SITE_URL is set.
+
+    The clinic's own video for the exercise (``clinic_video``, a file or a link) comes
+    first: ``SITE_URL/m/<key>``, which streams the file or goes to the link. Without
+    SITE_URL a clinic's link is printed as it is; its file cannot be (there is no
+    address to print), so the library's video is used.
+    """
+    if clinic_video is not None:
+        if settings.SITE_URL:
+            return f"{settings.SITE_URL}/m/{clinic_video.key}"
+        if clinic_video.kind == ClinicMedia.Kind.LINK:
+            return clinic_video.url
     if not exercise.video_url:
         return ""
     if settings.SITE_URL:
@@ -145,6 +163,15 @@ def video_link(exercise) -> str:
             return f"{settings.SITE_URL}/v/{exercise.slug}/{video_signature(exercise)}"
         return f"{settings.SITE_URL}/v/{exercise.slug}"
     return exercise.video_url
+
+
+def clinic_videos(clinic, exercise_ids) -> dict[int, ClinicMedia]:
+    """The clinic's own video (file or link) of each of these exercises that has one:
+    one query, whatever the number of exercises."""
+    videos = ClinicMedia.objects.filter(
+        clinic=clinic, exercise_id__in=set(exercise_ids), kind__in=ClinicMedia.VIDEO_KINDS
+    )
+    return {video.exercise_id: video for video in videos}
 
 
 def patient_deliveries(*, patient) -> QuerySet[Delivery]:
@@ -160,8 +187,11 @@ def clinic_deliveries(*, clinic, status: str = "") -> QuerySet[Delivery]:
     return deliveries.filter(status=status) if status else deliveries
 
 
-def item_snapshot(exercise, *, dose, note: str = "") -> dict:
-    """One exercise card as printed. Expects ``exercise.main`` (the main image, prefetched)."""
+def item_snapshot(
+    exercise, *, dose, note: str = "", clinic_video: ClinicMedia | None = None
+) -> dict:
+    """One exercise card as printed. Expects ``exercise.main`` (the main image, prefetched);
+    ``clinic_video`` is the clinic's own video for it, if any (``clinic_videos``)."""
     main = exercise.main[0] if getattr(exercise, "main", None) else None
 
     def printed(text: str) -> str:
@@ -180,8 +210,8 @@ def item_snapshot(exercise, *, dose, note: str = "") -> dict:
         "cues": [printed(cue) for cue in exercise.cue_list],
         "cautions": [printed(caution) for caution in exercise.caution_list],
         "note": note,
-        "video_url": exercise.video_url,
-        "video_link": video_link(exercise),
+        "video_url": _video_url(exercise, clinic_video),
+        "video_link": video_link(exercise, clinic_video),
         "image": (
             {
                 "name": main.image.name,
@@ -197,6 +227,15 @@ def item_snapshot(exercise, *, dose, note: str = "") -> dict:
             else None
         ),
     }
+
+
+def _video_url(exercise, clinic_video: ClinicMedia | None) -> str:
+    """The video's own address: the clinic's link, its file's short link, or the library's."""
+    if clinic_video is None:
+        return exercise.video_url
+    if clinic_video.kind == ClinicMedia.Kind.LINK:
+        return clinic_video.url
+    return video_link(exercise, clinic_video) or exercise.video_url
 
 
 def exercise_preview_snapshot(exercise) -> dict:
@@ -240,9 +279,13 @@ def handout_snapshot(prescription: Prescription, *, issued_at=None) -> dict:
     therapist = prescription.therapist
     membership = getattr(therapist, "membership", None)
     issued = timezone.localdate(issued_at) if issued_at else timezone.localdate()
+    entries = list(prescription.items.all())
+    videos = clinic_videos(clinic, [item.exercise_id for item in entries])
     items = [
-        item_snapshot(item.exercise, dose=item.dose, note=item.note)
-        for item in prescription.items.all()
+        item_snapshot(
+            item.exercise, dose=item.dose, note=item.note, clinic_video=videos.get(item.exercise_id)
+        )
+        for item in entries
     ]
     return {
         "version": SNAPSHOT_VERSION,

@@ -6,21 +6,25 @@ get in.
 """
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from clinic.access import ClinicAdminMixin
 from clinic.audit import Actor
 from clinic.models import Invitation, Membership
+from exercises.models import ClinicMedia
 from outcomes.models import Questionnaire
 from outcomes.services import response_record, schedule_add
 from prescriptions import services
 from prescriptions.models import Delivery
+from tests.exercises.video_files import mp4
 from tests.factories import (
     ExerciseFactory,
     MembershipFactory,
     PatientFactory,
     PrescriptionFactory,
 )
+from tests.openhep.test_backup import PNG
 from tests.outcomes.staff import import_pain_copy
 
 SKIP_NAMESPACES = {"admin"}
@@ -34,6 +38,9 @@ SKIP_NAMESPACES = {"admin"}
 PUBLIC_ROUTES = {
     "video",
     "video_signed",
+    # A clinic's own video under the random key printed on its handouts
+    # (tests/exercises/test_clinic_media.py: unknown and removed keys are the plain 404).
+    "clinic_media",
     "invitation_accept",
     "password_reset_confirm",
     "media",
@@ -105,6 +112,7 @@ def objects(patient, alice, clinic):
         prescription=rx, exercise=ExerciseFactory(), actor=Actor(rx.therapist)
     )
     private = ExerciseFactory(name="Clinic private", clinic=clinic)
+    photo, _ = clinic_media(clinic, private, alice)
     delivery = Delivery.objects.create(
         prescription=rx, recipient=patient.email, status=Delivery.Status.FAILED
     )
@@ -118,8 +126,32 @@ def objects(patient, alice, clinic):
         "delivery": delivery,
         "membership": alice.membership,
         "invitation": invitation,
+        "clinic_media": photo,
         **outcome_objects(patient, rx, clinic, alice),
     }
+
+
+def clinic_media(clinic, exercise, user) -> tuple[ClinicMedia, ClinicMedia]:
+    """The clinic's own photo and video file for ``exercise`` (the section's every part)."""
+    photo = ClinicMedia.objects.create(
+        clinic=clinic,
+        exercise=exercise,
+        kind=ClinicMedia.Kind.PHOTO,
+        file=ContentFile(PNG, name="photo.png"),
+        content_type="image/png",
+        caption="The start position",
+        created_by=user,
+    )
+    video = ClinicMedia.objects.create(
+        clinic=clinic,
+        exercise=exercise,
+        kind=ClinicMedia.Kind.VIDEO,
+        file=ContentFile(mp4(20), name="clip.mp4"),
+        content_type="video/mp4",
+        seconds=20,
+        created_by=user,
+    )
+    return photo, video
 
 
 def outcome_objects(patient, rx, clinic, alice) -> dict:
@@ -160,6 +192,8 @@ def url_for(name, params, objects):
     for param in params:
         if param == "slug":
             kwargs[param] = objects["exercise"].slug
+        elif name.startswith("exercises:media_"):
+            kwargs[param] = objects["clinic_media"].pk
         elif param == "delivery_pk":
             kwargs[param] = objects["delivery"].pk
         # Outcome measures, staff side

@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Membership, User
 from clinic.storage import alias_of
-from exercises.models import Category, Equipment, Exercise, Region
+from exercises.models import Category, ClinicMedia, Equipment, Exercise, Region
 from openhep.backup.archive import (
     MANIFEST,
     MEDIA,
@@ -189,6 +189,11 @@ def clinic_import_problems(archive: ClinicArchive, *, using: str = DEFAULT_DB_AL
     own = {row["slug"] for row in exercises}
     if taken := sorted(Exercise.objects.filter(slug__in=own).values_list("slug", flat=True)):
         problems.append(f"exercise slugs already used here: {_some(taken)}")
+    # The keys of its printed video links (/m/<key>) move with it: one here already
+    # (the clinic imported before, or a 48-bit coincidence) would be ambiguous.
+    keys = [row["key"] for row in data["tables"].get("exercises.ClinicMedia", [])]
+    if taken := sorted(ClinicMedia.objects.filter(key__in=keys).values_list("key", flat=True)):
+        problems.append(f"clinic media link keys already used here: {_some(taken)}")
     needed = _exercise_slugs(data) - own
     shared = set(
         Exercise.objects.filter(clinic__isnull=True, slug__in=needed).values_list("slug", flat=True)

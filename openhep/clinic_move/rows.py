@@ -28,7 +28,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
-from exercises.models import Category, Exercise, ExerciseImage, ExerciseStep
+from exercises.models import Category, ClinicMedia, Exercise, ExerciseImage, ExerciseStep
 from outcomes.models import Questionnaire, Response, Schedule
 from patientpage.models import FollowUp, ReminderPlan, ReminderSent, SessionExercise, SessionLog
 from prescriptions.models import (
@@ -70,6 +70,9 @@ TABLES = (
     Table(Exercise, lambda c: Exercise.objects.filter(clinic=c)),
     Table(ExerciseStep, lambda c: ExerciseStep.objects.filter(exercise__clinic=c)),
     Table(ExerciseImage, lambda c: ExerciseImage.objects.filter(exercise__clinic=c)),
+    # The clinic's own photos and videos, for its own exercises or shared ones (by
+    # slug); each keeps its key, so the links printed on its handouts still open it.
+    Table(ClinicMedia, lambda c: ClinicMedia.objects.filter(clinic=c)),
     Table(DosePreset, lambda c: DosePreset.objects.filter(clinic=c)),
     Table(ProgramTemplate, lambda c: ProgramTemplate.objects.filter(clinic=c)),
     Table(TemplateItem, lambda c: TemplateItem.objects.filter(template__clinic=c)),

@@ -61,6 +61,7 @@ def test_secrets_come_from_files_never_from_the_environment():
 def test_the_proxy_and_the_app_agree():
     web, proxy = SERVICES["web"]["environment"], SERVICES["proxy"]["environment"]
     assert web["MAX_REQUEST_MB"] == proxy["MAX_REQUEST_MB"]
+    assert web["CLINIC_VIDEO_MAX_MB"] == proxy["CLINIC_VIDEO_MAX_MB"]
     assert web["MEDIA_ACCEL_REDIRECT"] == "/_protected/"
     assert web["PROXY_COUNT"] == "1"
     assert proxy["OPENHEP_UPSTREAM"] == "web:8000"

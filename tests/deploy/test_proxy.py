@@ -28,6 +28,8 @@ pytestmark = pytest.mark.skipif(
 HANDOUT = b"%PDF-1.7 the patient's handout"
 EXPORT = b"a patient's export"
 LIMIT_MB = 1
+# A clinic video's upload may carry this much more (CLINIC_VIDEO_MAX_MB).
+VIDEO_MB = 2
 
 
 class StandInApp(BaseHTTPRequestHandler):
@@ -53,7 +55,8 @@ class StandInApp(BaseHTTPRequestHandler):
     def do_POST(self):
         # As openhep.middleware: a body declared over the limit is refused unread.
         length = int(self.headers.get("Content-Length") or 0)
-        if length > LIMIT_MB * 1024 * 1024:
+        limit = LIMIT_MB + (VIDEO_MB if self.path.endswith("/media/video/") else 0)
+        if length > limit * 1024 * 1024:
             self.send_response(413)
             self.send_header("Content-Length", "0")
             self.send_header("Connection", "close")
@@ -106,6 +109,7 @@ def proxy(tmp_path_factory):
         "OPENHEP_STATIC_DIR": str(static),
         "OPENHEP_MEDIA_DIR": str(media),
         "MAX_REQUEST_MB": str(LIMIT_MB),
+        "CLINIC_VIDEO_MAX_MB": str(VIDEO_MB),
     }
     log = (base / "caddy.log").open("w")
     process = subprocess.Popen(
@@ -232,3 +236,16 @@ def test_bodies_over_the_limit_are_stopped(proxy):
     )
     assert status == 413
     assert b"the limit is 1 MB" in body
+
+
+def test_a_clinic_video_upload_has_its_own_larger_limit(proxy):
+    video = "/exercises/wall-angel/media/video/"
+    size = (LIMIT_MB + 1) * 1024 * 1024
+    status, _, body = get(proxy, video, method="POST", body=b"x" * size)
+    assert (status, json.loads(body)) == (200, {"received": size})
+    too_large = b"x" * ((LIMIT_MB + VIDEO_MB) * 1024 * 1024 + 1)
+    status, _, body = get(proxy, video, method="POST", body=too_large)
+    assert status == 413 and b"the limit is 2 MB" in body
+    # Only that route: the photo form next to it keeps the usual limit.
+    status, _, _ = get(proxy, video.replace("video", "photo"), method="POST", body=b"x" * size)
+    assert status == 413

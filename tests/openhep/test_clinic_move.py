@@ -20,6 +20,7 @@ from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Invitation, Membership, Patient, User
 from exercises.models import (
     Category,
+    ClinicMedia,
     Equipment,
     Exercise,
     ExerciseImage,
@@ -49,6 +50,7 @@ from prescriptions.models import (
     TemplateItem,
 )
 from records.services import patient_erase
+from tests.exercises.video_files import mp4
 from tests.factories import ExerciseFactory, PatientFactory, PrescriptionFactory
 from tests.openhep.test_backup import PNG, everything, media
 from tests.outcomes.test_definitions import NECK_CSV
@@ -61,6 +63,7 @@ SCOPES = {
     Exercise: "clinic",
     ExerciseStep: "exercise__clinic",
     ExerciseImage: "exercise__clinic",
+    ClinicMedia: "clinic",
     DosePreset: "clinic",
     ProgramTemplate: "clinic",
     TemplateItem: "template__clinic",
@@ -98,6 +101,44 @@ def moved(clinic, other_clinic, alice, bob, charlie, patient, issued, exercises)
     own.related.add(exercises[0])
     ExerciseImage.objects.create(
         exercise=own, image=ContentFile(PNG, name="slide.png"), alt_text="A slide", is_main=True
+    )
+    # The clinic's own media: a video file for its own exercise, a link and a photo for
+    # shared ones; the other clinic's video for a shared one stays where it is.
+    ClinicMedia.objects.create(
+        clinic=clinic,
+        exercise=own,
+        kind=ClinicMedia.Kind.VIDEO,
+        file=ContentFile(mp4(20), name="slide.mp4"),
+        content_type="video/mp4",
+        size=len(mp4(20)),
+        seconds=20,
+        caption="Our slide",
+        created_by=alice,
+    )
+    ClinicMedia.objects.create(
+        clinic=clinic,
+        exercise=exercises[0],
+        kind=ClinicMedia.Kind.LINK,
+        url="https://youtu.be/our-psoas",
+        created_by=bob,
+    )
+    ClinicMedia.objects.create(
+        clinic=clinic,
+        exercise=exercises[1],
+        kind=ClinicMedia.Kind.PHOTO,
+        file=ContentFile(PNG, name="quads.png"),
+        content_type="image/png",
+        caption="Knee bent",
+        created_by=alice,
+    )
+    ClinicMedia.objects.create(
+        clinic=other_clinic,
+        exercise=exercises[0],
+        kind=ClinicMedia.Kind.VIDEO,
+        file=ContentFile(mp4(9), name="theirs.mp4"),
+        content_type="video/mp4",
+        seconds=9,
+        created_by=charlie,
     )
     template = ProgramTemplate.objects.create(
         clinic=clinic, name="Knee start", slug="knee-start", created_by=bob
@@ -271,6 +312,7 @@ def remove(clinic: Clinic) -> None:
         for f in (
             clinic.logo,
             *(i.image for i in ExerciseImage.objects.filter(exercise__clinic=clinic)),
+            *(m.file for m in ClinicMedia.objects.filter(clinic=clinic)),
             *(h.pdf for h in Handout.objects.filter(prescription__clinic=clinic)),
         )
     ]
@@ -525,7 +567,7 @@ def test_check_reports_what_the_import_would_create_and_writes_nothing(moved, tm
     for label, count in counts.items():
         assert f"  {label}: {count}\n" in report
     assert "accounts: 2 created, 2 already here" in report
-    assert "files: 3 (" in report
+    assert "files: 5 (" in report
     assert everything() == here
     assert media() == files_here
     # And the import itself creates what the check said.
@@ -632,3 +674,33 @@ def test_clinic_export_warns_of_handouts_still_being_drawn(
     err = io.StringIO()
     call_command("clinic_export", clinic=clinic.slug, output=path, stderr=err, stdout=io.StringIO())
     assert "1 issued handouts were still being prepared" in err.getvalue()
+
+
+def test_a_clinic_video_link_printed_before_the_move_opens_after_it(moved, tmp_path, client):
+    """The key of a clinic's own video moves with it: the QR codes already printed open
+    the same video on the target; importing it twice is refused, naming the keys."""
+    video = ClinicMedia.objects.get(clinic=moved, kind=ClinicMedia.Kind.VIDEO)
+    link = ClinicMedia.objects.get(clinic=moved, kind=ClinicMedia.Kind.LINK)
+    path, _ = export(moved, tmp_path)
+    remove(moved)
+    assert client.get(f"/m/{video.key}").status_code == 404
+
+    call_command("clinic_import", str(path), stdout=io.StringIO())
+
+    response = client.get(f"/m/{video.key}")
+    assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
+    assert b"".join(response.streaming_content) == mp4(20)
+    response = client.get(f"/m/{link.key}")
+    assert response.status_code == 302 and response.url == "https://youtu.be/our-psoas"
+    clinic = Clinic.objects.get(slug=moved.slug)
+    moved_video = ClinicMedia.objects.get(key=video.key)
+    assert moved_video.clinic == clinic and moved_video.file.name.startswith(
+        f"clinic-media/{clinic.pk}/"
+    )
+    Clinic.objects.filter(pk=clinic.pk).update(slug="renamed")
+    Exercise.objects.filter(clinic=clinic).update(slug="renamed-slide")
+    Membership.objects.filter(clinic=clinic).delete()
+    with pytest.raises(
+        CommandError, match=f"clinic media link keys already used here: .*{video.key}"
+    ):
+        call_command("clinic_import", str(path), check=True, stdout=io.StringIO())

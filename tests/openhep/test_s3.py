@@ -239,3 +239,27 @@ def test_the_archive_is_the_same_whether_read_one_or_eight_at_a_time(
 
     one, eight = media_members(1), media_members(8)
     assert len(one) == 3 and one == eight
+
+
+def test_a_clinic_video_goes_out_by_a_signed_address_of_a_minute(s3, client, alice, exercises):
+    """A clinic's own video (exercises.ClinicMedia) is private: in the bucket's private
+    part, and its printed link (/m/<key>) hands out a signed address, never cached."""
+    from exercises.models import ClinicMedia
+    from tests.exercises.video_files import mp4
+
+    video = ClinicMedia.objects.create(
+        clinic=alice.membership.clinic,
+        exercise=exercises[0],
+        kind=ClinicMedia.Kind.VIDEO,
+        file=ContentFile(mp4(20), name="clip.mp4"),
+        content_type="video/mp4",
+        seconds=20,
+    )
+    assert f"private/{video.file.name}" in keys(s3)
+    assert not is_public_read(s3, f"private/{video.file.name}")
+    response = client.get(f"/m/{video.key}")
+    assert response.status_code == 302 and "no-store" in response["Cache-Control"]
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["X-Amz-Expires"] == ["60"] and "X-Amz-Signature" in query
+    body, headers = fetch(response["Location"])
+    assert body == mp4(20) and headers["Content-Type"] == "video/mp4"
