@@ -17,7 +17,7 @@ is a dashed outline; the movement is an arrow along the moving part's path.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 INK = "#1f3b4d"  # outlines, floor and props
 NEAR_FILL = "#cfe3ea"  # the body and the near-side limbs
@@ -229,12 +229,14 @@ class Part:
     circle: tuple[float, float, float] | None = None
     at: tuple[float, float, float] = (0.0, 0.0, 0.0)  # x, y, turn (degrees)
     detail: bool = False  # drawn only over the fill of the figure itself
+    scale: float = 1.0  # a hand drawn larger or smaller than the usual size, as a whole
 
     def markup(self, attrs: str) -> str:
         x, y, turn = self.at
-        moved = ""
+        steps = [f"scale({self.scale:.3f})"] if abs(self.scale - 1) > 0.005 else []
         if self.at != (0.0, 0.0, 0.0):
-            moved = f' transform="translate({_n(x)} {_n(y)}) rotate({_n(turn)})"'
+            steps.append(f"translate({_n(x)} {_n(y)}) rotate({_n(turn)})")
+        moved = f' transform="{" ".join(steps)}"' if steps else ""
         if self.detail:  # a line drawn on the shape (a palm's crease), in its own ink
             attrs = f' fill="none" stroke="{INK}" stroke-width="1.6" stroke-linecap="round"'
         if self.circle:
@@ -246,8 +248,14 @@ class Part:
 def _hand(length: float, shape: str, palm: int) -> list[Part]:
     """A hand from the wrist (0) towards the fingertips, ``palm`` the side (+1 or -1) its
     fingers curl to. Seen face-on ("palm", "back") the four fingers spread and the thumb
-    stands off the side it is on."""
-    size = max(length, 12)
+    stands off the side it is on. It is drawn at the usual size and scaled as a whole to
+    its length, so a close-up's long hand is wide as well as long."""
+    scale = max(length, 10) / HAND_LENGTH
+    return [replace(part, scale=scale) for part in _hand_shape(shape, palm)]
+
+
+def _hand_shape(shape: str, palm: int) -> list[Part]:
+    size = HAND_LENGTH
     knuckle = size * 0.48
     if shape in ("fist", "grip"):
         return [
