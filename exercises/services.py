@@ -406,18 +406,25 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
         getattr(copy, name).set(objects)
     _set_steps(copy, steps)
     for image in images:
-        with image.image.open("rb") as handle:
-            clone = ExerciseImage(
-                exercise=copy,
-                alt_text=image.alt_text,
-                is_main=image.is_main,
-                credit=image.credit,
-                order=image.order,
-            )
-            clone.image.save(
-                (image.image.name or "").rsplit("/", 1)[-1], ContentFile(handle.read()), save=False
-            )
-            clone.save()
+        clone = ExerciseImage(
+            exercise=copy,
+            alt_text=image.alt_text,
+            is_main=image.is_main,
+            credit=image.credit,
+            order=image.order,
+            side=image.side,
+        )
+        # The picture and, for a drawing, its moving version: the copy's own files.
+        for name in ("image", "animation"):
+            original = getattr(image, name)
+            if original:
+                with original.open("rb") as handle:
+                    getattr(clone, name).save(
+                        (original.name or "").rsplit("/", 1)[-1],
+                        ContentFile(handle.read()),
+                        save=False,
+                    )
+        clone.save()
     return copy
 
 

@@ -89,6 +89,26 @@ def test_copy_a_shared_exercise_to_adapt_it(alice_client, clinic):
     assert [s.text for s in shared.steps.all()] == ["Stand.", "Rise.", "Lower."]
 
 
+def test_a_copy_keeps_the_drawing_its_moving_version_and_side(alice_client, clinic):
+    """The clinic's copy has files of its own: the still drawing, the moving one and the
+    side it shows (so the copy is mirrored for the other side like the original)."""
+    from django.core.files.base import ContentFile
+
+    from exercises.models import ExerciseImage
+
+    shared = ExerciseFactory(name="Clamshell")
+    drawing = ExerciseImage(exercise=shared, alt_text="Knees open.", is_main=True, side="left")
+    drawing.image.save("still.svg", ContentFile(b"<svg>still</svg>"), save=False)
+    drawing.animation.save("still-moving.svg", ContentFile(b"<svg>moving</svg>"), save=False)
+    drawing.save()
+    alice_client.post(reverse("exercises:copy", args=[shared.slug]))
+    copied = Exercise.objects.get(clinic=clinic).images.get()
+    assert (copied.is_main, copied.side, copied.alt_text) == (True, "left", "Knees open.")
+    assert copied.image.name != drawing.image.name
+    assert copied.animation.name != drawing.animation.name
+    assert copied.animation.read() == b"<svg>moving</svg>"
+
+
 def test_shared_exercises_cannot_be_edited_from_the_staff_app(alice_client):
     shared = ExerciseFactory(name="Calf raise")
     assert alice_client.get(reverse("exercises:edit", args=[shared.slug])).status_code == 404
