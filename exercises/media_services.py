@@ -103,13 +103,7 @@ def clinic_video_save(
     ``info`` is what its content showed). A video or link already there is replaced in
     place, so the handouts already printed with its link open the new one."""
     with transaction.atomic():
-        Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
-        media = _current_video(clinic, exercise)
-        replacing = media is not None
-        if media is None:
-            media = ClinicMedia(clinic=clinic, exercise=exercise, created_by=actor.user)
-        elif media.file:
-            _delete_later(media.file)
+        media, replacing = _video_row(clinic, exercise, actor)
         media.kind = ClinicMedia.Kind.VIDEO
         media.url = ""
         media.caption = caption
@@ -133,13 +127,7 @@ def clinic_video_link_save(
 ) -> ClinicMedia:
     """Set the clinic's video link for ``exercise`` (an https address), replacing a
     video file or link already there in place (its printed links stay good)."""
-    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
-    media = _current_video(clinic, exercise)
-    replacing = media is not None
-    if media is None:
-        media = ClinicMedia(clinic=clinic, exercise=exercise, created_by=actor.user)
-    elif media.file:
-        _delete_later(media.file)
+    media, replacing = _video_row(clinic, exercise, actor)
     media.kind = ClinicMedia.Kind.LINK
     media.file = ""
     media.url = url
@@ -163,3 +151,16 @@ def clinic_media_remove(*, media: ClinicMedia, actor: Actor) -> None:
     if media.file:
         _delete_later(media.file)
     media.delete()
+
+
+def _video_row(clinic: Clinic, exercise: Exercise, actor: Actor) -> tuple[ClinicMedia, bool]:
+    """The clinic's one video row for ``exercise`` (the clinic locked, so two saves do not
+    make two), new or the one to replace in place, and whether it replaces one; a file it
+    held is deleted once the change is committed."""
+    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    media = _current_video(clinic, exercise)
+    if media is None:
+        return ClinicMedia(clinic=clinic, exercise=exercise, created_by=actor.user), False
+    if media.file:
+        _delete_later(media.file)
+    return media, True
