@@ -315,9 +315,9 @@ def _side_of(bone: Bone, point, frame: int = 1) -> int:
     return 0 if abs(cross) < 1e-6 * max(bone.length(frame), 1) ** 2 else (1 if cross > 0 else -1)
 
 
-def parts(skel: Skeleton, bone: Bone, frame: int) -> list[Part]:
-    """The shapes of one bone, at the length it has in ``frame``."""
-    length = bone.length(frame)
+def parts(skel: Skeleton, bone: Bone, frame: int, length: float | None = None) -> list[Part]:
+    """The shapes of one bone, at the length it has in ``frame`` (or ``length``)."""
+    length = bone.length(frame) if length is None else length
     if bone.kind == "hand":
         forearm = bone.parent
         assert forearm is not None and forearm.parent is not None  # a hand hangs from an arm
@@ -419,15 +419,28 @@ class Drawing:
                 out.append("</g>")
         elif bone.name in draw:
             shape_frame = 1 if move else frame
-            out += [p.markup(attrs) for p in self._parts(bone, shape_frame)]
+            length = None if move else _between(bone.length(0), bone.length(1), progress)
+            shapes = [p.markup(attrs) for p in self._parts(bone, shape_frame, length)]
+            stretch = bone.length(0) / bone.length(1) if bone.length(1) > 1 else 1.0
+            if move and bone.kind in WIDTHS and abs(stretch - 1) > 0.02:
+                # A limb whose length differs between the start and the end (a limb
+                # turning towards the viewer looks shorter) is stretched along itself.
+                name = f"{self.uid}-{bone.name}-len"
+                self.keyframes[name] = "".join(
+                    f"{_percent(a, b)}{{transform:scaleX({_between(stretch, 1.0, p):.3f})}}"
+                    for a, b, p in KEYS
+                )
+                shapes = [f'<g class="{name}">', *shapes, "</g>"]
+            out += shapes
         for child in bone.children:
             if child.name in wanted:
                 out.append(self._group(child, draw, wanted, attrs, progress, move, frame))
         out.append("</g>")
         return "".join(out)
 
-    def _parts(self, bone: Bone, frame: int) -> list[Part]:
-        return [p for p in parts(self.skel, bone, frame) if self.details or not p.detail]
+    def _parts(self, bone: Bone, frame: int, length: float | None = None) -> list[Part]:
+        shapes = parts(self.skel, bone, frame, length)
+        return [p for p in shapes if self.details or not p.detail]
 
     def style(self) -> str:
         """The CSS of the moving picture: one cycle of keyframes per moving group, none at
@@ -449,6 +462,10 @@ class Drawing:
 # switches; the still picture shows the end shape, so the start shape is hidden there.
 SHAPE_END = "0%,32%{visibility:hidden}33%,84%{visibility:visible}85%,100%{visibility:hidden}"
 SHAPE_START = "0%,32%{visibility:visible}33%,84%{visibility:hidden}85%,100%{visibility:visible}"
+
+
+def _between(start: float, end: float, progress: float) -> float:
+    return start + (end - start) * progress
 
 
 def _percent(start: float, end: float) -> str:
@@ -491,8 +508,9 @@ def figure(skel: Skeleton, uid: str, *, move: bool, progress: float = 1.0) -> tu
         # A frame of the movement shows the hands' start shapes until halfway.
         frame = 0 if progress < 0.5 else 1
         out.append(drawing.tree(names, outline, progress=progress, move=move, frame=frame))
+        fills = f' fill="{fill}"'
         out.append(
-            drawing.tree(names, f' fill="{fill}"', progress=progress, move=move, frame=frame)
+            drawing.tree(names, fills, progress=progress, move=move, frame=frame, details=True)
         )
     return "".join(out), drawing.style()
 

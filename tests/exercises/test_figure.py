@@ -200,3 +200,40 @@ def test_a_hand_that_changes_shape_switches_halfway_and_the_still_shows_the_end(
     }
     assert any(b.moved() for b in skeleton(only_hands).bones)
     assert "stroke-dasharray" in render_svg(only_hands, title="Turn")
+
+
+def test_an_open_hand_shows_its_palm_creases_or_its_knuckles():
+    def details(shape):
+        pose = {**POSES["band-row"], "hands": {"near": shape}}
+        pose["ghost"] = {**pose["ghost"], "hands": {"near": shape}}
+        root = ET.fromstring(render_svg(pose, title="Hand"))
+        return [e for e in root.iter(f"{SVG}path") if e.get("stroke-width") == "1.6"]
+
+    palm, back, flat = details("palm"), details("back"), details("flat")
+    assert len(palm) == 2 and all("Q" in e.get("d") for e in palm)  # two creases
+    assert len(back) == 4 and all(e.get("d").endswith("h0.1") for e in back)  # knuckles
+    assert flat == []
+
+
+def test_a_limb_that_changes_length_is_stretched_not_left_behind():
+    """A limb turning towards the viewer is shorter at one end of the movement: the moving
+    drawing stretches its shape with the joint, and each frame draws it at its length."""
+    pose = {**POSES["glute-bridge"]}
+    pose["ghost"] = {**pose["ghost"], "near": {**pose["ghost"]["near"], "elbow": [180.0, 251.2]}}
+    skel = skeleton(pose)
+    upper = next(b for b in skel.bones if b.name == "nearua")
+    assert abs(upper.length(0) - upper.length(1)) > 10
+    style = ET.fromstring(render_animation(pose, title="B")).find(f"{SVG}style").text
+    stretch = re.search(
+        r"@keyframes (hep-\w+-nearua-len)\{0%,15%\{transform:scaleX\(([\d.]+)\)", style
+    )
+    assert stretch and float(stretch.group(2)) == pytest.approx(
+        upper.length(0) / upper.length(1), abs=0.002
+    )
+    start = ET.fromstring(render_frame(pose, title="B", progress=0))
+    lengths = {
+        round(float(m.group(1)), 1)
+        for e in start.iter(f"{SVG}path")
+        if (m := re.match(r"M0,-?[\d.]+L([\d.]+),", e.get("d", "")))
+    }
+    assert round(upper.length(0), 1) in lengths
