@@ -231,9 +231,12 @@ class Part:
     detail: bool = False  # drawn only over the fill of the figure itself
     scale: float = 1.0  # a hand drawn larger or smaller than the usual size, as a whole
 
-    def markup(self, attrs: str) -> str:
+    def markup(self, attrs: str, base: str = "") -> str:
+        """The element, with ``base`` (its bone's place, for a still) before its own."""
         x, y, turn = self.at
-        steps = [f"scale({self.scale:.3f})"] if abs(self.scale - 1) > 0.005 else []
+        steps = [base] if base else []
+        if abs(self.scale - 1) > 0.005:
+            steps.append(f"scale({self.scale:.3f})")
         if self.at != (0.0, 0.0, 0.0):
             steps.append(f"translate({_n(x)} {_n(y)}) rotate({_n(turn)})")
         moved = f' transform="{" ".join(steps)}"' if steps else ""
@@ -375,13 +378,25 @@ class Drawing:
         """Nested groups down to every bone in ``draw``, each of those drawn with ``attrs``.
         With ``move`` the groups that change carry the animation; otherwise each sits
         where it is at ``progress``."""
-        wanted = self._with_ancestors(draw)
         self.details = details
+        if not move:  # a still: each shape placed once, no nested groups (prints faster)
+            return self._flat(draw, attrs, progress, frame)
+        wanted = self._with_ancestors(draw)
         return "".join(
             self._group(b, draw, wanted, attrs, progress, move, frame)
             for b in self.skel.bones
             if b.parent is None and b.name in wanted
         )
+
+    def _flat(self, draw: set[str], attrs: str, progress: float, frame: int) -> str:
+        out = []
+        placed = self.skel.at(progress)
+        for bone in self.skel.bones:
+            if bone.name in draw:
+                (x, y), angle, length = placed[bone.name]
+                base = _transform(x, y, angle)
+                out += [p.markup(attrs, base) for p in self._parts(bone, frame, length)]
+        return "".join(out)
 
     def _with_ancestors(self, draw: set[str]) -> set[str]:
         out: set[str] = set()
