@@ -453,8 +453,10 @@ def illustrations_load(*, poses: dict) -> int:
 
     The drawing becomes the main picture unless a curator chose another one.
     A drawing is replaced only when it changes (its file names carry a hash of
-    both SVGs), so loading twice changes nothing. Replaced files are deleted only
-    once the database change is committed; if it is not, the new files go instead.
+    both SVGs), so loading twice changes nothing. Replaced files are kept: the
+    patients' pages of programs already given name them in their snapshots (a few kB
+    each, and only when a drawing changes). If the change is not committed, the new
+    files it wrote are deleted.
     """
     written: list[str | None] = []
     try:
@@ -485,7 +487,6 @@ def _delete_files(storage: Storage, names: list[str | None]) -> None:
 @transaction.atomic
 def _illustrations_load(poses: dict, written: list[str | None]) -> int:
     changed = 0
-    stale: list[str | None] = []
     exercises = Exercise.objects.filter(clinic__isnull=True, slug__in=poses).prefetch_related(
         "images"
     )
@@ -506,8 +507,7 @@ def _illustrations_load(poses: dict, written: list[str | None]) -> int:
         ):
             continue
         for old in ours:
-            stale += [old.image.name, old.animation.name]
-            old.delete()
+            old.delete()  # the row; its files stay for the snapshots that name them
         curator_main = any(i.is_main for i in images if i not in ours)
         drawing = ExerciseImage(
             exercise=exercise,
@@ -523,6 +523,4 @@ def _illustrations_load(poses: dict, written: list[str | None]) -> int:
         written.append(drawing.animation.name)
         drawing.save()
         changed += 1
-    storage = ExerciseImage._meta.get_field("image").storage
-    transaction.on_commit(lambda: _delete_files(storage, stale))
     return changed

@@ -1,6 +1,9 @@
 """Cross-cutting HTTP wiring."""
 
+from importlib import import_module
+
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.core.files.uploadhandler import (
     FileUploadHandler,
@@ -66,12 +69,25 @@ VIDEO_UPLOAD_VIEW = "exercises:media_video"
 
 
 def is_video_upload(request) -> bool:
+    """A post to the clinic video upload from a signed-in session: only then may the body
+    pass MAX_REQUEST_MB. Asked before sign-in has run (and before the CSRF check reads
+    the body), so the session is looked up here, and only for such a route."""
     if request is None:
         return False
     try:
-        return resolve(request.path_info).view_name == VIDEO_UPLOAD_VIEW
+        if resolve(request.path_info).view_name != VIDEO_UPLOAD_VIEW:
+            return False
     except Resolver404:
         return False
+    return _signed_in(request)
+
+
+def _signed_in(request) -> bool:
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    return bool(store.get(SESSION_KEY))
 
 
 def body_limit(request) -> int:

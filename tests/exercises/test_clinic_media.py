@@ -4,6 +4,7 @@ and length, stored privately, seen only by that clinic, printed on its handouts.
 import io
 
 import pytest
+from django.conf import settings as settings_module
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
@@ -392,15 +393,35 @@ def test_the_short_link_goes_to_a_link_like_the_librarys(alice, client, clinic, 
 # The upload's size limit holds while it is read.
 
 
-def test_only_the_video_upload_may_send_a_larger_body(rf, shared, settings):
+def _signed_in(request, client):
+    """``request`` carrying ``client``'s session cookie, as the browser sends it."""
+    name = settings_module.SESSION_COOKIE_NAME
+    request.COOKIES[name] = client.cookies[name].value
+    return request
+
+
+def test_only_the_video_upload_may_send_a_larger_body(rf, shared, settings, alice_client):
+    """Only a signed-in session's video upload: an anonymous post to the same address is
+    refused at the usual limit before a byte is read (the CSRF check reads the body
+    before sign-in has run)."""
     settings.OPENHEP_CLINIC_VIDEO_MAX_BYTES = 50 * 1024 * 1024
-    video = rf.post(reverse("exercises:media_video", args=[shared.slug]))
-    photo = rf.post(reverse("exercises:media_photo", args=[shared.slug]))
+    url = reverse("exercises:media_video", args=[shared.slug])
+    video = _signed_in(rf.post(url), alice_client)
+    photo = _signed_in(rf.post(reverse("exercises:media_photo", args=[shared.slug])), alice_client)
+    anonymous, forged = rf.post(url), rf.post(url)
+    forged.COOKIES[settings.SESSION_COOKIE_NAME] = "not-a-session"
     assert body_limit(video) == 56 * 1024 * 1024
     assert body_limit(photo) == settings.OPENHEP_MAX_REQUEST_BYTES
+    assert body_limit(anonymous) == body_limit(forged) == settings.OPENHEP_MAX_REQUEST_BYTES
     reached = []
     middleware = RequestSizeLimitMiddleware(reached.append)
-    for request, length, passes in ((video, 40, True), (video, 60, False), (photo, 40, False)):
+    for request, length, passes in (
+        (video, 40, True),
+        (video, 60, False),
+        (photo, 40, False),
+        (anonymous, 40, False),
+        (forged, 40, False),
+    ):
         request.META["CONTENT_LENGTH"] = str(length * 1024 * 1024)
         response = middleware(request)
         assert (response is None) == passes
@@ -409,12 +430,15 @@ def test_only_the_video_upload_may_send_a_larger_body(rf, shared, settings):
     assert "A clinic video can be up to 50 MB" in middleware(video).content.decode()
 
 
-def test_a_video_upload_goes_to_a_temporary_file_and_stops_at_its_limit(shared, settings):
+def test_a_video_upload_goes_to_a_temporary_file_and_stops_at_its_limit(
+    shared, settings, alice_client
+):
     from django.core.files.uploadhandler import StopFutureHandlers, StopUpload
 
     settings.OPENHEP_CLINIC_VIDEO_MAX_BYTES = 4096
     settings.OPENHEP_MAX_REQUEST_BYTES = 1024
-    request = RequestFactory().post(reverse("exercises:media_video", args=[shared.slug]))
+    url = reverse("exercises:media_video", args=[shared.slug])
+    request = _signed_in(RequestFactory().post(url), alice_client)
     handler = LimitedUploadHandler(request)
     handler.handle_raw_input(None, request.META, None, b"x")
     with pytest.raises(StopFutureHandlers):

@@ -158,8 +158,33 @@ def test_a_curators_main_picture_stays_main(library, tmp_path):
     assert main.pk == photo.pk and psoas.images.count() == 2
 
 
+def test_a_redrawn_picture_keeps_the_old_files_that_given_programs_name(library):
+    """A patient's page shows the pictures named in its program's snapshot: a library
+    update that redraws them must not delete the files it names."""
+    import copy
+
+    from exercises.illustrations import load_poses
+    from exercises.models import ExerciseImage
+    from exercises.services import ILLUSTRATION_CREDIT, illustrations_load
+
+    poses = load_poses()
+    illustrations_load(poses=poses)
+    psoas = ExerciseImage.objects.get(
+        credit=ILLUSTRATION_CREDIT, exercise__slug="psoas-stretch-standing"
+    )
+    given = (psoas.image.name, psoas.animation.name)  # as a snapshot names them
+    changed = copy.deepcopy(poses)
+    changed["psoas-stretch-standing"]["alt"] += " (redrawn)"
+    assert illustrations_load(poses=changed) == 1
+    redrawn = ExerciseImage.objects.get(
+        credit=ILLUSTRATION_CREDIT, exercise__slug="psoas-stretch-standing"
+    )
+    assert (redrawn.image.name, redrawn.animation.name) != given
+    assert all(redrawn.image.storage.exists(name) for name in given)
+
+
 def test_a_failed_redraw_keeps_the_old_drawings_and_leaves_no_new_files(library, monkeypatch):
-    """Replaced drawings are deleted only after the commit; a failure keeps them."""
+    """A failure keeps the old drawings and deletes the new files it wrote."""
     import copy
 
     from exercises.illustrations import load_poses
