@@ -61,6 +61,13 @@ class ExerciseImageForm(forms.ModelForm):
     def clean_image(self):
         return clean_picture(self.cleaned_data.get("image"))
 
+    def save(self, commit=True):
+        if "image" in self.changed_data:
+            # A new picture replaces a drawing: its moving version and side went with it.
+            self.instance.animation = ""
+            self.instance.side = ""
+        return super().save(commit)
+
 
 def thumbnail(image, size=72):
     if not image:

@@ -184,3 +184,33 @@ def test_bulk_delete_of_prescribed_exercises_says_retire_instead(curator_client,
     ).content.decode()
     assert "Retire them instead" in page
     assert type(exercise).objects.filter(pk=exercise.pk).exists()
+
+
+def test_a_new_picture_in_place_of_a_drawing_drops_its_moving_version(db):
+    """The curator's picture replaces the drawing: the exercise page must not go on
+    showing the old drawing moving, nor mirror the new picture by the old side."""
+    from django.core.files.base import ContentFile
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from exercises.admin import ExerciseImageForm
+    from exercises.models import ExerciseImage
+    from tests.clinic.test_images import picture
+    from tests.factories import ExerciseFactory
+
+    drawing = ExerciseImage(
+        exercise=ExerciseFactory(), alt_text="Drawn.", is_main=True, side="left"
+    )
+    drawing.image.save("d.svg", ContentFile(b"<svg/>"), save=False)
+    drawing.animation.save("d-moving.svg", ContentFile(b"<svg/>"), save=False)
+    drawing.save()
+    data = {"alt_text": "A photo.", "is_main": "on", "credit": "", "order": 0}
+    unchanged = ExerciseImageForm(data=data, instance=drawing)
+    assert unchanged.is_valid(), unchanged.errors
+    assert unchanged.save().animation.name.endswith("d-moving.svg")
+    photo = SimpleUploadedFile("p.png", picture().read(), content_type="image/png")
+    form = ExerciseImageForm(data=data, files={"image": photo}, instance=drawing)
+    assert form.is_valid(), form.errors
+    saved = form.save()
+    saved.refresh_from_db()
+    assert (saved.animation.name, saved.side) == ("", "")
+    assert saved.image.name.endswith(".png")
