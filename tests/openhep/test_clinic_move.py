@@ -704,3 +704,24 @@ def test_a_clinic_video_link_printed_before_the_move_opens_after_it(moved, tmp_p
         CommandError, match=f"clinic media link keys already used here: .*{video.key}"
     ):
         call_command("clinic_import", str(path), check=True, stdout=io.StringIO())
+
+
+def test_an_archive_from_another_version_is_refused_in_words(moved, tmp_path):
+    """An archive made before a table existed (clinic media, say) is refused for its
+    migrations, as the message says, not with an error about the missing table."""
+    from openhep.clinic_move.load import (
+        clinic_archive_verify,
+        clinic_import_plan,
+        clinic_import_problems,
+    )
+
+    path, _ = export(moved, tmp_path)
+    archive = clinic_archive_verify(path=path)
+    del archive.data["tables"]["exercises.ClinicMedia"]
+    archive.header["migrations"] = ["exercises.0012_image_animation"]
+    problems = clinic_import_problems(archive)
+    assert problems == [
+        "the archive was made by an OpenHEP whose database is at other migrations "
+        "(export and import with the same version, migrated)"
+    ]
+    assert clinic_import_plan(archive).rows["exercises.ClinicMedia"] == 0
