@@ -405,6 +405,16 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
     for name, objects in links.items():
         getattr(copy, name).set(objects)
     _set_steps(copy, steps)
+    written: list[str | None] = []
+    try:
+        _copy_images(images, copy, written)
+    except BaseException:  # the copy's rows roll back: its files go too
+        _delete_files(ExerciseImage._meta.get_field("image").storage, written)
+        raise
+    return copy
+
+
+def _copy_images(images: list[ExerciseImage], copy: Exercise, written: list[str | None]) -> None:
     for image in images:
         clone = ExerciseImage(
             exercise=copy,
@@ -424,8 +434,8 @@ def exercise_copy_to_clinic(*, exercise: Exercise, clinic, by) -> Exercise:
                         ContentFile(handle.read()),
                         save=False,
                     )
+                written.append(getattr(clone, name).name)
         clone.save()
-    return copy
 
 
 # Shown under the picture on the exercise's page: who drew it, in words a clinic reads

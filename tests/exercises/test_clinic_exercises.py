@@ -112,3 +112,33 @@ def test_a_copy_keeps_the_drawing_its_moving_version_and_side(alice_client, clin
 def test_shared_exercises_cannot_be_edited_from_the_staff_app(alice_client):
     shared = ExerciseFactory(name="Calf raise")
     assert alice_client.get(reverse("exercises:edit", args=[shared.slug])).status_code == 404
+
+
+def test_a_copy_that_fails_leaves_no_files(alice_client, clinic):
+    """The moving drawing is gone (a library reload removed the row's file): the copy is
+    refused and the still drawing it had already copied is not left behind."""
+    import pytest
+    from django.core.files.base import ContentFile
+
+    from exercises.models import ExerciseImage
+    from exercises.services import exercise_copy_to_clinic
+
+    shared = ExerciseFactory(name="Clamshell")
+    drawing = ExerciseImage(exercise=shared, alt_text="Knees open.", is_main=True)
+    drawing.image.save("still.svg", ContentFile(b"<svg>still</svg>"), save=False)
+    drawing.animation.save("gone-moving.svg", ContentFile(b"<svg/>"), save=False)
+    drawing.save()
+    storage = drawing.image.storage
+    storage.delete(drawing.animation.name)
+
+    def files(folder="exercises"):
+        if not storage.exists(folder):
+            return set()
+        folders, names = storage.listdir(folder)
+        found = {f"{folder}/{name}" for name in names}
+        return found.union(*(files(f"{folder}/{sub}") for sub in folders))
+
+    before = files()
+    with pytest.raises(FileNotFoundError):
+        exercise_copy_to_clinic(exercise=shared, clinic=clinic, by=None)
+    assert files() == before

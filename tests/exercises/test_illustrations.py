@@ -85,6 +85,13 @@ def test_drawing_shows_the_equipment(exercise):
     assert needed <= drawn
 
 
+def test_slugs_leave_room_for_the_drawings_file_names():
+    """A drawing is stored as exercises/<slug>/illustration-<hash>-moving.svg in a field
+    of 100 characters: a longer slug would have its names cut, and a second
+    load_library would no longer recognise them (and redraw every time)."""
+    assert max(len(e["slug"]) for e in EXERCISES) <= 40
+
+
 def test_alt_text_is_one_plain_sentence():
     for slug, pose in POSES.items():
         alt = pose["alt"]
