@@ -44,12 +44,28 @@ def test_the_drawing_moves_on_screen_unless_less_motion_is_asked_for(
         frames.add(_picture_state(page)[1])
     assert len(frames) > 1, "the drawing did not move"
 
+    # It can be paused (anything moving for more than five seconds must be): the still
+    # drawing then shows, and plays again on a second press.
+    pause = page.get_by_role("button", name="Pause the movement: Glute bridge")
+    pause.click()
+    play = page.get_by_role("button", name="Play the movement: Glute bridge")
+    expect(play).to_be_focused()
+    picture = page.locator("figure picture img").first
+    expect(picture).to_have_js_property("complete", True)
+    assert not picture.evaluate("img => img.currentSrc").endswith("-moving.svg")
+    play.click()
+    expect(page.get_by_role("button", name="Pause the movement: Glute bridge")).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('figure picture img').currentSrc.endsWith('-moving.svg')"
+    )
+
     still = browser.new_context(reduced_motion="reduce", viewport={"width": 1280, "height": 900})
     calm = still.new_page()
     log_in(calm, live_server)
     calm.goto(f"{live_server.url}/exercises/glute-bridge/")
     source, _pixels = _picture_state(calm)
     assert source.endswith(".svg") and not source.endswith("-moving.svg")
+    expect(calm.get_by_role("button", name="Pause the movement: Glute bridge")).to_have_count(0)
     still.close()
 
 
