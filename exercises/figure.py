@@ -17,6 +17,7 @@ is a dashed outline; the movement is an arrow along the moving part's path.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 
 INK = "#1f3b4d"  # outlines, floor and props
@@ -208,7 +209,9 @@ def _foot(length: float, sole: int) -> str:
     size = max(length, 8)
     points = [(-5, -5.5), (size * 0.6, -4), (size + 2.5, 0.5), (size + 1.5, 5.5), (-5, 6.5),
               (-9.5, 3), (-9, -2)]  # fmt: skip
-    return "M" + "L".join(f"{_n(x)},{_n(y * sole)}" for x, y in points) + "Z"
+    if sole < 0:  # mirrored, and walked the other way round: every shape turns clockwise
+        points = [(x, -y) for x, y in reversed(points)]
+    return "M" + "L".join(f"{_n(x)},{_n(y)}" for x, y in points) + "Z"
 
 
 # A hand's fingers after the knuckles: (bend at the joint in degrees, share of the hand's
@@ -230,6 +233,18 @@ class Part:
     at: tuple[float, float, float] = (0.0, 0.0, 0.0)  # x, y, turn (degrees)
     detail: bool = False  # drawn only over the fill of the figure itself
     scale: float = 1.0  # a hand drawn larger or smaller than the usual size, as a whole
+
+    def absolute(self, outer: tuple[float, ...]) -> str:
+        """This shape's path data in the coordinates of ``outer`` (an affine matrix: its
+        bone's place), for a still drawing's single path."""
+        x, y, turn = self.at
+        matrix = _times(_times(outer, _affine(0, 0, 0, self.scale)), _affine(x, y, turn))
+        if self.circle:
+            cx, cy, r = self.circle
+            d = f"M{cx + r},{cy}A{r},{r} 0 1 1 {cx - r},{cy}A{r},{r} 0 1 1 {cx + r},{cy}Z"
+        else:
+            d = self.d
+        return _moved_path(d, matrix)
 
     def markup(self, attrs: str, base: str = "") -> str:
         """The element, with ``base`` (its bone's place, for a still) before its own."""
@@ -389,14 +404,21 @@ class Drawing:
         )
 
     def _flat(self, draw: set[str], attrs: str, progress: float, frame: int) -> str:
-        out = []
+        """A still: every shape of the pass in one path of absolute coordinates (all
+        turn clockwise, so the non-zero fill is their union), lines drawn over it apart.
+        One element instead of dozens is most of what a handout's drawings cost."""
+        shapes, lines = [], []
         placed = self.skel.at(progress)
         for bone in self.skel.bones:
             if bone.name in draw:
                 (x, y), angle, length = placed[bone.name]
-                base = _transform(x, y, angle)
-                out += [p.markup(attrs, base) for p in self._parts(bone, frame, length)]
-        return "".join(out)
+                for part in self._parts(bone, frame, length):
+                    if part.detail:
+                        lines.append(part.markup(attrs, _transform(x, y, angle)))
+                    else:
+                        shapes.append(part.absolute(_affine(x, y, angle)))
+        path = f'<path d="{"".join(shapes)}"{attrs}/>' if shapes else ""
+        return path + "".join(lines)
 
     def _with_ancestors(self, draw: set[str]) -> set[str]:
         out: set[str] = set()
@@ -477,6 +499,61 @@ class Drawing:
 # switches; the still picture shows the end shape, so the start shape is hidden there.
 SHAPE_END = "0%,32%{visibility:hidden}33%,84%{visibility:visible}85%,100%{visibility:hidden}"
 SHAPE_START = "0%,32%{visibility:visible}33%,84%{visibility:hidden}85%,100%{visibility:visible}"
+
+
+def _affine(x: float, y: float, turn: float, scale: float = 1.0) -> tuple[float, ...]:
+    """translate(x y) rotate(turn) scale(scale) as an SVG matrix (a, b, c, d, e, f)."""
+    cos, sin = math.cos(math.radians(turn)) * scale, math.sin(math.radians(turn)) * scale
+    return (cos, sin, -sin, cos, x, y)
+
+
+def _times(m: tuple[float, ...], n: tuple[float, ...]) -> tuple[float, ...]:
+    """The matrix of applying ``n`` first, then ``m``."""
+    a, b, c, d, e, f = m
+    p, q, r, s, t, u = n
+    return (a * p + c * q, b * p + d * q, a * r + c * s, b * r + d * s, a * t + c * u + e,
+            b * t + d * u + f)  # fmt: skip
+
+
+_PATH_TOKEN = re.compile(r"[MLHVAZmlhvaz]|-?[\d.]+(?:e-?\d+)?")
+
+
+def _moved_path(d: str, m: tuple[float, ...]) -> str:
+    """Our own path data (absolute M, L, H, V, A and Z) moved by the matrix ``m``: a turn,
+    a move and a uniform scale, under which an arc stays an arc."""
+    a, b, _c, _d, e, f = m
+    scale, turn = math.hypot(a, b), math.degrees(math.atan2(b, a))
+
+    def point(x: float, y: float) -> str:
+        return f"{_n(a * x + _c * y + e)},{_n(b * x + _d * y + f)}"
+
+    tokens, out, i = _PATH_TOKEN.findall(d), [], 0
+    x = y = 0.0
+    while i < len(tokens):
+        command = tokens[i]
+        if command in "ML":
+            x, y = float(tokens[i + 1]), float(tokens[i + 2])
+            out.append(command + point(x, y))
+            i += 3
+        elif command in "HV":
+            value = float(tokens[i + 1])
+            x, y = (value, y) if command == "H" else (x, value)
+            out.append("L" + point(x, y))
+            i += 2
+        elif command == "A":
+            rx, ry, rotation, large, sweep = tokens[i + 1 : i + 6]
+            x, y = float(tokens[i + 6]), float(tokens[i + 7])
+            out.append(
+                f"A{_n(float(rx) * scale)},{_n(float(ry) * scale)} "
+                f"{_n(float(rotation) + turn)} {large} {sweep} {point(x, y)}"
+            )
+            i += 8
+        elif command == "Z":
+            out.append("Z")
+            i += 1
+        else:  # pragma: no cover - our shapes use nothing else
+            raise ValueError(f"unexpected path command {command!r}")
+    return "".join(out)
 
 
 def _between(start: float, end: float, progress: float) -> float:
