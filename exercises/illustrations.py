@@ -27,6 +27,7 @@ Pose format (all coordinates are ``[x, y]`` in the viewBox, y grows downwards)::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -444,6 +445,15 @@ def render_frame(pose: dict, *, title: str, progress: float) -> str:
 
 
 def _picture(pose: dict, title: str, *, move: bool, progress: float = 1.0) -> str:
+    # Drawn once per process for each pose: a load (and each test that loads the
+    # library) asks again for the same 215 drawings.
+    key = json.dumps(pose, sort_keys=True)
+    return _drawn(key, title, move, progress)
+
+
+@functools.lru_cache(maxsize=2048)
+def _drawn(key: str, title: str, move: bool, progress: float) -> str:
+    pose = json.loads(key)
     problems = validate_pose(pose)
     if problems:
         raise ValueError("Invalid pose: " + "; ".join(problems))
