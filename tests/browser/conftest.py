@@ -175,6 +175,35 @@ class Watch:
         ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_request_at_a_time_on_sqlite():
+    """On SQLite the live server's threads share the test's one in-memory connection, and
+    two requests at once (an htmx preview while an autosave posts) used it together: CI
+    saw "sqlite3.InterfaceError: bad parameter or other API misuse" and sessions gone
+    mid-test. There the server still takes connections on threads (a browser opens
+    sockets ahead of its requests, which would stall a server that waits on one), but
+    runs the app for one request at a time. PostgreSQL gives each thread a connection
+    of its own and is left as it is."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    class OneAppCallAtATime(ThreadedWSGIServer):
+        lock = threading.Lock()
+
+        def set_app(self, application):
+            def serial(environ, start_response):
+                with self.lock:
+                    return application(environ, start_response)
+
+            super().set_app(serial)
+
+    if connection.vendor == "sqlite":
+        LiveServerThread.server_class = OneAppCallAtATime
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
