@@ -37,19 +37,13 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from exercises.figure import extent, figure, skeleton
+from exercises.figure import INK, extent, figure, skeleton  # INK: figure, floor and props
 
 POSES_PATH = Path(__file__).resolve().parent / "library" / "poses.json"
 
 WIDTH, HEIGHT = 400, 300
-INK = "#1f3b4d"  # the single dark ink: figure, floor and prop outlines
-# Far-side limbs: a mid-grey core inside a dark outline, so depth still reads and the
-# limb survives a grey-scale laser printer (a light grey alone printed as faint dots).
-FAR_INK = "#8a9ca8"
-GHOST_INK = "#6b7f8c"  # the dashed start position: mid grey, no transparency
 ACCENT = "#0f5e6e"  # arrows and resistance bands
 PROP_FILL = "#eef3f6"  # a faint fill keeps outlined props readable behind limbs
-LIMB_W, TORSO_W, HEAD_R = 10, 13, 15
 
 CORE_JOINTS = ("head", "neck", "hip")
 SIDE_JOINTS = ("shoulder", "elbow", "wrist", "knee", "ankle", "toe")

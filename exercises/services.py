@@ -481,11 +481,7 @@ def _stored_as(stored: str | None, name: str) -> bool:
     ("illustration-0a1b_Xy7kP2q.svg") when a file of that name was already there."""
     stem, suffix = name.rsplit(".", 1)
     base = (stored or "").rsplit("/", 1)[-1]
-    return base == name or (
-        base.startswith(stem + "_")
-        and base.endswith("." + suffix)
-        and "-moving" not in base[len(stem) :]
-    )
+    return base == name or (base.startswith(stem + "_") and base.endswith("." + suffix))
 
 
 def _delete_files(storage: Storage, names: list[str | None]) -> None:
