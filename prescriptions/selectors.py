@@ -85,14 +85,31 @@ def get_prescription_for(user, pk) -> Prescription:
     return get_object_or_404(_with_everything(prescriptions_for(user)), pk=pk)
 
 
+# What serving a handout reads, and nothing else: the draft or issued state, the
+# patient for the audit row, and the stored file's name and state. The page shown
+# while a handout is drawn also names the program and a failed drawing's reason.
+DOWNLOAD_FIELDS = (
+    "status",
+    "title",
+    "clinic_id",
+    "patient__clinic_id",
+    "handout__prescription_id",
+    "handout__pdf",
+    "handout__status",
+    "handout__last_error",
+)
+
+
 def get_prescription_to_download(user, pk) -> Prescription:
     """Just what serving a handout needs: stored bytes for issued ones, one query.
 
-    Not the stored snapshot: a JSON document of every exercise as printed (12 kB
-    for 8 exercises), which serving the file never reads.
+    Only the columns above. Not the stored snapshot (a JSON document of every
+    exercise as printed, 12 kB for 8 exercises), nor the patient's record or the
+    program's notes: every download reads this row, and each further column is
+    converted to Python for nothing (about a third of the query's time).
     """
     prescriptions = prescriptions_for(user).select_related("patient", "handout")
-    return get_object_or_404(prescriptions.defer("handout__snapshot"), pk=pk)
+    return get_object_or_404(prescriptions.only(*DOWNLOAD_FIELDS), pk=pk)
 
 
 def prescription_for_handout(pk) -> Prescription:

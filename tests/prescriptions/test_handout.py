@@ -60,6 +60,26 @@ def test_issued_handout_is_stored_and_served_byte_for_byte(alice_client, issued)
     ]
 
 
+def test_serving_a_stored_handout_reads_only_what_it_needs(
+    alice_client, issued, django_assert_num_queries
+):
+    """Every download reads one prescription row: not the snapshot, the patient's record
+    or the program's notes, and no column is loaded later one by one (a deferred field
+    read would be a query of its own)."""
+    url = reverse("prescriptions:handout", args=[issued.pk])
+    alice_client.get(url)  # Anything a first request of the session loads once.
+    # The session, the user with their clinic, the prescription, the audit row.
+    with django_assert_num_queries(4) as captured:
+        response = alice_client.get(url)
+        b"".join(response.streaming_content)
+    [read] = [
+        q["sql"] for q in captured.captured_queries if "prescriptions_prescription" in q["sql"]
+    ]
+    for column in ("snapshot", "notes", "advice", "first_name", "date_of_birth", "email"):
+        assert f'."{column}"' not in read, column
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
 def test_a_missing_handout_file_is_a_clear_page_and_an_error_in_the_log(
     alice_client, issued, caplog
 ):
