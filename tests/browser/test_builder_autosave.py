@@ -133,3 +133,33 @@ def test_a_refused_dose_is_not_saved_says_why_and_leaving_asks(browser, live_ser
     expect(page.locator("#plan .is-invalid").first).to_be_focused()
     assert len(context.pages) == 1
     context.close()
+
+
+def test_a_choice_made_while_a_button_posts_the_plan_is_kept(browser, live_server, demo):  # noqa: F811
+    """A change made while "Move down" is on its way: neither is lost. (The save it set
+    off carried the old order back over the move, or the move's answer redrew the old
+    side over the change.)"""
+    context, page, draft = open_builder(browser, live_server, 1280)
+    first, second = draft.items.order_by("order")[:2]
+    status = page.locator("#autosave-status")
+    page.evaluate(
+        """([first, second]) => {
+            document.querySelector(`button[name="move"][value="${first}:down"]`).click();
+            const side = document.querySelectorAll(".plan-item select[name$='-side']")[1];
+            side.value = side.value === "left" ? "right" : "left";
+            side.dispatchEvent(new Event("input", {bubbles: true}));
+            side.dispatchEvent(new Event("change", {bubbles: true}));
+            window.chosen = side.value;
+        }""",
+        [first.pk, second.pk],
+    )
+    chosen = page.evaluate("window.chosen")
+    expect(page.locator(".plan-item legend").first).to_contain_text(second.exercise.name)
+    expect(status).to_have_text("All changes saved")
+    # The redrawn plan shows the choice, on the exercise it was made for (now first).
+    expect(page.locator(".plan-item").first.locator("select[name$='-side']")).to_have_value(chosen)
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert (second.order, first.order) == (0, 1)
+    assert second.side == chosen
+    context.close()
