@@ -1,11 +1,10 @@
 """The forms of a clinic's own photos and video for an exercise (exercises.ClinicMedia)."""
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.conf import settings
 
 from clinic.forms import clean_picture
+from exercises.models import is_https_address
 from exercises.video_probe import VideoInfo, VideoProblem, probe_video
 
 MB = 1024 * 1024
@@ -86,7 +85,7 @@ class ClinicVideoLinkForm(forms.Form):
 
     def clean_url(self):
         url = self.cleaned_data["url"]
-        if urlsplit(url).scheme != "https":
+        if not is_https_address(url):
             raise forms.ValidationError("Use a secure link: it must start with https://.")
         return url
 

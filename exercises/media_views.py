@@ -163,9 +163,9 @@ def clinic_media_link(request, key):
         return _file_response(request, media)
     if media.kind != ClinicMedia.Kind.LINK:
         raise Http404("No video here.")
-    destination = urlsplit(media.url)
-    if destination.scheme != "https" or not destination.hostname:
+    if not media.safe_url:
         raise Http404("No video here.")
+    destination = urlsplit(media.url)
     if is_known_video_host(destination.hostname):
         response = HttpResponseRedirect(media.url)
     else:

@@ -1,6 +1,7 @@
 import base64
 import secrets
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -340,6 +341,16 @@ def video_signature_accepted(exercise: Exercise, signature: str) -> bool:
     )
 
 
+def is_https_address(url: str) -> bool:
+    """An https address with a host: the only kind of video link a clinic can add, and
+    the only kind a page links to or the short link redirects to."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
 def is_known_video_host(host: str) -> bool:
     """A host on ``OPENHEP_VIDEO_HOSTS`` (or a subdomain of one): redirected to directly."""
     host = host.lower().rstrip(".")
@@ -439,6 +450,13 @@ class ClinicMedia(models.Model):
     @property
     def is_video(self) -> bool:
         return self.kind in self.VIDEO_KINDS
+
+    @property
+    def safe_url(self) -> str:
+        """The link, when it is an https address; empty otherwise. The form takes nothing
+        else, but a row can also come from a clinic archive or the shell: a page never
+        links to a ``javascript:`` or ``data:`` address."""
+        return self.url if is_https_address(self.url) else ""
 
     @property
     def length_label(self) -> str:

@@ -22,7 +22,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic.audit import Actor, audit_record
 from clinic.models import AuditEntry, Clinic, Membership, User
 from clinic.storage import alias_of
-from exercises.models import Category, ClinicMedia, Equipment, Exercise, Region
+from exercises.models import (
+    Category,
+    ClinicMedia,
+    Equipment,
+    Exercise,
+    Region,
+    is_https_address,
+)
 from openhep.backup.archive import (
     MANIFEST,
     MEDIA,
@@ -192,9 +199,15 @@ def clinic_import_problems(archive: ClinicArchive, *, using: str = DEFAULT_DB_AL
         problems.append(f"exercise slugs already used here: {_some(taken)}")
     # The keys of its printed video links (/m/<key>) move with it: one here already
     # (the clinic imported before, or a 48-bit coincidence) would be ambiguous.
-    keys = [row["key"] for row in data["tables"].get("exercises.ClinicMedia", [])]
+    media = data["tables"].get("exercises.ClinicMedia", [])
+    keys = [row["key"] for row in media]
     if taken := sorted(ClinicMedia.objects.filter(key__in=keys).values_list("key", flat=True)):
         problems.append(f"clinic media link keys already used here: {_some(taken)}")
+    # Video links are linked on staff pages and redirected to from printed handouts:
+    # only the https addresses the form itself takes.
+    unsafe = sorted(row["url"] for row in media if row["url"] and not is_https_address(row["url"]))
+    if unsafe:
+        problems.append(f"clinic video links that are not https addresses: {_some(unsafe)}")
     needed = _exercise_slugs(data) - own
     shared = set(
         Exercise.objects.filter(clinic__isnull=True, slug__in=needed).values_list("slug", flat=True)

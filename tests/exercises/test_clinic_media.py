@@ -220,6 +220,27 @@ def test_a_video_link_must_be_https(alice_client, shared):
     assert ClinicMedia.objects.get().url == "https://example.org/v"
 
 
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(document.cookie)", "data:text/html,<b>x</b>", "http://example.org/v"]
+)
+def test_a_link_that_is_not_https_is_never_linked_or_followed(
+    alice, alice_client, client, clinic, shared, url
+):
+    """The form takes only https links, but a row can also come from an archive or the
+    shell: the staff page shows such an address as text, the short link refuses it."""
+    media = clinic_video_link_save(
+        clinic=clinic, exercise=shared, url="https://youtu.be/ours", caption="", actor=Actor(alice)
+    )
+    ClinicMedia.objects.filter(pk=media.pk).update(url=url)
+    page = alice_client.get(reverse("exercises:detail", args=[shared.slug])).content.decode()
+    assert "not an https address: not linked" in page
+    assert f'href="{url}' not in page and 'href="javascript:' not in page
+    assert client.get(f"/m/{media.key}").status_code == 404
+    ClinicMedia.objects.filter(pk=media.pk).update(url="https://youtu.be/ours")
+    page = alice_client.get(reverse("exercises:detail", args=[shared.slug])).content.decode()
+    assert 'href="https://youtu.be/ours"' in page and "not linked" not in page
+
+
 def test_photos_are_checked_re_encoded_and_limited(alice_client, clinic, shared, settings):
     settings.OPENHEP_CLINIC_PHOTOS_PER_EXERCISE = 2
     url = reverse("exercises:media_photo", args=[shared.slug])

@@ -725,3 +725,18 @@ def test_an_archive_from_another_version_is_refused_in_words(moved, tmp_path):
         "(export and import with the same version, migrated)"
     ]
     assert clinic_import_plan(archive).rows["exercises.ClinicMedia"] == 0
+
+
+def test_an_archive_with_a_video_link_that_is_not_https_is_refused(moved, tmp_path):
+    """A tampered archive cannot bring a ``javascript:`` link onto the staff's pages."""
+    from openhep.clinic_move.load import clinic_archive_verify, clinic_import_problems
+
+    path, _ = export(moved, tmp_path)
+    remove(moved)
+    archive = clinic_archive_verify(path=path)
+    [link] = [row for row in archive.data["tables"]["exercises.ClinicMedia"] if row["url"]]
+    assert clinic_import_problems(archive) == []
+    link["url"] = "javascript:alert(1)"
+    assert clinic_import_problems(archive) == [
+        "clinic video links that are not https addresses: javascript:alert(1)"
+    ]
