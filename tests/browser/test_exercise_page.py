@@ -21,6 +21,7 @@ def _picture_state(page):
     """The drawing's current source and a fingerprint of its pixels now."""
     picture = page.locator("figure picture img").first
     expect(picture).to_be_visible()
+    picture.page.wait_for_function("img => img.currentSrc !== ''", arg=picture.element_handle())
     source = picture.evaluate("img => img.currentSrc")
     return source, picture.screenshot()
 
@@ -79,6 +80,8 @@ def test_a_library_card_moves_while_pointed_at(page, browser, live_server, demo)
     expect(moving).to_be_hidden()
     card.hover()
     expect(moving).to_be_visible()
+    # A lazy image picks its source once shown, a moment after it becomes visible.
+    page.wait_for_function("img => img.currentSrc !== ''", arg=moving.element_handle())
     assert moving.evaluate("img => img.currentSrc").endswith("-moving.svg")
 
     calm_context = browser.new_context(reduced_motion="reduce")
