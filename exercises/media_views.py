@@ -1,12 +1,10 @@
 """A clinic's own photos and video for an exercise: the staff's forms on the exercise
 page, the staff's view of the files, and the short link a handout prints."""
 
-from urllib.parse import urlsplit
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.cache import patch_cache_control
 from django.views import View
 
@@ -20,9 +18,9 @@ from exercises.media_services import (
     clinic_video_link_save,
     clinic_video_save,
 )
-from exercises.models import ClinicMedia, is_known_video_host
+from exercises.models import ClinicMedia
 from exercises.selectors import get_clinic_media_for, get_exercise_for, get_public_clinic_media
-from exercises.views import ExerciseDetailView
+from exercises.views import ExerciseDetailView, video_address_response
 
 SECTION = "#clinic-media"
 
@@ -161,19 +159,9 @@ def clinic_media_link(request, key):
     media = get_public_clinic_media(key)
     if media.kind == ClinicMedia.Kind.VIDEO:
         return _file_response(request, media)
-    if media.kind != ClinicMedia.Kind.LINK:
+    if media.kind != ClinicMedia.Kind.LINK or not media.safe_url:
         raise Http404("No video here.")
-    if not media.safe_url:
-        raise Http404("No video here.")
-    destination = urlsplit(media.url)
-    if is_known_video_host(destination.hostname):
-        response = HttpResponseRedirect(media.url)
-    else:
-        response = render(
-            request,
-            "exercises/video_leave.html",
-            {"exercise": media.exercise, "url": media.url, "host": destination.hostname},
-        )
+    response = video_address_response(request, media.exercise, media.safe_url)
     # Short: a replaced link should reach phones soon.
     patch_cache_control(response, private=True, max_age=600)
     return response

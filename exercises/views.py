@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -182,13 +182,20 @@ def video_redirect(request, slug, signature=""):
         raise Http404("No video for this exercise.")
     if exercise.clinic_id is None and signature:
         raise Http404("No video for this exercise.")
-    destination = urlsplit(exercise.video_url)
+    return video_address_response(request, exercise, exercise.video_url)
+
+
+def video_address_response(request, exercise: Exercise, url: str) -> HttpResponse:
+    """Where a printed video link goes (the library's ``/v/`` and a clinic's ``/m/``):
+    a known video host is redirected to; any other web address gets a page that names
+    where the link goes; anything but a web address is a 404."""
+    destination = urlsplit(url)
     if destination.scheme not in ("https", "http") or not destination.hostname:
-        raise Http404("No video for this exercise.")
+        raise Http404("No video here.")
     if is_known_video_host(destination.hostname):
-        return HttpResponseRedirect(exercise.video_url)
+        return HttpResponseRedirect(url)
     return render(
         request,
         "exercises/video_leave.html",
-        {"exercise": exercise, "url": exercise.video_url, "host": destination.hostname},
+        {"exercise": exercise, "url": url, "host": destination.hostname},
     )
